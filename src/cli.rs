@@ -1,0 +1,220 @@
+//! The command line: `kvet check | rules | explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::diag::Level;
+use crate::diag::render::{Format, RenderOptions, render};
+use crate::rules::{self, RULES};
+use crate::{LintOptions, lint};
+
+/// Exit code: nothing at or above the fail level.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: findings at or above the fail level.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: kvet could not do its job.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kvet",
+    version,
+    about = "Lint Kubernetes manifests: exact lines, Helm- and GitOps-aware"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests: files, folders (recursively), or `-` for stdin.
+    Check(CheckArgs),
+    /// List every rule with its default level.
+    Rules,
+    /// Print the documentation of a rule.
+    Explain {
+        /// Rule id, e.g. duplicate-volume.
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Files and folders to check; `-` reads stdin. Defaults to the current folder.
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit with 1 when a diagnostic at or above this level is reported.
+    #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = parse_level)]
+    fail_level: Level,
+    /// The path stdin stands for: shown in diagnostics and used to pick config overrides.
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<String>,
+    /// Globs of files to read in folders (default: *.yaml, *.yml). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Globs of files or folders to leave out. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Config file (default: .kvet.yaml in the current folder or the nearest one above).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    s.parse()
+}
+
+/// Parses the command line, runs it, and returns the exit code. Prints; never exits.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(args),
+        Command::Rules => list_rules(),
+        Command::Explain { id } => explain(&id),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn check(args: CheckArgs) -> miette::Result<u8> {
+    if let Some(jobs) = args.jobs {
+        if jobs == 0 {
+            miette::bail!("--jobs must be at least 1");
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global()
+            .map_err(|e| miette::miette!("cannot start {jobs} worker threads: {e}"))?;
+    }
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => {
+            let cwd = std::env::current_dir()
+                .map_err(|e| miette::miette!("cannot read the current folder: {e}"))?;
+            Config::discover(&cwd)?
+        }
+    };
+    let paths = if args.paths.is_empty() {
+        vec![".".to_owned()]
+    } else {
+        args.paths
+    };
+    if args.stdin_filename.is_some() && !paths.iter().any(|p| p == "-") {
+        miette::bail!("--stdin-filename needs `-` among the paths");
+    }
+    let opts = LintOptions {
+        paths,
+        stdin_filename: args.stdin_filename,
+        include: split_globs(args.include),
+        exclude: split_globs(args.exclude),
+    };
+    let report = lint(&opts, &config)?;
+
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = render(
+        &report,
+        args.format,
+        &RenderOptions { color, width },
+        &mut out,
+    )
+    .and_then(|()| out.flush());
+    if let Err(e) = written {
+        // A closed pipe (`kvet check . | head`) is the reader's choice, not a failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            miette::bail!("cannot write the report: {e}");
+        }
+    }
+    Ok(match report.max_level() {
+        Some(level) if level >= args.fail_level => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    })
+}
+
+/// `--include a,b` is the same as `--include a --include b`.
+fn split_globs(globs: Vec<String>) -> Vec<String> {
+    globs
+        .iter()
+        .flat_map(|g| g.split(','))
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn list_rules() -> miette::Result<u8> {
+    let mut out = String::new();
+    let width = RULES.iter().map(|r| r.meta.id.len()).max().unwrap_or(0);
+    for rule in RULES {
+        let m = &rule.meta;
+        out.push_str(&format!(
+            "{:width$}  {:7}  {:9}  {}\n",
+            m.id,
+            m.default_level.as_str(),
+            m.category,
+            m.summary
+        ));
+    }
+    print_out(&out)
+}
+
+fn explain(id: &str) -> miette::Result<u8> {
+    let Some(rule) = rules::find(id) else {
+        let ids: Vec<_> = RULES.iter().map(|r| r.meta.id).collect();
+        miette::bail!(
+            help = format!("known rules: {}", ids.join(", ")),
+            "unknown rule \"{id}\""
+        );
+    };
+    let m = &rule.meta;
+    let mut out = format!(
+        "# {}\n\n{}\n\nDefault level: {} · Category: {}",
+        m.id, m.summary, m.default_level, m.category
+    );
+    if !m.kinds.is_empty() {
+        out.push_str(&format!(" · Kinds: {}", m.kinds.join(", ")));
+    }
+    out.push_str("\n\n");
+    for line in m.docs.lines() {
+        out.push_str(line.strip_prefix(' ').unwrap_or(line));
+        out.push('\n');
+    }
+    print_out(&out)
+}
+
+fn print_out(text: &str) -> miette::Result<u8> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            miette::bail!("cannot write to stdout: {e}")
+        }
+        _ => Ok(EXIT_OK),
+    }
+}

@@ -1,0 +1,273 @@
+//! `.kvet.yaml`: rule levels, and per-path overrides.
+//!
+//! ```yaml
+//! rules:
+//!   duplicate-env: error      # off | info | warning | error
+//! overrides:
+//!   - files: ["legacy/**", "*.generated.yaml"]
+//!     rules:
+//!       duplicate-object: off
+//! ```
+//! Globs in `files` are relative to the folder of the config file; a glob matches a path whole
+//! or by file name. Later overrides win. Unknown keys, rules and levels are errors with their line.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{NamedSource, SourceSpan};
+
+use crate::diag::Level;
+use crate::load::discover::PathFilter;
+use crate::load::spans::{LineIndex, Span};
+use crate::load::yaml::{Node, Value};
+use crate::rules;
+
+pub const FILE_NAME: &str = ".kvet.yaml";
+
+/// A rule's level, or `off`.
+pub type Setting = Option<Level>;
+
+#[derive(Debug, Default)]
+pub struct Config {
+    /// Folder the config file is in; override globs are relative to it.
+    pub root: PathBuf,
+    pub rules: HashMap<String, Setting>,
+    pub overrides: Vec<Override>,
+    /// Where it was read from, if from a file.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub struct Override {
+    pub files: PathFilter,
+    pub rules: HashMap<String, Setting>,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {message}")]
+    Read { path: String, message: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(Box<InvalidConfig>),
+}
+
+/// A config file that reads but says something kvet does not accept, with where it says it.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(kvet::config))]
+pub struct InvalidConfig {
+    message: String,
+    #[source_code]
+    src: NamedSource<Arc<str>>,
+    #[label("here")]
+    at: SourceSpan,
+    #[help]
+    help: Option<String>,
+}
+
+impl Config {
+    /// Finds `.kvet.yaml` in `start` or the nearest folder above it.
+    pub fn discover(start: &Path) -> Result<Config, ConfigError> {
+        for dir in start.ancestors() {
+            let candidate = dir.join(FILE_NAME);
+            if candidate.is_file() {
+                return Config::load(&candidate);
+            }
+        }
+        Ok(Config {
+            root: start.to_path_buf(),
+            ..Config::default()
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let read_error = |message: String| ConfigError::Read {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes =
+            std::fs::read(path).map_err(|e| read_error(crate::load::discover::io_message(&e)))?;
+        let text = crate::load::decode(bytes).map_err(|e| read_error(e.to_string()))?;
+        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut config = Config::parse(&path.display().to_string(), &text)?;
+        config.root = std::path::absolute(&root).unwrap_or(root);
+        config.path = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses config text; `name` is used in error messages.
+    pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
+        let parser = ConfigParser {
+            name,
+            text: Arc::from(text),
+        };
+        parser.parse()
+    }
+
+    /// The effective setting of every rule that differs from its default, for one file.
+    pub fn settings_for(&self, file: &Path) -> HashMap<String, Setting> {
+        let mut settings = self.rules.clone();
+        if self.overrides.is_empty() {
+            return settings;
+        }
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let relative = absolute.strip_prefix(&self.root).unwrap_or(file);
+        for o in &self.overrides {
+            if o.files.matches(relative) {
+                settings.extend(o.rules.iter().map(|(k, v)| (k.clone(), *v)));
+            }
+        }
+        settings
+    }
+}
+
+struct ConfigParser<'a> {
+    name: &'a str,
+    text: Arc<str>,
+}
+
+impl ConfigParser<'_> {
+    fn error(&self, span: Span, message: String, help: Option<String>) -> ConfigError {
+        let index = LineIndex::new(&self.text);
+        let start = index.offset(&self.text, span.start);
+        let end = index.offset(&self.text, span.end).max(start);
+        ConfigError::Invalid(Box::new(InvalidConfig {
+            message: format!(
+                "{}:{}:{}: {message}",
+                self.name, span.start.line, span.start.col
+            ),
+            src: NamedSource::new(self.name, self.text.clone()),
+            at: (start, end - start).into(),
+            help,
+        }))
+    }
+
+    fn parse(&self) -> Result<Config, ConfigError> {
+        let parsed = crate::load::yaml::parse(&self.text);
+        if let Some(issue) = parsed.issues.first() {
+            return Err(self.error(issue.span, issue.message.clone(), issue.help.clone()));
+        }
+        let mut config = Config::default();
+        let Some(doc) = parsed.documents.into_iter().next() else {
+            return Ok(config);
+        };
+        if doc.root.is_null() {
+            return Ok(config);
+        }
+        for entry in self.map(&doc.root, "the config file")? {
+            match entry.key.as_str() {
+                "rules" => config.rules = self.rules(&entry.value)?,
+                "overrides" => {
+                    let Value::Seq(items) = &entry.value.value else {
+                        return Err(self.error(
+                            entry.value.span,
+                            "`overrides` must be a list".into(),
+                            None,
+                        ));
+                    };
+                    for item in items {
+                        config.overrides.push(self.override_entry(item)?);
+                    }
+                }
+                other => {
+                    return Err(self.error(
+                        entry.key_span,
+                        format!("unknown key \"{other}\""),
+                        Some("the config file has the keys `rules` and `overrides`".into()),
+                    ));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    fn map<'n>(
+        &self,
+        node: &'n Node,
+        what: &str,
+    ) -> Result<&'n [crate::load::yaml::Entry], ConfigError> {
+        node.as_map()
+            .ok_or_else(|| self.error(node.span, format!("{what} must be a mapping"), None))
+    }
+
+    fn rules(&self, node: &Node) -> Result<HashMap<String, Setting>, ConfigError> {
+        let mut out = HashMap::new();
+        if node.is_null() {
+            return Ok(out);
+        }
+        for entry in self.map(node, "`rules`")? {
+            if rules::find(&entry.key).is_none() {
+                let ids: Vec<_> = rules::RULES.iter().map(|r| r.meta.id).collect();
+                return Err(self.error(
+                    entry.key_span,
+                    format!("unknown rule \"{}\"", entry.key),
+                    Some(format!("`kvet rules` lists the rules: {}", ids.join(", "))),
+                ));
+            }
+            // `off` is a boolean to YAML 1.1, and some write `false`.
+            let setting = match &entry.value.value {
+                Value::Bool(false) => None,
+                Value::Str(s) if s == "off" => None,
+                Value::Str(s) => Some(s.parse::<Level>().map_err(|m| {
+                    self.error(
+                        entry.value.span,
+                        m,
+                        Some("levels: off, info, warning, error".into()),
+                    )
+                })?),
+                _ => {
+                    return Err(self.error(
+                        entry.value.span,
+                        format!(
+                            "the level of \"{}\" must be off, info, warning or error",
+                            entry.key
+                        ),
+                        None,
+                    ));
+                }
+            };
+            out.insert(entry.key.clone(), setting);
+        }
+        Ok(out)
+    }
+
+    fn override_entry(&self, node: &Node) -> Result<Override, ConfigError> {
+        let mut files = None;
+        let mut rules = HashMap::new();
+        for entry in self.map(node, "an override")? {
+            match entry.key.as_str() {
+                "files" => {
+                    let globs: Option<Vec<&str>> = match &entry.value.value {
+                        Value::Str(s) => Some(vec![s.as_str()]),
+                        Value::Seq(items) => items.iter().map(Node::as_str).collect(),
+                        _ => None,
+                    };
+                    let globs = globs.ok_or_else(|| {
+                        self.error(
+                            entry.value.span,
+                            "`files` must be a glob or a list of globs".into(),
+                            None,
+                        )
+                    })?;
+                    files = Some(
+                        PathFilter::new(&globs)
+                            .map_err(|e| self.error(entry.value.span, e.to_string(), None))?,
+                    );
+                }
+                "rules" => rules = self.rules(&entry.value)?,
+                other => {
+                    return Err(self.error(
+                        entry.key_span,
+                        format!("unknown key \"{other}\" in an override"),
+                        Some("an override has the keys `files` and `rules`".into()),
+                    ));
+                }
+            }
+        }
+        let files =
+            files.ok_or_else(|| self.error(node.span, "an override needs `files`".into(), None))?;
+        Ok(Override { files, rules })
+    }
+}

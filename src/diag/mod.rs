@@ -1,0 +1,172 @@
+//! Diagnostics: what rules find, placed in files; and the report every renderer reads.
+
+pub mod render;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::load::object::ObjectRef;
+use crate::load::spans::Span;
+
+/// How serious a diagnostic is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "info" => Ok(Level::Info),
+            "warning" => Ok(Level::Warning),
+            "error" => Ok(Level::Error),
+            other => Err(format!(
+                "unknown level \"{other}\" (expected error, warning or info)"
+            )),
+        }
+    }
+}
+
+/// What a rule produces: a problem at a place in one object. It knows nothing of files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// JSON pointer into the object (`/spec/template/spec/volumes/2/name`).
+    pub pointer: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Finding {
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Finding {
+            pointer: pointer.into(),
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// A finding placed in a file. This is the public JSON shape (version 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub rule: String,
+    pub level: Level,
+    pub message: String,
+    pub help: Option<String>,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub pointer: Option<String>,
+    pub source_template: Option<String>,
+    pub object: Option<ObjectRef>,
+}
+
+impl Diagnostic {
+    pub fn new(rule: &str, level: Level, file: &str, span: Span, message: String) -> Self {
+        Diagnostic {
+            rule: rule.to_owned(),
+            level,
+            message,
+            help: None,
+            file: file.to_owned(),
+            line: span.start.line,
+            column: span.start.col,
+            end_line: span.end.line,
+            end_column: span.end.col,
+            pointer: None,
+            source_template: None,
+            object: None,
+        }
+    }
+
+    /// The order of the output: file, line, column, rule — then the rest, so that equal keys
+    /// still sort the same whatever order threads produced them in.
+    fn sort_key(&self) -> impl Ord + '_ {
+        (
+            &self.file,
+            self.line,
+            self.column,
+            &self.rule,
+            &self.message,
+            self.end_line,
+            self.end_column,
+            &self.pointer,
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Kubernetes objects checked.
+    pub objects: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Files skipped because they hold no Kubernetes object.
+    pub skipped: usize,
+}
+
+/// The result of a run: sorted diagnostics, a summary, and the text of every file that has
+/// diagnostics (for snippets).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+    pub sources: BTreeMap<String, Arc<str>>,
+}
+
+impl Report {
+    /// Sorts the diagnostics and counts them into the summary.
+    pub fn finish(&mut self) {
+        self.diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        self.diagnostics.dedup();
+        let (mut e, mut w, mut i) = (0, 0, 0);
+        for d in &self.diagnostics {
+            match d.level {
+                Level::Error => e += 1,
+                Level::Warning => w += 1,
+                Level::Info => i += 1,
+            }
+        }
+        self.summary.errors = e;
+        self.summary.warnings = w;
+        self.summary.infos = i;
+    }
+
+    /// The most serious level present.
+    pub fn max_level(&self) -> Option<Level> {
+        self.diagnostics.iter().map(|d| d.level).max()
+    }
+}

@@ -1,0 +1,211 @@
+//! `--format human`: miette's graphical report, one per diagnostic, with a source snippet.
+//!
+//! Each file gets one [`IndexedSource`] with a line index, so a snippet costs a binary search
+//! rather than a scan from the start of the file (a plain miette `NamedSource` rescans per
+//! diagnostic, which is quadratic on big rendered charts).
+
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, Severity,
+    SourceCode, SourceSpan, SpanContents,
+};
+
+use super::{RenderOptions, summary_line};
+use crate::diag::{Diagnostic, Level, Report};
+use crate::load::spans::{LineIndex, Pos};
+
+pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let theme = if opts.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(opts.width)
+        .with_context_lines(1)
+        .with_links(false);
+    let mut current: Option<(&str, Option<IndexedSource>)> = None;
+    for d in &report.diagnostics {
+        if current.as_ref().is_none_or(|(file, _)| *file != d.file) {
+            let source = report
+                .sources
+                .get(&d.file)
+                .map(|text| IndexedSource::new(d.file.clone(), text.clone()));
+            current = Some((&d.file, source));
+        }
+        let source = current.as_ref().and_then(|(_, s)| s.as_ref());
+        let shown = Shown::new(d, source);
+        let mut text = String::new();
+        handler
+            .render_report(&mut text, &shown)
+            .map_err(|_| io::Error::other("could not render a diagnostic"))?;
+        out.write_all(text.as_bytes())?;
+    }
+    if !report.diagnostics.is_empty() {
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(report))
+}
+
+/// A file's text with its line index.
+struct IndexedSource {
+    name: String,
+    text: Arc<str>,
+    index: LineIndex,
+}
+
+impl IndexedSource {
+    fn new(name: String, text: Arc<str>) -> Self {
+        let index = LineIndex::new(&text);
+        IndexedSource { name, text, index }
+    }
+
+    fn offset(&self, pos: Pos) -> usize {
+        self.index.offset(&self.text, pos)
+    }
+}
+
+impl SourceCode for IndexedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text = self.text.as_bytes();
+        let start = span.offset();
+        let end = start + span.len();
+        if end > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        let first_line = self.index.line_of(start);
+        let last_line = self.index.line_of(end.saturating_sub(1).max(start));
+        let (data_start, data_end, line, column) =
+            if context_lines_before == 0 && context_lines_after == 0 {
+                let line_start = self.index.line_start(first_line);
+                let column = self.text[line_start..start].chars().count();
+                (start, end, first_line, column)
+            } else {
+                let from = first_line.saturating_sub(context_lines_before);
+                let to = (last_line + context_lines_after).min(self.index.line_count() - 1);
+                let data_end = if to + 1 < self.index.line_count() {
+                    self.index.line_start(to + 1)
+                } else {
+                    text.len()
+                };
+                (self.index.line_start(from), data_end, from, 0)
+            };
+        let line_count = self
+            .index
+            .line_of(data_end.saturating_sub(1).max(data_start))
+            - line
+            + 1;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            &text[data_start..data_end],
+            (data_start, data_end - data_start).into(),
+            line,
+            column,
+            line_count,
+        )))
+    }
+}
+
+/// One diagnostic as miette sees it.
+struct Shown<'a> {
+    d: &'a Diagnostic,
+    source: Option<&'a IndexedSource>,
+    span: Option<SourceSpan>,
+    help: Option<String>,
+}
+
+impl<'a> Shown<'a> {
+    fn new(d: &'a Diagnostic, source: Option<&'a IndexedSource>) -> Self {
+        let span = source.map(|s| {
+            let start = s.offset(Pos {
+                line: d.line,
+                col: d.column,
+            });
+            let end = s.offset(Pos {
+                line: d.end_line,
+                col: d.end_column,
+            });
+            // Multi-line values would underline whole blocks: mark the first line only.
+            let first_line_end = s.text[start..]
+                .find(['\n', '\r'])
+                .map_or(s.text.len(), |i| start + i);
+            let end = end.clamp(start, first_line_end);
+            SourceSpan::from((
+                start,
+                end.max(start + usize::from(start < first_line_end)) - start,
+            ))
+        });
+        let mut help = d.help.clone();
+        if let Some(template) = &d.source_template {
+            let note = format!("rendered from the Helm template {template}");
+            help = Some(match help {
+                Some(h) => format!("{h}\n{note}"),
+                None => note,
+            });
+        }
+        Shown {
+            d,
+            source,
+            span,
+            help,
+        }
+    }
+}
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.d, f)
+    }
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.d.message)?;
+        if self.source.is_none() {
+            write!(f, " ({}:{}:{})", self.d.file, self.d.line, self.d.column)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Shown<'_> {}
+
+impl miette::Diagnostic for Shown<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(&self.d.rule))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(match self.d.level {
+            Level::Error => Severity::Error,
+            Level::Warning => Severity::Warning,
+            Level::Info => Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        let label = self.d.object.as_ref().map(|o| o.to_string());
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(label, span),
+        )))
+    }
+}

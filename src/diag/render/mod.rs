@@ -1,0 +1,64 @@
+//! Renderers: each turns a [`Report`] into text. Nothing else in kvet prints.
+
+mod compact;
+mod human;
+mod json;
+
+use std::io::{self, Write};
+
+use super::Report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Source snippets with the offending field underlined (miette).
+    Human,
+    /// The stable JSON document (version 1); the editor interface.
+    Json,
+    /// One line per diagnostic: `file:line:col: level[rule] message`.
+    Compact,
+}
+
+pub struct RenderOptions {
+    pub color: bool,
+    pub width: usize,
+}
+
+pub fn render(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Human => human::render(report, opts, out),
+        Format::Json => json::render(report, out),
+        Format::Compact => compact::render(report, out),
+    }
+}
+
+/// `3 errors, 1 warning, 0 infos in 12 files (40 objects)` and the skipped-files note.
+pub(crate) fn summary_line(report: &Report) -> String {
+    let s = &report.summary;
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let mut line = format!(
+        "{}, {}, {} in {} ({})",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.infos, "info"),
+        plural(s.files, "file"),
+        plural(s.objects, "object"),
+    );
+    if s.skipped > 0 {
+        line.push_str(&format!(
+            "; {} without Kubernetes objects skipped",
+            plural(s.skipped, "file")
+        ));
+    }
+    line
+}

@@ -1,0 +1,401 @@
+//! kvet: a Kubernetes manifest linter.
+//!
+//! Data flows one way: discover → load → check → sort → render. Every stage is a function from
+//! data to data; nothing here prints (rendering is [`diag::render`]) and nothing exits.
+
+pub mod cli;
+pub mod config;
+pub mod diag;
+pub mod load;
+pub mod rules;
+pub mod workload;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use config::{Config, Setting};
+use diag::{Diagnostic, Finding, Level, Report};
+use load::discover::{DEFAULT_INCLUDE, GlobError, Input, PathFilter, discover};
+use load::object::Object;
+use load::yaml::IssueKind;
+use rules::{Check, ObjectSummary, RULES, Rule, StreamFinding};
+
+/// What to check.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// Files, folders, or `-` for stdin.
+    pub paths: Vec<String>,
+    /// The path stdin stands for: its name in the output, and the path config overrides match.
+    pub stdin_filename: Option<String>,
+    /// Globs of files to read in folders; empty for `*.yaml` and `*.yml`.
+    pub include: Vec<String>,
+    /// Globs of files and folders to leave out.
+    pub exclude: Vec<String>,
+}
+
+/// Why kvet could not do its job (exit code 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    Glob(#[from] GlobError),
+    #[error("cannot read stdin: {0}")]
+    Stdin(std::io::Error),
+    #[error("internal error while checking {file}: {message}")]
+    #[diagnostic(help("this is a bug in kvet; please report it with the file that triggers it"))]
+    Internal { file: String, message: String },
+}
+
+type ObjectCheck = fn(&Object, &mut Vec<Finding>);
+
+/// Runs the whole pipeline on the inputs and returns the sorted report.
+pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
+    let include = if opts.include.is_empty() {
+        PathFilter::new(DEFAULT_INCLUDE)?
+    } else {
+        PathFilter::new(&opts.include)?
+    };
+    let exclude = PathFilter::new(&opts.exclude)?;
+    let discovered = discover(&opts.paths, &include, &exclude);
+
+    let mut report = Report::default();
+    for p in &discovered.problems {
+        report.diagnostics.push(Diagnostic::new(
+            rules::UNREADABLE_FILE.meta.id,
+            rules::UNREADABLE_FILE.meta.default_level,
+            &p.path,
+            first_char(),
+            format!("{}: {}", p.path, p.message),
+        ));
+    }
+
+    let sources: Vec<Source> = discovered
+        .inputs
+        .into_iter()
+        .map(|input| match input {
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(Error::Stdin)?;
+                let name = opts
+                    .stdin_filename
+                    .clone()
+                    .unwrap_or_else(|| "<stdin>".into());
+                Ok(Source {
+                    config_path: PathBuf::from(&name),
+                    name,
+                    stdin: Some(bytes),
+                })
+            }
+            Input::File(path) => Ok(Source {
+                name: display_path(&path),
+                config_path: path,
+                stdin: None,
+            }),
+        })
+        .collect::<Result<_, Error>>()?;
+
+    let results: Vec<FileResult> = sources
+        .par_iter()
+        .map(|source| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_file(source, config)))
+                .map_err(|panic| Error::Internal {
+                    file: source.name.clone(),
+                    message: panic_message(&panic),
+                })
+        })
+        .collect::<Result<_, Error>>()?;
+
+    let mut summaries = Vec::new();
+    let mut settings = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        report.summary.files += 1;
+        report.summary.objects += result.objects;
+        report.summary.skipped += usize::from(result.skipped);
+        report.diagnostics.extend(result.diagnostics);
+        if let Some(text) = result.text {
+            report.sources.insert(sources[i].name.clone(), text);
+        }
+        summaries.extend(result.summaries.into_iter().map(|s| (s, i)));
+        settings.push(result.settings);
+    }
+
+    run_stream_rules(&summaries, &settings, &mut report);
+
+    // Files whose only diagnostics came from whole-stream rules: read them again for snippets.
+    for source in &sources {
+        let needs_text = !report.sources.contains_key(&source.name)
+            && report.diagnostics.iter().any(|d| d.file == source.name);
+        if needs_text
+            && source.stdin.is_none()
+            && let Some(text) = std::fs::read(&source.config_path)
+                .ok()
+                .and_then(|b| load::decode(b).ok())
+        {
+            report.sources.insert(source.name.clone(), Arc::from(text));
+        }
+    }
+
+    report.finish();
+    Ok(report)
+}
+
+struct Source {
+    /// As shown in diagnostics.
+    name: String,
+    /// The path config overrides are matched against (and read from, for files).
+    config_path: PathBuf,
+    stdin: Option<Vec<u8>>,
+}
+
+/// What checking one file produced.
+struct FileResult {
+    diagnostics: Vec<Diagnostic>,
+    summaries: Vec<ObjectSummary>,
+    /// The text, kept when there are diagnostics to show snippets of.
+    text: Option<Arc<str>>,
+    objects: usize,
+    skipped: bool,
+    settings: HashMap<String, Setting>,
+}
+
+fn check_file(source: &Source, config: &Config) -> FileResult {
+    let settings = config.settings_for(&source.config_path);
+    let mut result = FileResult {
+        diagnostics: Vec::new(),
+        summaries: Vec::new(),
+        text: None,
+        objects: 0,
+        skipped: false,
+        settings,
+    };
+    let bytes = match &source.stdin {
+        Some(bytes) => Ok(bytes.clone()),
+        None => std::fs::read(&source.config_path),
+    };
+    let text = match bytes {
+        Err(e) => {
+            result.push_unreadable(&source.name, load::discover::io_message(&e));
+            return result;
+        }
+        Ok(bytes) => match load::decode(bytes) {
+            Ok(text) => text,
+            Err(load::DecodeError::TooLarge { size }) => {
+                if let Some(level) = level_of(&rules::INPUT_LIMIT, &result.settings) {
+                    result.diagnostics.push(Diagnostic::new(
+                        rules::INPUT_LIMIT.meta.id,
+                        level,
+                        &source.name,
+                        first_char(),
+                        load::DecodeError::TooLarge { size }.to_string(),
+                    ));
+                }
+                return result;
+            }
+            Err(e) => {
+                result.push_unreadable(&source.name, e.to_string());
+                return result;
+            }
+        },
+    };
+
+    let loaded = load::load_text(&text);
+    let kubernetes = loaded.is_kubernetes();
+    let file = &source.name;
+    let settings = &result.settings;
+    let mut diagnostics = Vec::new();
+
+    for issue in &loaded.yaml_issues {
+        let rule = match issue.kind {
+            IssueKind::Syntax => &rules::YAML_SYNTAX,
+            IssueKind::Limit => &rules::INPUT_LIMIT,
+            // Duplicate keys matter in Kubernetes files; other YAML is not ours to judge.
+            IssueKind::DuplicateKey if kubernetes => &rules::DUPLICATE_KEY,
+            IssueKind::DuplicateKey => continue,
+        };
+        let Some(level) = level_of(rule, settings) else {
+            continue;
+        };
+        let mut d = Diagnostic::new(rule.meta.id, level, file, issue.span, issue.message.clone());
+        d.help = issue.help.clone();
+        if let Some(pointer) = &issue.pointer {
+            match object_of_document(&loaded.objects, issue.document, pointer) {
+                Some((object, relative)) => {
+                    d.object = Some(object.id.clone());
+                    d.source_template = object.source_template.clone();
+                    d.pointer = Some(relative);
+                }
+                None => d.pointer = Some(pointer.clone()),
+            }
+        }
+        diagnostics.push(d);
+    }
+    if kubernetes && let Some(level) = level_of(&rules::MISSING_TYPE_META, settings) {
+        for problem in &loaded.not_objects {
+            let mut d = Diagnostic::new(
+                rules::MISSING_TYPE_META.meta.id,
+                level,
+                file,
+                problem.span,
+                problem.message.clone(),
+            );
+            d.pointer = Some(problem.pointer.clone());
+            diagnostics.push(d);
+        }
+    }
+
+    let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
+        .iter()
+        .filter_map(|rule| match rule.check {
+            Check::Object(check) => Some((*rule, check, level_of(rule, settings)?)),
+            _ => None,
+        })
+        .collect();
+    let per_object: Vec<Vec<Diagnostic>> = loaded
+        .objects
+        .par_iter()
+        .with_min_len(8)
+        .map(|object| {
+            let mut out = Vec::new();
+            let mut findings = Vec::new();
+            for (rule, check, level) in &object_rules {
+                check(object, &mut findings);
+                for finding in findings.drain(..) {
+                    out.push(place(rule.meta.id, *level, file, object, finding));
+                }
+            }
+            out
+        })
+        .collect();
+    diagnostics.extend(per_object.into_iter().flatten());
+
+    let shared_file: Arc<str> = Arc::from(file.as_str());
+    result.summaries = loaded
+        .objects
+        .iter()
+        .map(|o| ObjectSummary {
+            id: o.id.clone(),
+            file: shared_file.clone(),
+            name_span: o.root.locate("/metadata/name").span,
+            source_template: o.source_template.clone(),
+        })
+        .collect();
+    result.objects = loaded.objects.len();
+    result.skipped = !kubernetes && loaded.yaml_issues.is_empty();
+    if !diagnostics.is_empty() {
+        result.text = Some(Arc::from(text));
+    }
+    result.diagnostics = diagnostics;
+    result
+}
+
+impl FileResult {
+    fn push_unreadable(&mut self, file: &str, message: String) {
+        if let Some(level) = level_of(&rules::UNREADABLE_FILE, &self.settings) {
+            self.diagnostics.push(Diagnostic::new(
+                rules::UNREADABLE_FILE.meta.id,
+                level,
+                file,
+                first_char(),
+                message,
+            ));
+        }
+    }
+}
+
+fn run_stream_rules(
+    summaries: &[(ObjectSummary, usize)],
+    settings: &[HashMap<String, Setting>],
+    report: &mut Report,
+) {
+    let objects: Vec<ObjectSummary> = summaries.iter().map(|(s, _)| s.clone()).collect();
+    for rule in RULES {
+        let Check::Stream(check) = rule.check else {
+            continue;
+        };
+        let mut found: Vec<StreamFinding> = Vec::new();
+        check(&objects, &mut found);
+        for f in found {
+            let (summary, file_index) = &summaries[f.object];
+            let Some(level) = level_of(rule, &settings[*file_index]) else {
+                continue;
+            };
+            let mut d = Diagnostic::new(
+                rule.meta.id,
+                level,
+                &summary.file,
+                f.span,
+                f.finding.message,
+            );
+            d.help = f.finding.help;
+            d.pointer = Some(f.finding.pointer);
+            d.object = Some(summary.id.clone());
+            d.source_template = summary.source_template.clone();
+            report.diagnostics.push(d);
+        }
+    }
+}
+
+/// A rule's level for a file, `None` when it is off.
+fn level_of(rule: &Rule, settings: &HashMap<String, Setting>) -> Option<Level> {
+    match settings.get(rule.meta.id) {
+        Some(setting) => *setting,
+        None => Some(rule.meta.default_level),
+    }
+}
+
+/// Places a finding at the line and column of its pointer.
+fn place(rule: &str, level: Level, file: &str, object: &Object, finding: Finding) -> Diagnostic {
+    let located = object.root.locate(&finding.pointer);
+    let mut d = Diagnostic::new(rule, level, file, located.span, finding.message);
+    d.help = finding.help;
+    d.pointer = Some(finding.pointer);
+    d.object = Some(object.id.clone());
+    d.source_template = object.source_template.clone();
+    d
+}
+
+/// The object a document-relative pointer falls in, and the pointer relative to that object.
+fn object_of_document<'a>(
+    objects: &'a [Object],
+    document: usize,
+    pointer: &str,
+) -> Option<(&'a Object, String)> {
+    objects
+        .iter()
+        .filter(|o| o.document == document)
+        .find_map(|o| match o.list_item {
+            None => Some((o, pointer.to_owned())),
+            Some(i) => {
+                let prefix = format!("/items/{i}");
+                let rest = pointer.strip_prefix(&prefix)?;
+                (rest.is_empty() || rest.starts_with('/')).then(|| (o, rest.to_owned()))
+            }
+        })
+}
+
+fn first_char() -> load::spans::Span {
+    let at = load::spans::Pos { line: 1, col: 1 };
+    load::spans::Span { start: at, end: at }
+}
+
+/// A path as the user would write it: without a leading `./`.
+fn display_path(path: &Path) -> String {
+    let shown = path.strip_prefix("./").unwrap_or(path);
+    shown.display().to_string()
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}

@@ -1,0 +1,831 @@
+//! The span-keeping YAML loader.
+//!
+//! Parses a (multi-document) YAML stream into [`Node`] trees where every key and value keeps its
+//! start and end position. Built on `saphyr-parser`'s event stream.
+//!
+//! The stream is first cut into chunks at `---` lines so that a syntax error in one document does
+//! not lose the others: a `---` at column 0 always starts a new document (the YAML spec forbids
+//! document markers inside content, even in block scalars).
+//!
+//! Scalars resolve the way Kubernetes' own YAML decoder (go-yaml v2, YAML 1.1) reads them, so
+//! `yes`/`on` are booleans here as they are for `kubectl apply`.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
+
+use super::spans::{Pos, Span};
+
+/// Deepest nesting of collections accepted; deeper documents are rejected, never recursed into.
+pub const MAX_DEPTH: usize = 200;
+/// Most nodes that alias expansion may create in one file (billion-laughs guard).
+pub const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// A YAML node with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// One key of a mapping. Keys are strings, as in Kubernetes objects; other scalar keys are kept
+/// in their written form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+    pub fn as_map(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+    /// The value under `key` when this node is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.value)
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+    /// The scalar as text, the way it would print (`8080`, `true`, `web`); `None` for collections.
+    pub fn scalar_text(&self) -> Option<String> {
+        Some(match &self.value {
+            Value::Null => "null".to_owned(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Str(s) => s.clone(),
+            Value::Seq(_) | Value::Map(_) => return None,
+        })
+    }
+}
+
+/// One document of the stream.
+#[derive(Debug)]
+pub struct Document {
+    /// 0-based position of the document in its file, counting every document written.
+    pub index: usize,
+    pub root: Node,
+    /// The template named by a Helm `# Source: chart/templates/x.yaml` comment, if any.
+    pub source_template: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueKind {
+    Syntax,
+    DuplicateKey,
+    Limit,
+}
+
+/// Something wrong with the YAML itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlIssue {
+    pub kind: IssueKind,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+    /// JSON pointer of the offending key, when there is one.
+    pub pointer: Option<String>,
+    pub document: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub documents: Vec<Document>,
+    pub issues: Vec<YamlIssue>,
+    /// Documents written, including empty ones and ones lost to errors.
+    pub document_count: usize,
+}
+
+/// Parses a whole YAML stream. Never panics on any input; problems become [`YamlIssue`]s.
+pub fn parse(text: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut alias_budget = MAX_ALIAS_NODES;
+    for chunk in chunks(text) {
+        let source_template = super::helm::source_comment(chunk.text);
+        let mut builder = Builder::new(chunk.line_offset, &mut alias_budget);
+        let outcome = builder.run(chunk.text);
+        let first_document = parsed.document_count;
+        for mut issue in builder.issues.drain(..) {
+            issue.document += first_document;
+            parsed.issues.push(issue);
+        }
+        for root in builder.documents.drain(..) {
+            parsed.documents.push(Document {
+                index: parsed.document_count,
+                root,
+                source_template: source_template.clone(),
+            });
+            parsed.document_count += 1;
+        }
+        if let Err(issue) = outcome {
+            parsed.issues.push(YamlIssue {
+                document: parsed.document_count,
+                ..issue
+            });
+            parsed.document_count += 1;
+        }
+    }
+    parsed
+}
+
+struct Chunk<'a> {
+    text: &'a str,
+    /// Lines before this chunk in the file.
+    line_offset: u32,
+}
+
+fn is_document_start(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// Cuts the stream before every `---` line.
+fn chunks(text: &str) -> Vec<Chunk<'_>> {
+    let mut out = Vec::new();
+    let mut chunk_start = 0;
+    let mut chunk_line = 0u32;
+    let mut line_no = 0u32;
+    let mut pos = 0;
+    while pos < text.len() {
+        let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+        if pos > chunk_start && is_document_start(&text[pos..line_end]) {
+            out.push(Chunk {
+                text: &text[chunk_start..pos],
+                line_offset: chunk_line,
+            });
+            chunk_start = pos;
+            chunk_line = line_no;
+        }
+        line_no += 1;
+        pos = line_end;
+    }
+    out.push(Chunk {
+        text: &text[chunk_start..],
+        line_offset: chunk_line,
+    });
+    out
+}
+
+/// A node under construction: its children so far.
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        start: Pos,
+        anchor: usize,
+        size: usize,
+        height: usize,
+    },
+    Map {
+        entries: Vec<Entry>,
+        index: Option<HashMap<String, usize>>,
+        pending_key: Option<(String, Span)>,
+        merges: Vec<Node>,
+        start: Pos,
+        anchor: usize,
+        size: usize,
+        height: usize,
+    },
+}
+
+/// A finished node with the bookkeeping the limits need.
+struct Built {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
+struct Builder<'b> {
+    line_offset: u32,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    documents: Vec<Node>,
+    issues: Vec<YamlIssue>,
+    root: Option<Node>,
+    alias_budget: &'b mut usize,
+}
+
+const MERGE_KEY: &str = "<<";
+
+impl<'b> Builder<'b> {
+    fn new(line_offset: u32, alias_budget: &'b mut usize) -> Self {
+        Builder {
+            line_offset,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            documents: Vec::new(),
+            issues: Vec::new(),
+            root: None,
+            alias_budget,
+        }
+    }
+
+    fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
+        Pos {
+            line: (m.line() as u32).saturating_add(self.line_offset),
+            col: m.col() as u32 + 1,
+        }
+    }
+
+    fn span(&self, s: &saphyr_parser::Span) -> Span {
+        Span {
+            start: self.pos(&s.start),
+            end: self.pos(&s.end),
+        }
+    }
+
+    fn run(&mut self, text: &str) -> Result<(), YamlIssue> {
+        let mut parser = Parser::new_from_str(text);
+        loop {
+            let (event, span) = match parser.next_event() {
+                None => return Ok(()),
+                Some(Ok(ev)) => ev,
+                Some(Err(e)) => return Err(self.syntax_issue(&e)),
+            };
+            let span = self.span(&span);
+            match event {
+                Event::StreamEnd => return Ok(()),
+                Event::Nothing | Event::StreamStart => {}
+                Event::DocumentStart(_) => {
+                    self.anchors.clear();
+                    self.root = None;
+                }
+                Event::DocumentEnd => {
+                    if let Some(root) = self.root.take() {
+                        self.documents.push(root);
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let tag = tag.map(|t| (t.handle.clone(), t.suffix.clone()));
+                    // Keys stay as written: `y:` is the key "y", not a boolean.
+                    let value = if self.expecting_key() {
+                        Value::Str(text.into_owned())
+                    } else {
+                        resolve_scalar(&text, style, tag.as_ref())
+                    };
+                    let node = Node { value, span };
+                    self.finish(anchor, node, 1, 0)?;
+                }
+                Event::Alias(id) => {
+                    let Some(anchored) = self.anchors.get(&id) else {
+                        return Err(self.issue(IssueKind::Syntax, span, "unknown anchor".into()));
+                    };
+                    if anchored.size > *self.alias_budget {
+                        return Err(self.issue(
+                            IssueKind::Limit,
+                            span,
+                            format!(
+                                "alias expansion exceeds {MAX_ALIAS_NODES} nodes (a \"billion laughs\" document?)"
+                            ),
+                        ));
+                    }
+                    if self.stack.len() + anchored.height > MAX_DEPTH {
+                        return Err(self.depth_issue(span));
+                    }
+                    *self.alias_budget -= anchored.size;
+                    let (size, height) = (anchored.size, anchored.height);
+                    let mut node = anchored.node.clone();
+                    // The alias itself is where this value is written.
+                    node.span = span;
+                    self.finish(0, node, size, height)?;
+                }
+                Event::SequenceStart(anchor, _) => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        return Err(self.depth_issue(span));
+                    }
+                    self.stack.push(Frame::Seq {
+                        items: Vec::new(),
+                        start: span.start,
+                        anchor,
+                        size: 1,
+                        height: 1,
+                    });
+                }
+                Event::MappingStart(anchor, _) => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        return Err(self.depth_issue(span));
+                    }
+                    self.stack.push(Frame::Map {
+                        entries: Vec::new(),
+                        index: None,
+                        pending_key: None,
+                        merges: Vec::new(),
+                        start: span.start,
+                        anchor,
+                        size: 1,
+                        height: 1,
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.stack.pop() else {
+                        return Ok(());
+                    };
+                    let (node, anchor, size, height) = close_frame(frame, span);
+                    self.finish(anchor, node, size, height)?;
+                }
+            }
+        }
+    }
+
+    /// Places a finished node in its parent (or as the document root).
+    fn finish(
+        &mut self,
+        anchor: usize,
+        node: Node,
+        size: usize,
+        height: usize,
+    ) -> Result<(), YamlIssue> {
+        if anchor > 0 {
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    size,
+                    height,
+                },
+            );
+        }
+        let built = Built { node, size, height };
+        let mut duplicate = None;
+        let Some(top) = self.stack.last_mut() else {
+            self.root = Some(built.node);
+            return Ok(());
+        };
+        match top {
+            Frame::Seq {
+                items,
+                size,
+                height,
+                ..
+            } => {
+                *size += built.size;
+                *height = (*height).max(built.height + 1);
+                items.push(built.node);
+            }
+            Frame::Map {
+                entries,
+                index,
+                pending_key,
+                merges,
+                size,
+                height,
+                ..
+            } => {
+                *size += built.size;
+                *height = (*height).max(built.height + 1);
+                match pending_key.take() {
+                    None => {
+                        let key = built.node.scalar_text().unwrap_or_else(|| "?".to_owned());
+                        *pending_key = Some((key, built.node.span));
+                    }
+                    Some((key, _)) if key == MERGE_KEY => match built.node.value {
+                        Value::Map(_) => merges.push(built.node),
+                        Value::Seq(items) => merges.extend(items),
+                        _ => {}
+                    },
+                    Some((key, key_span)) => {
+                        if let Some(i) = find_key(entries, index, &key) {
+                            duplicate = Some((key, key_span, entries[i].key_span.start));
+                            entries[i].key_span = key_span;
+                            entries[i].value = built.node;
+                        } else {
+                            if let Some(index) = index {
+                                index.insert(key.clone(), entries.len());
+                            } else if entries.len() >= 16 {
+                                let mut map: HashMap<String, usize> = entries
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, e)| (e.key.clone(), i))
+                                    .collect();
+                                map.insert(key.clone(), entries.len());
+                                *index = Some(map);
+                            }
+                            entries.push(Entry {
+                                key,
+                                key_span,
+                                value: built.node,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((key, key_span, first)) = duplicate {
+            let pointer = self.pointer_of_key(&key);
+            self.issues.push(YamlIssue {
+                kind: IssueKind::DuplicateKey,
+                span: key_span,
+                message: format!(
+                    "duplicate key \"{key}\" (first defined at line {}); the last value wins",
+                    first.line
+                ),
+                help: Some(
+                    "remove one of the two keys: Kubernetes rejects duplicate keys in strict mode and keeps only the last one otherwise".into(),
+                ),
+                pointer: Some(pointer),
+                document: self.documents.len(),
+            });
+        }
+        Ok(())
+    }
+
+    fn expecting_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Map {
+                pending_key: None,
+                ..
+            })
+        )
+    }
+
+    /// JSON pointer of `key` in the mapping being built, from the keys and indexes of the stack.
+    fn pointer_of_key(&self, key: &str) -> String {
+        let mut pointer = String::new();
+        for frame in &self.stack {
+            pointer.push('/');
+            match frame {
+                Frame::Seq { items, .. } => pointer.push_str(&items.len().to_string()),
+                Frame::Map { pending_key, .. } => {
+                    let k = pending_key.as_ref().map_or("", |(k, _)| k.as_str());
+                    pointer.push_str(&super::spans::escape_pointer_token(k));
+                }
+            }
+        }
+        // The innermost frame contributed an empty token for the key being closed; replace it.
+        if let Some(i) = pointer.rfind('/') {
+            pointer.truncate(i);
+        }
+        pointer.push('/');
+        pointer.push_str(&super::spans::escape_pointer_token(key));
+        pointer
+    }
+
+    fn issue(&self, kind: IssueKind, span: Span, message: String) -> YamlIssue {
+        YamlIssue {
+            kind,
+            span,
+            message,
+            help: None,
+            pointer: None,
+            document: 0,
+        }
+    }
+
+    fn depth_issue(&self, span: Span) -> YamlIssue {
+        self.issue(
+            IssueKind::Limit,
+            span,
+            format!("nesting deeper than {MAX_DEPTH} levels; the document is not checked"),
+        )
+    }
+
+    fn syntax_issue(&self, e: &ScanError) -> YamlIssue {
+        let at = self.pos(e.marker());
+        let info = e.info();
+        let help = if info.contains("mapping values are not allowed") {
+            Some("two keys may have ended up on one line (`apiVersion: v1kind: ConfigMap`): in Helm templates, check `{{-` and `-}}` trimming around this line".into())
+        } else if info.contains("tab") {
+            Some("YAML indentation must use spaces, not tabs".into())
+        } else {
+            None
+        };
+        YamlIssue {
+            kind: IssueKind::Syntax,
+            span: Span { start: at, end: at },
+            message: format!("invalid YAML: {info}"),
+            help,
+            pointer: None,
+            document: 0,
+        }
+    }
+}
+
+fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
+    match index {
+        Some(index) => index.get(key).copied(),
+        None => entries.iter().position(|e| e.key == key),
+    }
+}
+
+/// Turns a finished frame into its node. Merge keys (`<<`) add the keys the mapping lacks.
+fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
+    // Block collections end with an empty span at the next token; flow ones at `]`/`}`.
+    let end_of = |last: Option<Span>, start: Pos| {
+        if end.start != end.end {
+            end.end
+        } else {
+            last.map_or(start, |s| s.end)
+        }
+    };
+    match frame {
+        Frame::Seq {
+            items,
+            start,
+            anchor,
+            size,
+            height,
+        } => {
+            let span = Span {
+                start,
+                end: end_of(items.last().map(|n| n.span), start),
+            };
+            (
+                Node {
+                    value: Value::Seq(items),
+                    span,
+                },
+                anchor,
+                size,
+                height,
+            )
+        }
+        Frame::Map {
+            mut entries,
+            merges,
+            start,
+            anchor,
+            size,
+            height,
+            ..
+        } => {
+            let span = Span {
+                start,
+                end: end_of(entries.last().map(|e| e.value.span), start),
+            };
+            for source in merges {
+                if let Value::Map(merged) = source.value {
+                    for entry in merged {
+                        if !entries.iter().any(|e| e.key == entry.key) {
+                            entries.push(entry);
+                        }
+                    }
+                }
+            }
+            (
+                Node {
+                    value: Value::Map(entries),
+                    span,
+                },
+                anchor,
+                size,
+                height,
+            )
+        }
+    }
+}
+
+/// Resolves a scalar the way Kubernetes' YAML decoder does (YAML 1.1 booleans, core numbers).
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&(String, String)>) -> Value {
+    if let Some((handle, suffix)) = tag
+        && (handle == "tag:yaml.org,2002:" || handle == "!!")
+    {
+        match suffix.as_str() {
+            "str" => return Value::Str(text.to_owned()),
+            "null" => return Value::Null,
+            _ => {}
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Value::Str(text.to_owned());
+    }
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
+            return Value::Bool(true);
+        }
+        "false" | "False" | "FALSE" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "n" | "N" => {
+            return Value::Bool(false);
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Value::Str(text.to_owned());
+    }
+    if let Some(v) = parse_int(text) {
+        return v;
+    }
+    if is_float(text)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Value::Float(f);
+    }
+    Value::Str(text.to_owned())
+}
+
+fn parse_int(text: &str) -> Option<Value> {
+    let (neg, digits) = match text.as_bytes()[0] {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(oct) = digits.strip_prefix("0o") {
+        (8, oct)
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        // YAML 1.1 octal (`0644`), as go-yaml v2 reads file modes.
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    match i64::from_str_radix(body, radix) {
+        Ok(v) => Some(Value::Int(if neg { -v } else { v })),
+        // Out of range: still a number.
+        Err(_) if radix == 10 => text.parse::<f64>().ok().map(Value::Float),
+        Err(_) => None,
+    }
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_float(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b[0], b'-' | b'+'));
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut digits = i - int_start;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let frac_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        digits += i - frac_start;
+    }
+    if digits == 0 {
+        return false;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        i += 1;
+        if i < b.len() && matches!(b[i], b'-' | b'+') {
+            i += 1;
+        }
+        let exp_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == exp_start {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        let mut parsed = parse(text);
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        parsed.documents.remove(0).root
+    }
+
+    #[test]
+    fn scalars_resolve_like_kubernetes_yaml() {
+        let r = root("a: 1\nb: '1'\nc: yes\nd: ~\ne: 1.5\nf: 0x1F\ng: 0644\nh: web\ni: !!str 12\nj: 1e3\nk: 99999999999999999999\ny: n\n");
+        assert_eq!(r.get("a").unwrap().value, Value::Int(1));
+        assert_eq!(r.get("b").unwrap().value, Value::Str("1".into()));
+        assert_eq!(r.get("c").unwrap().value, Value::Bool(true));
+        assert_eq!(r.get("d").unwrap().value, Value::Null);
+        assert_eq!(r.get("e").unwrap().value, Value::Float(1.5));
+        assert_eq!(r.get("f").unwrap().value, Value::Int(31));
+        assert_eq!(r.get("g").unwrap().value, Value::Int(0o644));
+        assert_eq!(r.get("h").unwrap().value, Value::Str("web".into()));
+        assert_eq!(r.get("i").unwrap().value, Value::Str("12".into()));
+        assert_eq!(r.get("j").unwrap().value, Value::Float(1000.0));
+        assert_eq!(r.get("k").unwrap().value, Value::Float(1e20));
+        // Keys stay as written; values are resolved.
+        assert_eq!(r.get("y").unwrap().value, Value::Bool(false));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_at_the_second_key_and_the_last_value_wins() {
+        let parsed = parse("a: 1\nspec:\n  list:\n    - x: 1\n      x: 2\n");
+        let issue = &parsed.issues[0];
+        assert_eq!(issue.kind, IssueKind::DuplicateKey);
+        assert_eq!((issue.span.start.line, issue.span.start.col), (5, 7));
+        assert_eq!(issue.pointer.as_deref(), Some("/spec/list/0/x"));
+        let doc = &parsed.documents[0].root;
+        assert_eq!(doc.pointer("/spec/list/0/x").unwrap().value, Value::Int(2));
+    }
+
+    #[test]
+    fn duplicate_keys_in_big_mappings_use_the_index() {
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: again\n");
+        let parsed = parse(&text);
+        assert_eq!(parsed.issues.len(), 1);
+        assert_eq!(parsed.issues[0].span.start.line, 41);
+    }
+
+    #[test]
+    fn a_syntax_error_loses_only_its_own_document() {
+        let parsed = parse("a: 1\n---\napiVersion: v1kind: ConfigMap\n---\nb: 2\n");
+        assert_eq!(parsed.documents.len(), 2);
+        assert_eq!(parsed.documents[1].index, 2);
+        assert_eq!(parsed.issues.len(), 1);
+        let issue = &parsed.issues[0];
+        assert_eq!(issue.kind, IssueKind::Syntax);
+        assert_eq!(issue.span.start.line, 3);
+        assert_eq!(issue.document, 1);
+    }
+
+    #[test]
+    fn billion_laughs_is_stopped_quickly() {
+        let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let parsed = parse(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(parsed.documents.is_empty());
+        assert_eq!(parsed.issues[0].kind, IssueKind::Limit);
+        assert!(parsed.issues[0].message.contains("alias expansion"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(MAX_DEPTH + 10) + &"]".repeat(MAX_DEPTH + 10);
+        let parsed = parse(&text);
+        assert!(parsed.documents.is_empty());
+        assert_eq!(parsed.issues[0].kind, IssueKind::Limit);
+        let ok = "[".repeat(MAX_DEPTH - 1) + &"]".repeat(MAX_DEPTH - 1);
+        assert!(parse(&ok).issues.is_empty());
+    }
+
+    #[test]
+    fn helm_source_comments_are_kept_per_document() {
+        let parsed = parse("---\n# Source: c/templates/a.yaml\na: 1\n---\n# Source: c/templates/b.yaml\nb: 2\n---\nc: 3\n");
+        let sources: Vec<_> = parsed.documents.iter().map(|d| d.source_template.as_deref()).collect();
+        assert_eq!(sources, [Some("c/templates/a.yaml"), Some("c/templates/b.yaml"), None]);
+    }
+
+    #[test]
+    fn document_markers_inside_block_scalars_are_not_split() {
+        let parsed = parse("a: |\n  ---\n  text\nb: 1\n");
+        assert!(parsed.issues.is_empty());
+        assert_eq!(parsed.documents.len(), 1);
+        assert_eq!(parsed.documents[0].root.get("a").unwrap().as_str(), Some("---\ntext\n"));
+    }
+
+    #[test]
+    fn explicit_document_end_and_bare_documents() {
+        let parsed = parse("a: 1\n...\nb: 2\n");
+        assert!(parsed.issues.is_empty());
+        assert_eq!(parsed.documents.len(), 2);
+        assert_eq!(parsed.documents[1].root.get("b").unwrap().span.start.line, 3);
+    }
+}

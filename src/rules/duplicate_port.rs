@@ -1,0 +1,92 @@
+use super::{Check, declare_rule, field_of_items, report_repeats};
+use crate::diag::Finding;
+use crate::load::object::Object;
+use crate::load::yaml::Node;
+use crate::workload::pod_spec;
+
+declare_rule! {
+    /// ## What it checks
+    /// Container ports of one pod that repeat: the same `containerPort` and `protocol` (with the
+    /// same `hostIP` and `hostPort`) in two places, or the same port `name` twice in one
+    /// container.
+    ///
+    /// ## Why
+    /// A repeated port name is rejected by the API server. A repeated port definition is accepted
+    /// with a warning, but strategic merge patches key `ports` by `containerPort`, so later
+    /// patches and Services that target the port by name pick one of the two unpredictably.
+    ///
+    /// ## How to fix
+    /// Declare each port once per pod; give each a distinct name.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// ports:
+    ///   - name: http
+    ///     containerPort: 8080
+    ///   - name: metrics
+    ///     containerPort: 8080   # duplicate-port
+    /// ```
+    id: "duplicate-port",
+    category: "workload",
+    level: Warning,
+    kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout"],
+    summary: "a pod declares the same container port or port name twice",
+    check: Check::Object(check),
+}
+
+fn text(port: &Node, field: &str) -> String {
+    port.get(field)
+        .and_then(Node::scalar_text)
+        .unwrap_or_default()
+}
+
+fn check(object: &Object, out: &mut Vec<Finding>) {
+    let Some(pod) = pod_spec(object) else { return };
+    // The API server compares port definitions across the regular containers of a pod.
+    let definitions = pod
+        .containers()
+        .filter(|c| c.pointer.contains("/containers/"))
+        .flat_map(|c| c.list("ports").collect::<Vec<_>>())
+        .filter_map(|(pointer, port)| {
+            let number = port.get("containerPort")?;
+            let mut protocol = text(port, "protocol");
+            if protocol.is_empty() {
+                protocol = "TCP".into();
+            }
+            let key = (
+                number.scalar_text()?,
+                protocol,
+                text(port, "hostIP"),
+                text(port, "hostPort"),
+            );
+            Some((format!("{pointer}/containerPort"), key, number.span))
+        });
+    report_repeats(
+        definitions,
+        |pointer, (port, protocol, ..), first| {
+            Finding::new(
+                pointer,
+                format!("port {port}/{protocol} is declared twice in the pod (first at line {})", first.start.line),
+            )
+            .with_help("declare each container port once; Services and patches select ports by number and name")
+        },
+        out,
+    );
+    for container in pod.containers() {
+        let name = container.name().unwrap_or("?").to_owned();
+        report_repeats(
+            field_of_items(container.list("ports"), "name"),
+            |pointer, port_name, first| {
+                Finding::new(
+                    pointer,
+                    format!(
+                        "container \"{name}\" has two ports named \"{port_name}\" (first at line {})",
+                        first.start.line
+                    ),
+                )
+                .with_help("port names must be unique within a container")
+            },
+            out,
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! The built-in Rust rules: one file each, its doc comment is its documentation.
+//!
+//! A rule is data: its [`RuleMeta`] and how it checks. Loader rules have no check of their
+//! own: the loader produces their diagnostics, and the rule file holds their id, level and docs.
+
+use crate::diag::{Finding, Level};
+use crate::load::object::{Object, ObjectRef};
+use crate::load::spans::Span;
+
+mod duplicate_container_name;
+mod duplicate_env;
+mod duplicate_key;
+mod duplicate_object;
+mod duplicate_port;
+mod duplicate_volume;
+mod duplicate_volume_mount;
+mod input_limit;
+mod missing_type_meta;
+mod unreadable_file;
+mod yaml_syntax;
+
+pub use duplicate_key::RULE as DUPLICATE_KEY;
+pub use input_limit::RULE as INPUT_LIMIT;
+pub use missing_type_meta::RULE as MISSING_TYPE_META;
+pub use unreadable_file::RULE as UNREADABLE_FILE;
+pub use yaml_syntax::RULE as YAML_SYNTAX;
+
+/// Everything kvet knows about a rule, whatever it is written in.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Kebab-case name of the problem, unique, never reused.
+    pub id: &'static str,
+    pub category: &'static str,
+    pub default_level: Level,
+    /// Kinds the rule looks at; empty for every kind.
+    pub kinds: &'static [&'static str],
+    pub summary: &'static str,
+    /// Markdown: What it checks / Why / How to fix / Example.
+    pub docs: &'static str,
+}
+
+/// An object as whole-stream rules see it: identity and where its name is written.
+#[derive(Debug, Clone)]
+pub struct ObjectSummary {
+    pub id: ObjectRef,
+    pub file: std::sync::Arc<str>,
+    pub name_span: Span,
+    pub source_template: Option<String>,
+}
+
+/// A finding of a whole-stream rule, on one of the summaries it was given.
+#[derive(Debug, Clone)]
+pub struct StreamFinding {
+    pub object: usize,
+    pub span: Span,
+    pub finding: Finding,
+}
+
+pub enum Check {
+    /// Reported by the loader.
+    Loader,
+    /// Runs on each object on its own.
+    Object(fn(&Object, &mut Vec<Finding>)),
+    /// Runs once over every object of the input.
+    Stream(fn(&[ObjectSummary], &mut Vec<StreamFinding>)),
+}
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: Check,
+}
+
+/// Every built-in Rust rule, in id order.
+pub static RULES: &[&Rule] = &[
+    &duplicate_container_name::RULE,
+    &duplicate_env::RULE,
+    &duplicate_key::RULE,
+    &duplicate_object::RULE,
+    &duplicate_port::RULE,
+    &duplicate_volume::RULE,
+    &duplicate_volume_mount::RULE,
+    &input_limit::RULE,
+    &missing_type_meta::RULE,
+    &unreadable_file::RULE,
+    &yaml_syntax::RULE,
+];
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.meta.id == id)
+}
+
+/// Declares a rule's `RULE` static; the doc comment above it becomes its docs.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        id: $id:literal,
+        category: $category:literal,
+        level: $level:ident,
+        kinds: [$($kind:literal),* $(,)?],
+        summary: $summary:literal,
+        check: $check:expr $(,)?
+    ) => {
+        pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
+            meta: $crate::rules::RuleMeta {
+                id: $id,
+                category: $category,
+                default_level: $crate::diag::Level::$level,
+                kinds: &[$($kind),*],
+                summary: $summary,
+                docs: concat!($($doc, "\n"),*),
+            },
+            check: $check,
+        };
+    };
+}
+pub(crate) use declare_rule;
+
+/// Reports every repeat of a key among `items`: `key` picks the key of an item (and the pointer
+/// suffix it lives at), `report` words the finding for a repeat given the first occurrence.
+pub(crate) fn report_repeats<K: Eq + std::hash::Hash>(
+    items: impl IntoIterator<Item = (String, K, Span)>,
+    mut report: impl FnMut(&str, &K, Span) -> Finding,
+    out: &mut Vec<Finding>,
+) {
+    let mut seen: std::collections::HashMap<K, Span> = std::collections::HashMap::new();
+    for (pointer, key, span) in items {
+        match seen.get(&key) {
+            Some(first) => out.push(report(&pointer, &key, *first)),
+            None => {
+                seen.insert(key, span);
+            }
+        }
+    }
+}
+
+/// `(pointer of item/field, scalar text, span)` of a scalar field of each item that has it.
+pub(crate) fn field_of_items<'a>(
+    items: impl IntoIterator<Item = (String, &'a crate::load::yaml::Node)>,
+    field: &str,
+) -> Vec<(String, String, Span)> {
+    items
+        .into_iter()
+        .filter_map(|(pointer, item)| {
+            let value = item.get(field)?;
+            let text = value.scalar_text()?;
+            Some((format!("{pointer}/{field}"), text, value.span))
+        })
+        .collect()
+}
