@@ -92,7 +92,7 @@ impl Config {
         let text = crate::load::decode(bytes).map_err(|e| read_error(e.to_string()))?;
         let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut config = Config::parse(&path.display().to_string(), &text)?;
-        config.root = std::path::absolute(&root).unwrap_or(root);
+        config.root = normalize(&std::path::absolute(&root).unwrap_or(root));
         config.path = Some(path.to_path_buf());
         Ok(config)
     }
@@ -112,7 +112,7 @@ impl Config {
         if self.overrides.is_empty() {
             return settings;
         }
-        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let absolute = normalize(&std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()));
         let relative = absolute.strip_prefix(&self.root).unwrap_or(file);
         for o in &self.overrides {
             if o.files.matches(relative) {
@@ -121,6 +121,25 @@ impl Config {
         }
         settings
     }
+}
+
+/// Removes `.` and `..` from a path without touching the file system (`a/../b` is `b`), so that
+/// `../legacy/x.yaml` run from `apps/` matches the override `legacy/**`.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 struct ConfigParser<'a> {

@@ -286,7 +286,7 @@ fn check_file(source: &Source, config: &Config) -> FileResult {
         })
         .collect();
     result.objects = loaded.objects.len();
-    result.skipped = !kubernetes && loaded.yaml_issues.is_empty();
+    result.skipped = !kubernetes && diagnostics.is_empty();
     if !diagnostics.is_empty() {
         result.text = Some(Arc::from(text));
     }

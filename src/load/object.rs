@@ -165,6 +165,6 @@ fn identify(node: &Node) -> Result<ObjectRef, String> {
         api_version,
         kind,
         namespace: meta("namespace"),
-        name: meta("name").or_else(|| meta("generateName")),
+        name: meta("name"),
     })
 }

@@ -228,7 +228,9 @@ mod tests {
     #[test]
     fn missing_pointers_fall_back_to_the_nearest_parent() {
         let parsed = parse("spec:\n  template:\n    x: 1\n");
-        let located = parsed.documents[0].root.locate("/spec/template/spec/containers/0");
+        let located = parsed.documents[0]
+            .root
+            .locate("/spec/template/spec/containers/0");
         assert!(!located.exact);
         assert_eq!(located.span.start.line, 3);
     }

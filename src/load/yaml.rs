@@ -131,9 +131,16 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut alias_budget = MAX_ALIAS_NODES;
+    // The parser may report the end of the stream one line past the text; positions stop at
+    // the end of the last line.
+    let last_line = text.rsplit('\n').next().unwrap_or("");
+    let end = Pos {
+        line: text.split('\n').count() as u32,
+        col: last_line.chars().count() as u32 + 1,
+    };
     for chunk in chunks(text) {
         let source_template = super::helm::source_comment(chunk.text);
-        let mut builder = Builder::new(chunk.line_offset, &mut alias_budget);
+        let mut builder = Builder::new(chunk.line_offset, end, &mut alias_budget);
         let outcome = builder.run(chunk.text);
         let first_document = parsed.document_count;
         for mut issue in builder.issues.drain(..) {
@@ -177,16 +184,23 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
     let mut chunk_line = 0u32;
     let mut line_no = 0u32;
     let mut pos = 0;
+    // Directives and comments before a `---` belong to the document it starts.
+    let mut has_content = false;
     while pos < text.len() {
         let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
-        if pos > chunk_start && is_document_start(&text[pos..line_end]) {
+        let line = &text[pos..line_end];
+        let starts_document = is_document_start(line);
+        if starts_document && has_content {
             out.push(Chunk {
                 text: &text[chunk_start..pos],
                 line_offset: chunk_line,
             });
             chunk_start = pos;
             chunk_line = line_no;
+            has_content = false;
         }
+        let rest = if starts_document { &line[3..] } else { line }.trim();
+        has_content |= !(rest.is_empty() || rest.starts_with('#') || rest.starts_with('%'));
         line_no += 1;
         pos = line_end;
     }
@@ -233,6 +247,7 @@ struct Anchored {
 
 struct Builder<'b> {
     line_offset: u32,
+    end: Pos,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     documents: Vec<Node>,
@@ -244,9 +259,10 @@ struct Builder<'b> {
 const MERGE_KEY: &str = "<<";
 
 impl<'b> Builder<'b> {
-    fn new(line_offset: u32, alias_budget: &'b mut usize) -> Self {
+    fn new(line_offset: u32, end: Pos, alias_budget: &'b mut usize) -> Self {
         Builder {
             line_offset,
+            end,
             stack: Vec::new(),
             anchors: HashMap::new(),
             documents: Vec::new(),
@@ -257,10 +273,11 @@ impl<'b> Builder<'b> {
     }
 
     fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
-        Pos {
+        let pos = Pos {
             line: (m.line() as u32).saturating_add(self.line_offset),
-            col: m.col() as u32 + 1,
-        }
+            col: (m.col() as u32).saturating_add(1),
+        };
+        pos.min(self.end)
     }
 
     fn span(&self, s: &saphyr_parser::Span) -> Span {
@@ -733,7 +750,9 @@ mod tests {
 
     #[test]
     fn scalars_resolve_like_kubernetes_yaml() {
-        let r = root("a: 1\nb: '1'\nc: yes\nd: ~\ne: 1.5\nf: 0x1F\ng: 0644\nh: web\ni: !!str 12\nj: 1e3\nk: 99999999999999999999\ny: n\n");
+        let r = root(
+            "a: 1\nb: '1'\nc: yes\nd: ~\ne: 1.5\nf: 0x1F\ng: 0644\nh: web\ni: !!str 12\nj: 1e3\nk: 99999999999999999999\ny: n\n",
+        );
         assert_eq!(r.get("a").unwrap().value, Value::Int(1));
         assert_eq!(r.get("b").unwrap().value, Value::Str("1".into()));
         assert_eq!(r.get("c").unwrap().value, Value::Bool(true));
@@ -808,9 +827,18 @@ mod tests {
 
     #[test]
     fn helm_source_comments_are_kept_per_document() {
-        let parsed = parse("---\n# Source: c/templates/a.yaml\na: 1\n---\n# Source: c/templates/b.yaml\nb: 2\n---\nc: 3\n");
-        let sources: Vec<_> = parsed.documents.iter().map(|d| d.source_template.as_deref()).collect();
-        assert_eq!(sources, [Some("c/templates/a.yaml"), Some("c/templates/b.yaml"), None]);
+        let parsed = parse(
+            "---\n# Source: c/templates/a.yaml\na: 1\n---\n# Source: c/templates/b.yaml\nb: 2\n---\nc: 3\n",
+        );
+        let sources: Vec<_> = parsed
+            .documents
+            .iter()
+            .map(|d| d.source_template.as_deref())
+            .collect();
+        assert_eq!(
+            sources,
+            [Some("c/templates/a.yaml"), Some("c/templates/b.yaml"), None]
+        );
     }
 
     #[test]
@@ -818,7 +846,10 @@ mod tests {
         let parsed = parse("a: |\n  ---\n  text\nb: 1\n");
         assert!(parsed.issues.is_empty());
         assert_eq!(parsed.documents.len(), 1);
-        assert_eq!(parsed.documents[0].root.get("a").unwrap().as_str(), Some("---\ntext\n"));
+        assert_eq!(
+            parsed.documents[0].root.get("a").unwrap().as_str(),
+            Some("---\ntext\n")
+        );
     }
 
     #[test]
@@ -826,6 +857,9 @@ mod tests {
         let parsed = parse("a: 1\n...\nb: 2\n");
         assert!(parsed.issues.is_empty());
         assert_eq!(parsed.documents.len(), 2);
-        assert_eq!(parsed.documents[1].root.get("b").unwrap().span.start.line, 3);
+        assert_eq!(
+            parsed.documents[1].root.get("b").unwrap().span.start.line,
+            3
+        );
     }
 }

@@ -43,8 +43,6 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             .render_report(&mut text, &shown)
             .map_err(|_| io::Error::other("could not render a diagnostic"))?;
         out.write_all(text.as_bytes())?;
-    }
-    if !report.diagnostics.is_empty() {
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report))
@@ -168,7 +166,7 @@ impl fmt::Debug for Shown<'_> {
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.d.message)?;
+        write!(f, "{}: {}", self.d.rule, self.d.message)?;
         if self.source.is_none() {
             write!(f, " ({}:{}:{})", self.d.file, self.d.line, self.d.column)?;
         }
@@ -179,10 +177,6 @@ impl fmt::Display for Shown<'_> {
 impl std::error::Error for Shown<'_> {}
 
 impl miette::Diagnostic for Shown<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.d.rule))
-    }
-
     fn severity(&self) -> Option<Severity> {
         Some(match self.d.level {
             Level::Error => Severity::Error,

@@ -1,0 +1,532 @@
+//! End-to-end tests of the `kvet` binary: formats, exit codes, stdin, discovery, config.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const EXAMPLE: &str = "testdata/examples/rendered-chart.yaml";
+
+fn kvet() -> Command {
+    let mut cmd = Command::cargo_bin("kvet").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+/// A scratch folder with `files` written into it (paths relative to it).
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+    dir
+}
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output).expect("stdout is JSON")
+}
+
+const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n";
+const DUP_ENV: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x\n      env: [{name: A}, {name: A}]\n";
+
+/// A Pod with a duplicate env var (a warning), named so that several never collide.
+fn dup_env(name: &str) -> String {
+    DUP_ENV.replace("{name: p}", &format!("{{name: {name}}}"))
+}
+
+#[test]
+fn human_output_shows_snippets_and_a_summary() {
+    let out = kvet()
+        .args(["check", EXAMPLE])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    insta::assert_snapshot!(String::from_utf8(out).unwrap());
+}
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let out = kvet()
+        .args(["check", "--format", "json", EXAMPLE])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc = json(&out);
+    assert_eq!(doc["version"], 1);
+    let first = &doc["diagnostics"][0];
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut keys = keys;
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "column",
+            "end_column",
+            "end_line",
+            "file",
+            "help",
+            "level",
+            "line",
+            "message",
+            "object",
+            "pointer",
+            "rule",
+            "source_template"
+        ]
+    );
+    let object_keys: Vec<&str> = first["object"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(object_keys, ["apiVersion", "kind", "name", "namespace"]);
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"files": 1, "objects": 3, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0})
+    );
+    let volume = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "duplicate-volume")
+        .unwrap();
+    assert_eq!(
+        (volume["line"].as_u64(), volume["column"].as_u64()),
+        (Some(48), Some(17))
+    );
+    assert_eq!(
+        (volume["end_line"].as_u64(), volume["end_column"].as_u64()),
+        (Some(48), Some(23))
+    );
+    assert_eq!(volume["pointer"], "/spec/template/spec/volumes/1/name");
+    assert_eq!(volume["source_template"], "shop/templates/deployment.yaml");
+    assert_eq!(volume["level"], "error");
+}
+
+#[test]
+fn compact_output_is_one_line_per_diagnostic() {
+    kvet()
+        .args(["check", "--format", "compact", EXAMPLE])
+        .assert()
+        .code(1)
+        .stdout(
+            "testdata/examples/rendered-chart.yaml:37:21: warning[duplicate-env] container \"shop\" sets environment variable \"LOG_LEVEL\" twice (first at line 34); only the last value is used\n\
+             testdata/examples/rendered-chart.yaml:43:26: error[duplicate-volume-mount] container \"shop\" mounts two volumes at \"/etc/shop\" (first at line 41)\n\
+             testdata/examples/rendered-chart.yaml:48:17: error[duplicate-volume] volume \"config\" is defined twice (first at line 45)\n\
+             testdata/examples/rendered-chart.yaml:56:9: error[duplicate-object] ConfigMap shop/shop-config is defined twice (first at line 6)\n",
+        );
+}
+
+#[test]
+fn exit_codes_follow_the_fail_level() {
+    let dir = tree(&[("clean.yaml", CONFIGMAP), ("warn.yaml", DUP_ENV)]);
+    let clean = dir.path().join("clean.yaml");
+    let warn = dir.path().join("warn.yaml");
+    kvet()
+        .args(["check"])
+        .arg(&clean)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "0 errors, 0 warnings, 0 infos in 1 file (1 object)",
+        ));
+    // A warning does not fail the default run, but does at --fail-level warning.
+    kvet().args(["check"]).arg(&warn).assert().code(0);
+    kvet()
+        .args(["check", "--fail-level", "warning"])
+        .arg(&warn)
+        .assert()
+        .code(1);
+    kvet()
+        .args(["check", "--fail-level", "info"])
+        .arg(&clean)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    kvet().args(["check", "--no-such-flag"]).assert().code(2);
+    kvet()
+        .args(["check", "--format", "xml", EXAMPLE])
+        .assert()
+        .code(2);
+    kvet()
+        .args(["check", "--fail-level", "fatal", EXAMPLE])
+        .assert()
+        .code(2);
+    kvet()
+        .args(["check", "--jobs", "0", EXAMPLE])
+        .assert()
+        .code(2);
+    kvet()
+        .args(["check", "--include", "[", EXAMPLE])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid glob"));
+    kvet()
+        .args(["check", "--stdin-filename", "x.yaml", EXAMPLE])
+        .assert()
+        .code(2);
+    kvet()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule"));
+    kvet().args(["frobnicate"]).assert().code(2);
+    kvet().args(["--help"]).assert().code(0);
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    kvet()
+        .args(["check", "--format", "compact", "-"])
+        .write_stdin(DUP_ENV)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "<stdin>:8:31: warning[duplicate-env]",
+        ));
+}
+
+#[test]
+fn stdin_filename_names_the_buffer_and_selects_config_overrides() {
+    let dir = tree(&[(
+        ".kvet.yaml",
+        "overrides:\n  - files: [\"k8s/**\"]\n    rules:\n      duplicate-env: error\n",
+    )]);
+    let out = kvet()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--format",
+            "json",
+            "-",
+            "--stdin-filename",
+            "k8s/app.yaml",
+        ])
+        .write_stdin(DUP_ENV)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc = json(&out);
+    assert_eq!(doc["diagnostics"][0]["file"], "k8s/app.yaml");
+    assert_eq!(doc["diagnostics"][0]["level"], "error");
+    // Elsewhere the override does not apply.
+    kvet()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "-",
+            "--stdin-filename",
+            "other/app.yaml",
+        ])
+        .write_stdin(DUP_ENV)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[duplicate-env]"));
+}
+
+#[test]
+fn output_is_identical_at_any_thread_count() {
+    let run = |jobs: &str| {
+        kvet()
+            .args(["check", "--format", "json", "--jobs", jobs, "testdata"])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("4"));
+    // Sorted by file, line, column.
+    let doc = json(&one);
+    let keys: Vec<(String, u64, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn folders_are_walked_with_hidden_and_ignored_paths_skipped() {
+    let dir = tree(&[
+        ("deploy/a.yaml", &dup_env("a")),
+        ("deploy/nested/b.yml", &dup_env("b")),
+        ("deploy/notes.txt", &dup_env("notes")),
+        ("deploy/.hidden/c.yaml", &dup_env("c")),
+        ("deploy/generated/d.yaml", &dup_env("d")),
+        ("deploy/.gitignore", "generated/\n"),
+        ("deploy/vendor/e.yaml", &dup_env("e")),
+    ]);
+    let files = |extra: &[&str]| -> Vec<String> {
+        let out = kvet()
+            .current_dir(dir.path())
+            .args(["check", "--format", "compact", "deploy"])
+            .args(extra)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(':').next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        files(&[]),
+        [
+            "deploy/a.yaml",
+            "deploy/nested/b.yml",
+            "deploy/vendor/e.yaml"
+        ]
+    );
+    assert_eq!(
+        files(&["--exclude", "vendor"]),
+        ["deploy/a.yaml", "deploy/nested/b.yml"]
+    );
+    assert_eq!(
+        files(&["--exclude", "deploy/nested/**"]),
+        ["deploy/a.yaml", "deploy/vendor/e.yaml"]
+    );
+    assert_eq!(
+        files(&["--include", "*.txt,*.yml"]),
+        ["deploy/nested/b.yml", "deploy/notes.txt"]
+    );
+}
+
+#[test]
+fn named_files_are_read_whatever_their_extension() {
+    let dir = tree(&[("manifest.txt", DUP_ENV)]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "manifest.txt"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "manifest.txt:8:31: warning[duplicate-env]",
+        ));
+}
+
+#[test]
+fn missing_paths_and_symlink_loops_are_reported_not_fatal() {
+    let dir = tree(&[("ok/a.yaml", CONFIGMAP)]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("ok"), dir.path().join("ok/loop")).unwrap();
+    let out = kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "ok", "missing.yaml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains(
+            "missing.yaml:1:1: error[unreadable-file] missing.yaml: no such file or directory"
+        ),
+        "{out}"
+    );
+    #[cfg(unix)]
+    assert!(
+        out.contains("error[unreadable-file]") && out.contains("symbolic link loop"),
+        "{out}"
+    );
+}
+
+#[test]
+fn files_without_kubernetes_objects_are_skipped_with_a_note() {
+    let dir = tree(&[
+        (".github/workflows/ci.yaml", "on: push\n"),
+        (
+            "ci.yaml",
+            "jobs:\n  test:\n    runs-on: ubuntu-latest\n    runs-on: twice\n",
+        ),
+        ("values.yaml", "image: {tag: 1}\n"),
+        ("app.yaml", CONFIGMAP),
+    ]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "."])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "in 3 files (1 object); 2 files without Kubernetes objects skipped",
+        ));
+}
+
+#[test]
+fn duplicate_objects_across_files_name_the_first_file() {
+    let dir = tree(&[("a.yaml", CONFIGMAP), ("b.yaml", CONFIGMAP)]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "."])
+        .assert()
+        .code(1)
+        .stdout("b.yaml:3:18: error[duplicate-object] ConfigMap app is defined twice (first at a.yaml:3)\n");
+}
+
+#[test]
+fn config_sets_levels_and_per_path_overrides() {
+    let dir = tree(&[
+        (
+            ".kvet.yaml",
+            "rules:\n  duplicate-env: error\noverrides:\n  - files: legacy/**\n    rules:\n      duplicate-env: off\n",
+        ),
+        ("apps/a.yaml", &dup_env("a")),
+        ("legacy/b.yaml", &dup_env("b")),
+    ]);
+    kvet()
+        .current_dir(dir.path().join("apps"))
+        .args(["check", "--format", "compact", "..", "--exclude", ".kvet.yaml"])
+        .assert()
+        .code(1)
+        .stdout("../apps/a.yaml:8:31: error[duplicate-env] container \"c\" sets environment variable \"A\" twice (first at line 8); only the last value is used\n");
+}
+
+#[test]
+fn config_errors_name_their_line_and_exit_2() {
+    // (config file, its text, extra args, what stderr must say)
+    let cases: &[(&str, &str, &[&str], &str)] = &[
+        (
+            ".kvet.yaml",
+            "rules:\n  duplicate-env: warning\nrulez: {}\n",
+            &[],
+            ".kvet.yaml:3:1: unknown key \"rulez\"",
+        ),
+        (
+            "kvet.yaml",
+            "rules:\n  no-such-rule: off\n",
+            &["--config", "kvet.yaml"],
+            "kvet.yaml:2:3: unknown rule \"no-such-rule\"",
+        ),
+        (
+            ".kvet.yaml",
+            "rules:\n  duplicate-env: loud\n",
+            &[],
+            ".kvet.yaml:2:18: unknown level \"loud\"",
+        ),
+        (
+            ".kvet.yaml",
+            "overrides:\n  - rules: {}\n",
+            &[],
+            ".kvet.yaml:2:5: an override needs `files`",
+        ),
+        (".kvet.yaml", "rules: [\n", &[], "invalid YAML"),
+    ];
+    for (name, text, args, message) in cases {
+        let dir = tree(&[(name, text), ("a.yaml", CONFIGMAP)]);
+        kvet()
+            .current_dir(dir.path())
+            .arg("check")
+            .args(*args)
+            .arg("a.yaml")
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*message));
+    }
+    kvet()
+        .args(["check", "--config", "/nonexistent/kvet.yaml", EXAMPLE])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn rules_and_explain_document_every_rule() {
+    let out = kvet()
+        .arg("rules")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    for rule in kvet::rules::RULES {
+        assert!(
+            out.contains(rule.meta.id),
+            "{} missing from `kvet rules`",
+            rule.meta.id
+        );
+        kvet()
+            .args(["explain", rule.meta.id])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("## How to fix"));
+    }
+    kvet()
+        .args(["explain", "duplicate-volume-mount"])
+        .assert()
+        .stdout(predicate::str::starts_with("# duplicate-volume-mount\n\ntwo volume mounts of a container use the same mountPath\n\nDefault level: error"));
+}
+
+#[test]
+fn helm_output_on_stdin_keeps_source_templates() {
+    let rendered = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).unwrap();
+    let out = kvet()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(rendered)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc = json(&out);
+    let templates: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["source_template"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        templates,
+        [
+            "shop/templates/deployment.yaml",
+            "shop/templates/deployment.yaml",
+            "shop/templates/deployment.yaml",
+            "shop/templates/configmap-extra.yaml"
+        ]
+    );
+    assert!(
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["file"] == "<stdin>")
+    );
+}

@@ -1,0 +1,118 @@
+//! Fixture runner: every rule has `testdata/<rule-id>/fail/*` files that must fire exactly at
+//! the `# expect: LINE:COLUMN` positions they list, and `pass/*` files where it stays silent.
+
+use std::path::{Path, PathBuf};
+
+use kvet::config::Config;
+use kvet::rules::RULES;
+use kvet::{LintOptions, lint};
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+fn fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
+    let dir = testdata().join(rule).join(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} has no fixtures", dir.display());
+    files
+}
+
+/// `(line, column)` of every diagnostic of `rule` when the file is checked on its own.
+fn positions(rule: &str, file: &Path) -> Vec<(u32, u32)> {
+    let opts = LintOptions {
+        paths: vec![file.display().to_string()],
+        ..LintOptions::default()
+    };
+    let report = lint(&opts, &Config::default()).expect("lint runs");
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == rule)
+        .map(|d| (d.line, d.column))
+        .collect()
+}
+
+/// The `# expect: L:C` lines of a fixture (read as bytes: some fixtures are not UTF-8).
+fn expected(file: &Path) -> Vec<(u32, u32)> {
+    let bytes = std::fs::read(file).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let mut out: Vec<(u32, u32)> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# expect:"))
+        .map(|pos| {
+            let (line, col) = pos.trim().split_once(':').expect("expect: LINE:COLUMN");
+            (line.parse().unwrap(), col.parse().unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_rule_fires_exactly_where_its_fail_fixtures_say() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let id = rule.meta.id;
+        for file in fixtures(id, "fail") {
+            let want = expected(&file);
+            assert!(
+                !want.is_empty(),
+                "{} has no `# expect:` line",
+                file.display()
+            );
+            let got = positions(id, &file);
+            if got != want {
+                failures.push(format!(
+                    "{id}: {}: expected {want:?}, got {got:?}",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_stays_silent_on_its_pass_fixtures() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let id = rule.meta.id;
+        for file in fixtures(id, "pass") {
+            let got = positions(id, &file);
+            if !got.is_empty() {
+                failures.push(format!("{id}: {}: fired at {got:?}", file.display()));
+            }
+            assert!(
+                expected(&file).is_empty(),
+                "pass fixture {} has `# expect:`",
+                file.display()
+            );
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn pass_fixtures_are_clean_of_every_rule() {
+    // A pass fixture is a clean manifest: no rule at all should fire on it.
+    let mut failures = Vec::new();
+    for rule in RULES {
+        for file in fixtures(rule.meta.id, "pass") {
+            let opts = LintOptions {
+                paths: vec![file.display().to_string()],
+                ..LintOptions::default()
+            };
+            let report = lint(&opts, &Config::default()).unwrap();
+            for d in &report.diagnostics {
+                failures.push(format!("{}:{}:{} {}", d.file, d.line, d.column, d.rule));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
