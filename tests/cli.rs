@@ -403,6 +403,19 @@ fn duplicate_objects_across_files_name_the_first_file() {
 }
 
 #[test]
+fn duplicate_objects_in_different_folders_are_separate_environments() {
+    let dir = tree(&[
+        ("envs/dev/app.yaml", CONFIGMAP),
+        ("envs/prod/app.yaml", CONFIGMAP),
+    ]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "."])
+        .assert()
+        .code(0);
+}
+
+#[test]
 fn config_sets_levels_and_per_path_overrides() {
     let dir = tree(&[
         (

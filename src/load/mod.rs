@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod helm;
+mod lenient;
 pub mod object;
 pub mod spans;
 pub mod yaml;

@@ -14,12 +14,15 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError};
 
+use super::lenient::{self, Failure, Open};
 use super::spans::{Pos, Span};
 
 /// Deepest nesting of collections accepted; deeper documents are rejected, never recursed into.
 pub const MAX_DEPTH: usize = 200;
 /// Most nodes that alias expansion may create in one file (billion-laughs guard).
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
+/// Most lines re-indented in one document to read it as Kubernetes does (see [`lenient`]).
+const MAX_REPAIRS: usize = 64;
 
 /// A YAML node with its position.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,14 +143,13 @@ pub fn parse(text: &str) -> Parsed {
     };
     for chunk in chunks(text) {
         let source_template = super::helm::source_comment(chunk.text);
-        let mut builder = Builder::new(chunk.line_offset, end, &mut alias_budget);
-        let outcome = builder.run(chunk.text);
+        let (documents, issues, outcome) = parse_chunk(&chunk, end, &mut alias_budget);
         let first_document = parsed.document_count;
-        for mut issue in builder.issues.drain(..) {
+        for mut issue in issues {
             issue.document += first_document;
             parsed.issues.push(issue);
         }
-        for root in builder.documents.drain(..) {
+        for root in documents {
             parsed.documents.push(Document {
                 index: parsed.document_count,
                 root,
@@ -164,6 +166,44 @@ pub fn parse(text: &str) -> Parsed {
         }
     }
     parsed
+}
+
+/// Parses one chunk, re-indenting what go-yaml would accept (see [`lenient`]). The error, if
+/// any, is the first one met, in the positions of the text as written.
+fn parse_chunk(
+    chunk: &Chunk<'_>,
+    end: Pos,
+    alias_budget: &mut usize,
+) -> (Vec<Node>, Vec<YamlIssue>, Result<(), YamlIssue>) {
+    let budget = *alias_budget;
+    let mut text = std::borrow::Cow::Borrowed(chunk.text);
+    let mut shifts: Vec<(u32, u32)> = Vec::new();
+    let mut first_error = None;
+    loop {
+        *alias_budget = budget;
+        let mut builder = Builder::new(chunk.line_offset, end, &shifts, alias_budget);
+        let outcome = builder.run(&text);
+        let Err(issue) = outcome else {
+            return (builder.documents, builder.issues, Ok(()));
+        };
+        let repaired = match &builder.failure {
+            Some(failure) if shifts.len() < MAX_REPAIRS => {
+                lenient::repair(&text, failure, &builder.open_collections())
+            }
+            _ => None,
+        };
+        let Some((fixed, added)) = repaired else {
+            let issue = first_error.unwrap_or(issue);
+            return (builder.documents, builder.issues, Err(issue));
+        };
+        first_error.get_or_insert(issue);
+        shifts.extend(
+            added
+                .into_iter()
+                .map(|(line0, n)| (chunk.line_offset + line0 as u32 + 1, n as u32)),
+        );
+        text = std::borrow::Cow::Owned(fixed);
+    }
 }
 
 struct Chunk<'a> {
@@ -216,6 +256,7 @@ enum Frame {
     Seq {
         items: Vec<Node>,
         start: Pos,
+        open: Open,
         anchor: usize,
         size: usize,
         height: usize,
@@ -226,6 +267,7 @@ enum Frame {
         pending_key: Option<(String, Span)>,
         merges: Vec<Node>,
         start: Pos,
+        open: Open,
         anchor: usize,
         size: usize,
         height: usize,
@@ -248,6 +290,10 @@ struct Anchored {
 struct Builder<'b> {
     line_offset: u32,
     end: Pos,
+    /// Indentation added by [`lenient::repair`]: `(line, spaces)`.
+    shifts: &'b [(u32, u32)],
+    /// Where saphyr stopped, if it did.
+    failure: Option<Failure>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     documents: Vec<Node>,
@@ -259,10 +305,17 @@ struct Builder<'b> {
 const MERGE_KEY: &str = "<<";
 
 impl<'b> Builder<'b> {
-    fn new(line_offset: u32, end: Pos, alias_budget: &'b mut usize) -> Self {
+    fn new(
+        line_offset: u32,
+        end: Pos,
+        shifts: &'b [(u32, u32)],
+        alias_budget: &'b mut usize,
+    ) -> Self {
         Builder {
             line_offset,
             end,
+            shifts,
+            failure: None,
             stack: Vec::new(),
             anchors: HashMap::new(),
             documents: Vec::new(),
@@ -273,11 +326,28 @@ impl<'b> Builder<'b> {
     }
 
     fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
+        let line = (m.line() as u32).saturating_add(self.line_offset);
+        let added: u32 = self
+            .shifts
+            .iter()
+            .filter(|(l, _)| *l == line)
+            .map(|(_, n)| n)
+            .sum();
+        let col = (m.col() as u32).saturating_add(1);
         let pos = Pos {
-            line: (m.line() as u32).saturating_add(self.line_offset),
-            col: (m.col() as u32).saturating_add(1),
+            line,
+            col: col.saturating_sub(added).max(1),
         };
         pos.min(self.end)
+    }
+
+    fn open_collections(&self) -> Vec<Open> {
+        self.stack
+            .iter()
+            .map(|f| match f {
+                Frame::Seq { open, .. } | Frame::Map { open, .. } => *open,
+            })
+            .collect()
     }
 
     fn span(&self, s: &saphyr_parser::Span) -> Span {
@@ -290,12 +360,24 @@ impl<'b> Builder<'b> {
     fn run(&mut self, text: &str) -> Result<(), YamlIssue> {
         let mut parser = Parser::new_from_str(text);
         loop {
-            let (event, span) = match parser.next_event() {
+            let (event, raw_span) = match parser.next_event() {
                 None => return Ok(()),
                 Some(Ok(ev)) => ev,
-                Some(Err(e)) => return Err(self.syntax_issue(&e)),
+                Some(Err(e)) => {
+                    self.failure = Some(Failure {
+                        line0: e.marker().line().saturating_sub(1),
+                        col0: e.marker().col(),
+                        info: e.info().to_owned(),
+                    });
+                    return Err(self.syntax_issue(&e));
+                }
             };
-            let span = self.span(&span);
+            let span = self.span(&raw_span);
+            // Flow collections start with a one-character span (`[`, `{`); block ones are empty.
+            let open = Open {
+                flow: raw_span.start.index() != raw_span.end.index(),
+                col0: raw_span.start.col(),
+            };
             match event {
                 Event::StreamEnd => return Ok(()),
                 Event::Nothing | Event::StreamStart => {}
@@ -349,6 +431,7 @@ impl<'b> Builder<'b> {
                     self.stack.push(Frame::Seq {
                         items: Vec::new(),
                         start: span.start,
+                        open,
                         anchor,
                         size: 1,
                         height: 1,
@@ -364,6 +447,7 @@ impl<'b> Builder<'b> {
                         pending_key: None,
                         merges: Vec::new(),
                         start: span.start,
+                        open,
                         anchor,
                         size: 1,
                         height: 1,
@@ -578,6 +662,7 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
             anchor,
             size,
             height,
+            ..
         } => {
             let span = Span {
                 start,
@@ -861,5 +946,47 @@ mod tests {
             parsed.documents[1].root.get("b").unwrap().span.start.line,
             3
         );
+    }
+}
+
+#[cfg(test)]
+mod lenient_tests {
+    use super::*;
+
+    fn at(text: &str, pointer: &str) -> (u32, u32) {
+        let parsed = parse(text);
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let s = parsed.documents[0].root.locate(pointer);
+        assert!(s.exact);
+        (s.span.start.line, s.span.start.col)
+    }
+
+    #[test]
+    fn flow_collections_under_their_key_read_as_kubernetes_reads_them() {
+        // Tekton's style: the closing bracket under the key (go-yaml accepts it).
+        let text = "spec:\n  args: [\n  \"a\", \"b\",\n  ]\n  env: x\n";
+        assert_eq!(at(text, "/spec/args/1"), (3, 8));
+        assert_eq!(at(text, "/spec/env"), (5, 8));
+    }
+
+    #[test]
+    fn quoted_scalars_continued_left_of_their_key_read_as_kubernetes_reads_them() {
+        let text =
+            "versions:\n  - description: 'CreationTimestamp is\n  a timestamp'\n    name: v1\n";
+        let parsed = parse(text);
+        assert!(parsed.issues.is_empty(), "{:?}", parsed.issues);
+        let d = parsed.documents[0]
+            .root
+            .pointer("/versions/0/description")
+            .unwrap();
+        assert_eq!(d.as_str(), Some("CreationTimestamp is a timestamp"));
+        assert_eq!(at(text, "/versions/0/name"), (4, 11));
+    }
+
+    #[test]
+    fn block_indentation_errors_are_still_errors() {
+        let parsed = parse("a:\n    b: 1\n  c: 2\n");
+        assert_eq!(parsed.issues.len(), 1);
+        assert_eq!(parsed.issues[0].span.start.line, 3);
     }
 }

@@ -1,14 +1,18 @@
 use std::collections::HashMap;
+use std::path::Path;
 
 use super::{Check, ObjectSummary, StreamFinding, declare_rule};
 use crate::diag::Finding;
 
 declare_rule! {
     /// ## What it checks
-    /// Two objects in the input with the same API group, kind, namespace and name — for example
-    /// two charts both rendering `ConfigMap app-config`, or a Kustomize base and overlay both
-    /// listing the same file. Versions of one group count as the same object
-    /// (`apps/v1` and `apps/v1beta2`). Objects without a namespace only match objects without one.
+    /// Two objects with the same API group, kind, namespace and name in one unit that is applied
+    /// together: one file or stream (`helm template … | kvet check -`), or the files of one
+    /// folder (what `kubectl apply -f dir/` and an Argo CD directory application apply) — for
+    /// example two charts both rendering `ConfigMap app-config`. Folders are not compared with
+    /// each other, so `envs/dev/` and `envs/prod/` may hold the same objects. Versions of one
+    /// group count as the same object (`apps/v1` and `apps/v1beta2`). Objects without a
+    /// namespace only match objects without one.
     ///
     /// ## Why
     /// Only one of them can exist in the cluster: `kustomize build` refuses the input, Argo CD
@@ -32,17 +36,20 @@ declare_rule! {
     category: "structure",
     level: Error,
     kinds: [],
-    summary: "the same object (group, kind, namespace, name) appears twice in the input",
+    summary: "the same object (group, kind, namespace, name) appears twice in a file or folder",
     check: Check::Stream(check),
 }
 
 fn check(objects: &[ObjectSummary], out: &mut Vec<StreamFinding>) {
-    let mut first: HashMap<(&str, &str, Option<&str>, &str), usize> = HashMap::new();
+    // Objects conflict within one folder: (folder, group, kind, namespace, name).
+    type Key<'a> = (&'a Path, &'a str, &'a str, Option<&'a str>, &'a str);
+    let mut first: HashMap<Key, usize> = HashMap::new();
     for (i, o) in objects.iter().enumerate() {
         let Some(name) = o.id.name.as_deref() else {
             continue;
         };
         let key = (
+            Path::new(&*o.file).parent().unwrap_or(Path::new("")),
             o.id.group(),
             o.id.kind.as_str(),
             o.id.namespace.as_deref(),

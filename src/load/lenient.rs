@@ -1,0 +1,165 @@
+//! Where Kubernetes' YAML reader is more lenient than the YAML spec, and so than saphyr.
+//!
+//! `kubectl`, the API server and Argo CD read YAML with go-yaml, a port of libyaml, which does
+//! not check indentation inside flow collections or multi-line quoted scalars. Real manifests
+//! rely on that (Tekton's `args: [` … `]` with the bracket under the key, Istio CRDs with
+//! `description: '…` continuation lines left of the key). saphyr rejects them with "invalid
+//! indentation". kvet must not call valid-for-Kubernetes YAML broken, so such a document is
+//! re-indented and parsed again: leading whitespace on the continuation lines of flow
+//! collections and quoted scalars carries no meaning, so the values are unchanged, and the
+//! columns are shifted back when positions are reported.
+
+/// Where and why saphyr stopped, in the coordinates of the text it was given.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// 0-based line within the text.
+    pub line0: usize,
+    /// 0-based column, in characters.
+    pub col0: usize,
+    pub info: String,
+}
+
+/// A collection that was open when parsing stopped.
+#[derive(Debug, Clone, Copy)]
+pub struct Open {
+    /// Written in flow style (`[`, `{`).
+    pub flow: bool,
+    /// 0-based column of its start, in characters, in the text given to the parser.
+    pub col0: usize,
+}
+
+/// Added indentation: `(0-based line, spaces added at its start)`.
+pub type Shift = (usize, usize);
+
+/// The text with the offending lines indented further, if the failure is one go-yaml accepts.
+pub fn repair(text: &str, failure: &Failure, open: &[Open]) -> Option<(String, Vec<Shift>)> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let shifts = match failure.info.as_str() {
+        "invalid indentation" | "invalid indentation in flow construct" => {
+            if !open.iter().any(|o| o.flow) {
+                return None;
+            }
+            // Deeper than the innermost block collection is always enough.
+            let block_col = open.iter().rev().find(|o| !o.flow).map_or(0, |o| o.col0);
+            let target = block_col + 1;
+            let line = lines.get(failure.line0)?;
+            let indent = leading_blanks(line);
+            if indent != failure.col0 || indent >= target {
+                return None;
+            }
+            vec![(failure.line0, target - indent)]
+        }
+        "invalid indentation in quoted scalar" => quoted_scalar_shifts(&lines, failure)?,
+        _ => return None,
+    };
+    if shifts.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    for (i, line) in lines.iter().enumerate() {
+        if let Some((_, n)) = shifts.iter().find(|(l, _)| *l == i) {
+            out.extend(std::iter::repeat_n(' ', *n));
+        }
+        out.push_str(line);
+    }
+    Some((out, shifts))
+}
+
+fn leading_blanks(line: &str) -> usize {
+    line.chars().take_while(|c| *c == ' ' || *c == '\t').count()
+}
+
+/// Indents the continuation lines of the quoted scalar that starts at the failure to the
+/// column of its opening quote.
+fn quoted_scalar_shifts(lines: &[&str], failure: &Failure) -> Option<Vec<Shift>> {
+    let first = lines.get(failure.line0)?;
+    let mut chars = first.chars().skip(failure.col0);
+    let quote = chars.next().filter(|c| *c == '\'' || *c == '"')?;
+    let target = failure.col0;
+    let mut shifts = Vec::new();
+    let mut rest: Vec<char> = chars.collect();
+    let mut line0 = failure.line0;
+    loop {
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                '\\' if quote == '"' => i += 2,
+                '\'' if quote == '\'' && rest.get(i + 1) == Some(&'\'') => i += 2,
+                c if c == quote => return Some(shifts),
+                _ => i += 1,
+            }
+        }
+        line0 += 1;
+        let line = lines.get(line0)?;
+        let indent = leading_blanks(line);
+        if !line.trim().is_empty() && indent < target {
+            shifts.push((line0, target - indent));
+        }
+        rest = line.chars().collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_a_closing_bracket_under_its_key() {
+        let text = "a:\n  args: [\n  \"x\"\n  ]\n";
+        let failure = Failure {
+            line0: 2,
+            col0: 2,
+            info: "invalid indentation".into(),
+        };
+        let open = [
+            Open {
+                flow: false,
+                col0: 0,
+            },
+            Open {
+                flow: false,
+                col0: 2,
+            },
+            Open {
+                flow: true,
+                col0: 8,
+            },
+        ];
+        let (fixed, shifts) = repair(text, &failure, &open).unwrap();
+        assert_eq!(fixed, "a:\n  args: [\n   \"x\"\n  ]\n");
+        assert_eq!(shifts, [(2, 1)]);
+    }
+
+    #[test]
+    fn leaves_block_indentation_errors_alone() {
+        let failure = Failure {
+            line0: 2,
+            col0: 2,
+            info: "invalid indentation".into(),
+        };
+        let open = [
+            Open {
+                flow: false,
+                col0: 0,
+            },
+            Open {
+                flow: false,
+                col0: 4,
+            },
+        ];
+        assert!(repair("a:\n    b: 1\n  c: 2\n", &failure, &open).is_none());
+    }
+
+    #[test]
+    fn pads_quoted_scalar_continuations() {
+        let text = "- d: 'it''s\n a\n\n b'\n";
+        let failure = Failure {
+            line0: 0,
+            col0: 5,
+            info: "invalid indentation in quoted scalar".into(),
+        };
+        let (fixed, shifts) = repair(text, &failure, &[]).unwrap();
+        assert_eq!(fixed, "- d: 'it''s\n     a\n\n     b'\n");
+        assert_eq!(shifts, [(1, 4), (3, 4)]);
+    }
+}
