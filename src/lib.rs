@@ -68,7 +68,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             rules::UNREADABLE_FILE.meta.default_level,
             &p.path,
             first_char(),
-            format!("{}: {}", p.path, p.message),
+            p.message.clone(),
         ));
     }
 
@@ -174,34 +174,15 @@ fn check_file(source: &Source, config: &Config) -> FileResult {
         skipped: false,
         settings,
     };
-    let bytes = match &source.stdin {
-        Some(bytes) => Ok(bytes.clone()),
-        None => std::fs::read(&source.config_path),
-    };
-    let text = match bytes {
-        Err(e) => {
-            result.push_unreadable(&source.name, load::discover::io_message(&e));
+    let text = match read_text(source) {
+        Ok(text) => text,
+        Err((rule, at, message)) => {
+            if let Some(level) = level_of(rule, &result.settings) {
+                let d = Diagnostic::new(rule.meta.id, level, &source.name, at, message);
+                result.diagnostics.push(d);
+            }
             return result;
         }
-        Ok(bytes) => match load::decode(bytes) {
-            Ok(text) => text,
-            Err(load::DecodeError::TooLarge { size }) => {
-                if let Some(level) = level_of(&rules::INPUT_LIMIT, &result.settings) {
-                    result.diagnostics.push(Diagnostic::new(
-                        rules::INPUT_LIMIT.meta.id,
-                        level,
-                        &source.name,
-                        first_char(),
-                        load::DecodeError::TooLarge { size }.to_string(),
-                    ));
-                }
-                return result;
-            }
-            Err(e) => {
-                result.push_unreadable(&source.name, e.to_string());
-                return result;
-            }
-        },
     };
 
     let loaded = load::load_text(&text);
@@ -294,18 +275,40 @@ fn check_file(source: &Source, config: &Config) -> FileResult {
     result
 }
 
-impl FileResult {
-    fn push_unreadable(&mut self, file: &str, message: String) {
-        if let Some(level) = level_of(&rules::UNREADABLE_FILE, &self.settings) {
-            self.diagnostics.push(Diagnostic::new(
-                rules::UNREADABLE_FILE.meta.id,
-                level,
-                file,
-                first_char(),
-                message,
-            ));
+/// The text of a source, or the rule, place and message that say why it cannot be read.
+fn read_text(source: &Source) -> Result<String, (&'static Rule, load::spans::Span, String)> {
+    use load::DecodeError;
+    let unreadable = |message: String| (&rules::UNREADABLE_FILE, first_char(), message);
+    let bytes = match &source.stdin {
+        Some(bytes) => bytes.clone(),
+        None => {
+            // Refuse huge files before reading them into memory.
+            let size = std::fs::metadata(&source.config_path).map_or(0, |m| m.len());
+            if size > load::MAX_FILE_BYTES as u64 {
+                let too_large = DecodeError::TooLarge {
+                    size: size as usize,
+                };
+                return Err((&rules::INPUT_LIMIT, first_char(), too_large.to_string()));
+            }
+            std::fs::read(&source.config_path)
+                .map_err(|e| unreadable(load::discover::io_message(&e)))?
         }
-    }
+    };
+    load::decode(bytes).map_err(|e| match e {
+        DecodeError::TooLarge { .. } => (&rules::INPUT_LIMIT, first_char(), e.to_string()),
+        DecodeError::NotUtf8 { line, column } => {
+            let at = load::spans::Pos {
+                line: line as u32,
+                col: column as u32,
+            };
+            (
+                &rules::UNREADABLE_FILE,
+                load::spans::Span { start: at, end: at },
+                e.to_string(),
+            )
+        }
+        DecodeError::Binary | DecodeError::Utf16 => unreadable(e.to_string()),
+    })
 }
 
 fn run_stream_rules(

@@ -19,7 +19,7 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub enum DecodeError {
     #[error("binary file (it contains NUL bytes); not checked")]
     Binary,
-    #[error("not valid UTF-8 (first invalid byte at line {line}, column {column}); not checked")]
+    #[error("not valid UTF-8 (save the file as UTF-8); not checked")]
     NotUtf8 { line: usize, column: usize },
     #[error("UTF-16 text is not supported; save the file as UTF-8")]
     Utf16,

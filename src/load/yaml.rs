@@ -396,7 +396,7 @@ impl<'b> Builder<'b> {
                     let value = if self.expecting_key() {
                         Value::Str(text.into_owned())
                     } else {
-                        resolve_scalar(&text, style, tag.as_ref())
+                        resolve_scalar(text, style, tag.as_ref())
                     };
                     let node = Node { value, span };
                     self.finish(anchor, node, 1, 0)?;
@@ -512,8 +512,14 @@ impl<'b> Builder<'b> {
                 *height = (*height).max(built.height + 1);
                 match pending_key.take() {
                     None => {
-                        let key = built.node.scalar_text().unwrap_or_else(|| "?".to_owned());
-                        *pending_key = Some((key, built.node.span));
+                        let span = built.node.span;
+                        let key = match built.node.value {
+                            Value::Str(s) => s,
+                            other => Node { value: other, span }
+                                .scalar_text()
+                                .unwrap_or_else(|| "?".to_owned()),
+                        };
+                        *pending_key = Some((key, span));
                     }
                     Some((key, _)) if key == MERGE_KEY => match built.node.value {
                         Value::Map(_) => merges.push(built.node),
@@ -714,20 +720,24 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
 }
 
 /// Resolves a scalar the way Kubernetes' YAML decoder does (YAML 1.1 booleans, core numbers).
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&(String, String)>) -> Value {
+fn resolve_scalar(
+    text: std::borrow::Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&(String, String)>,
+) -> Value {
     if let Some((handle, suffix)) = tag
         && (handle == "tag:yaml.org,2002:" || handle == "!!")
     {
         match suffix.as_str() {
-            "str" => return Value::Str(text.to_owned()),
+            "str" => return Value::Str(text.into_owned()),
             "null" => return Value::Null,
             _ => {}
         }
     }
     if style != ScalarStyle::Plain {
-        return Value::Str(text.to_owned());
+        return Value::Str(text.into_owned());
     }
-    match text {
+    match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y" => {
             return Value::Bool(true);
@@ -744,17 +754,17 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&(String, String)>
     }
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::Str(text.to_owned());
+        return Value::Str(text.into_owned());
     }
-    if let Some(v) = parse_int(text) {
+    if let Some(v) = parse_int(&text) {
         return v;
     }
-    if is_float(text)
+    if is_float(&text)
         && let Ok(f) = text.parse::<f64>()
     {
         return Value::Float(f);
     }
-    Value::Str(text.to_owned())
+    Value::Str(text.into_owned())
 }
 
 fn parse_int(text: &str) -> Option<Value> {

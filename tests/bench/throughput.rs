@@ -1,0 +1,145 @@
+//! Throughput of the loader and of a full check, on the real-world corpus.
+//!
+//! `cargo bench --bench throughput [-- CORPUS_DIR]` (default `../shared/corpus/real`). Reports
+//! medians over several runs: the raw saphyr-parser event rate (the ceiling), kvet's loader
+//! (events → tree with spans → objects), and `kvet::lint` (discovery, reading, loading, every
+//! rule, sorting) on one thread and on all cores. Not a test: nothing here runs in CI.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use kvet::config::Config;
+use kvet::{LintOptions, lint};
+
+const RUNS: usize = 9;
+
+fn main() {
+    let corpus = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real"));
+    if !corpus.is_dir() {
+        eprintln!("corpus {} not found; nothing to measure", corpus.display());
+        return;
+    }
+    let mut texts = Vec::new();
+    collect(&corpus, &mut texts);
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mb = bytes as f64 / 1e6;
+    println!(
+        "corpus: {} ({} files, {:.1} MB)",
+        corpus.display(),
+        texts.len(),
+        mb
+    );
+
+    let events = median(|| {
+        let mut n = 0usize;
+        for t in &texts {
+            for ev in saphyr_parser::Parser::new_from_str(t) {
+                if ev.is_err() {
+                    break;
+                }
+                n += 1;
+            }
+        }
+        n
+    });
+    let load = median(|| {
+        texts
+            .iter()
+            .map(|t| kvet::load::load_text(t).objects.len())
+            .sum::<usize>()
+    });
+    let objects = load.1;
+    println!(
+        "raw parser events : {:7.1} MB/s  ({} events)",
+        mb / events.0.as_secs_f64(),
+        events.1
+    );
+    println!(
+        "load (1 core)     : {:7.1} MB/s  {:8.0} objects/s  ({:.2}x the raw parser's time)",
+        mb / load.0.as_secs_f64(),
+        objects as f64 / load.0.as_secs_f64(),
+        load.0.as_secs_f64() / events.0.as_secs_f64()
+    );
+
+    let opts = LintOptions {
+        paths: vec![corpus.display().to_string()],
+        ..LintOptions::default()
+    };
+    let config = Config::default();
+    for threads in [
+        1,
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    ] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let check = median(|| pool.install(|| lint(&opts, &config).unwrap().summary.objects));
+        println!(
+            "check ({threads} thread{}) : {:7.1} MB/s  {:8.0} objects/s  ({} objects, median {:.0} ms)",
+            if threads == 1 { "" } else { "s" },
+            mb / check.0.as_secs_f64(),
+            check.1 as f64 / check.0.as_secs_f64(),
+            check.1,
+            check.0.as_secs_f64() * 1e3
+        );
+    }
+    peak_memory(&corpus);
+}
+
+/// Peak RSS of the real binary checking the corpus, as GNU time reports it.
+fn peak_memory(corpus: &Path) {
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_kvet"))
+        .args(["check", "--format", "json"])
+        .arg(corpus)
+        .stdout(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let kb: f64 = stderr
+                .lines()
+                .last()
+                .and_then(|l| l.trim().parse().ok())
+                .unwrap_or(0.0);
+            println!("peak RSS (kvet check, all cores): {:.1} MB", kb / 1024.0);
+        }
+        Err(e) => println!("peak RSS: not measured (/usr/bin/time: {e}; apt-get install time)"),
+    }
+}
+
+/// Median wall time of `RUNS` runs, and what the last run returned.
+fn median<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut out = f(); // warm-up
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        out = std::hint::black_box(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[RUNS / 2], out)
+}
+
+fn collect(dir: &Path, out: &mut Vec<String>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            out.push(text);
+        }
+    }
+}
