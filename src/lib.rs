@@ -112,6 +112,8 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         .collect::<Result<_, Error>>()?;
 
     let mut summaries = Vec::new();
+    // For each summary, the index of its file (for the file's rule settings).
+    let mut file_of = Vec::new();
     let mut settings = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
         report.summary.files += 1;
@@ -121,11 +123,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         if let Some(text) = result.text {
             report.sources.insert(sources[i].name.clone(), text);
         }
-        summaries.extend(result.summaries.into_iter().map(|s| (s, i)));
+        file_of.extend(std::iter::repeat_n(i, result.summaries.len()));
+        summaries.extend(result.summaries);
         settings.push(result.settings);
     }
 
-    run_stream_rules(&summaries, &settings, &mut report);
+    run_stream_rules(&summaries, &file_of, &settings, &mut report);
 
     // Files whose only diagnostics came from whole-stream rules: read them again for snippets.
     for source in &sources {
@@ -312,20 +315,20 @@ fn read_text(source: &Source) -> Result<String, (&'static Rule, load::spans::Spa
 }
 
 fn run_stream_rules(
-    summaries: &[(ObjectSummary, usize)],
+    objects: &[ObjectSummary],
+    file_of: &[usize],
     settings: &[HashMap<String, Setting>],
     report: &mut Report,
 ) {
-    let objects: Vec<ObjectSummary> = summaries.iter().map(|(s, _)| s.clone()).collect();
     for rule in RULES {
         let Check::Stream(check) = rule.check else {
             continue;
         };
         let mut found: Vec<StreamFinding> = Vec::new();
-        check(&objects, &mut found);
+        check(objects, &mut found);
         for f in found {
-            let (summary, file_index) = &summaries[f.object];
-            let Some(level) = level_of(rule, &settings[*file_index]) else {
+            let summary = &objects[f.object];
+            let Some(level) = level_of(rule, &settings[file_of[f.object]]) else {
                 continue;
             };
             let mut d = Diagnostic::new(
