@@ -41,13 +41,12 @@ pub fn repair(text: &str, failure: &Failure, open: &[Open]) -> Option<(String, V
             }
             // Deeper than the innermost block collection is always enough.
             let block_col = open.iter().rev().find(|o| !o.flow).map_or(0, |o| o.col0);
-            let target = block_col + 1;
             let line = lines.get(failure.line0)?;
-            let indent = leading_blanks(line);
-            if indent != failure.col0 || indent >= target {
+            if leading_blanks(line) != failure.col0 {
                 return None;
             }
-            vec![(failure.line0, target - indent)]
+            let depth = open.iter().filter(|o| o.flow).count();
+            flow_shifts(&lines, failure.line0, depth, block_col + 1)
         }
         "invalid indentation in quoted scalar" => quoted_scalar_shifts(&lines, failure)?,
         _ => return None,
@@ -67,6 +66,45 @@ pub fn repair(text: &str, failure: &Failure, open: &[Open]) -> Option<(String, V
 
 fn leading_blanks(line: &str) -> usize {
     line.chars().take_while(|c| *c == ' ' || *c == '\t').count()
+}
+
+/// Indents the lines of the open flow collections, from `line0` to the line that closes them,
+/// to at least `target` (in one go, so that a long list costs one more parse, not one per line).
+fn flow_shifts(lines: &[&str], line0: usize, mut depth: usize, target: usize) -> Vec<Shift> {
+    let mut shifts = Vec::new();
+    let mut quote: Option<char> = None;
+    for (i, line) in lines.iter().enumerate().skip(line0) {
+        let indent = leading_blanks(line);
+        if quote.is_none() && !line.trim().is_empty() && indent < target {
+            shifts.push((i, target - indent));
+        }
+        let mut prev = ' ';
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some('\''), '\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                }
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if prev.is_whitespace() => break,
+                (None, '[' | '{') => depth += 1,
+                (None, ']' | '}') => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return shifts;
+                    }
+                }
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    shifts
 }
 
 /// Indents the continuation lines of the quoted scalar that starts at the failure to the
@@ -126,8 +164,18 @@ mod tests {
             },
         ];
         let (fixed, shifts) = repair(text, &failure, &open).unwrap();
-        assert_eq!(fixed, "a:\n  args: [\n   \"x\"\n  ]\n");
-        assert_eq!(shifts, [(2, 1)]);
+        assert_eq!(fixed, "a:\n  args: [\n   \"x\"\n   ]\n");
+        assert_eq!(shifts, [(2, 1), (3, 1)]);
+    }
+
+    #[test]
+    fn pads_a_whole_flow_list_and_stops_where_it_closes() {
+        let text = "a:\n  args: [\n  \"x]\", # ]\n  {b: c},\n  ]\n  env: x\n";
+        let failure = Failure { line0: 2, col0: 2, info: "invalid indentation".into() };
+        let open = [Open { flow: false, col0: 0 }, Open { flow: false, col0: 2 }, Open { flow: true, col0: 8 }];
+        let (fixed, shifts) = repair(text, &failure, &open).unwrap();
+        assert_eq!(shifts, [(2, 1), (3, 1), (4, 1)]);
+        assert!(fixed.ends_with("   ]\n  env: x\n"));
     }
 
     #[test]
