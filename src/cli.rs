@@ -137,6 +137,10 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
     let width = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| {
+            let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(&stdout)?;
+            Some(usize::from(w))
+        })
         .unwrap_or(100);
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = render(
