@@ -129,6 +129,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         stdin_filename: args.stdin_filename,
         include: split_globs(args.include),
         exclude: split_globs(args.exclude),
+        keep_sources: args.format == Format::Human,
     };
     let report = lint(&opts, &config)?;
 

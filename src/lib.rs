@@ -35,6 +35,8 @@ pub struct LintOptions {
     pub include: Vec<String>,
     /// Globs of files and folders to leave out.
     pub exclude: Vec<String>,
+    /// Keep the text of files with diagnostics in the report, for renderers that show snippets.
+    pub keep_sources: bool,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -63,13 +65,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
 
     let mut report = Report::default();
     for p in &discovered.problems {
-        report.diagnostics.push(Diagnostic::new(
-            rules::UNREADABLE_FILE.meta.id,
-            rules::UNREADABLE_FILE.meta.default_level,
-            &p.path,
-            first_char(),
-            p.message.clone(),
-        ));
+        let settings = config.settings_for(Path::new(&p.path));
+        if let Some(level) = level_of(&rules::UNREADABLE_FILE, &settings) {
+            let id = rules::UNREADABLE_FILE.meta.id;
+            let d = Diagnostic::new(id, level, &p.path, first_char(), p.message.clone());
+            report.diagnostics.push(d);
+        }
     }
 
     let sources: Vec<Source> = discovered
@@ -103,11 +104,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let results: Vec<FileResult> = sources
         .par_iter()
         .map(|source| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_file(source, config)))
-                .map_err(|panic| Error::Internal {
+            let check = || check_file(source, config, opts.keep_sources);
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).map_err(|panic| {
+                Error::Internal {
                     file: source.name.clone(),
                     message: panic_message(&panic),
-                })
+                }
+            })
         })
         .collect::<Result<_, Error>>()?;
 
@@ -131,10 +134,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     run_stream_rules(&summaries, &file_of, &settings, &mut report);
 
     // Files whose only diagnostics came from whole-stream rules: read them again for snippets.
-    for source in &sources {
-        let needs_text = !report.sources.contains_key(&source.name)
-            && report.diagnostics.iter().any(|d| d.file == source.name);
-        if needs_text
+    let with_diagnostics: std::collections::HashSet<&str> =
+        report.diagnostics.iter().map(|d| d.file.as_str()).collect();
+    for source in sources.iter().filter(|_| opts.keep_sources) {
+        if with_diagnostics.contains(source.name.as_str())
+            && !report.sources.contains_key(&source.name)
             && source.stdin.is_none()
             && let Some(text) = std::fs::read(&source.config_path)
                 .ok()
@@ -167,7 +171,7 @@ struct FileResult {
     settings: HashMap<String, Setting>,
 }
 
-fn check_file(source: &Source, config: &Config) -> FileResult {
+fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult {
     let settings = config.settings_for(&source.config_path);
     let mut result = FileResult {
         diagnostics: Vec::new(),
@@ -271,7 +275,7 @@ fn check_file(source: &Source, config: &Config) -> FileResult {
         .collect();
     result.objects = loaded.objects.len();
     result.skipped = !kubernetes && diagnostics.is_empty();
-    if !diagnostics.is_empty() {
+    if keep_source && !diagnostics.is_empty() {
         result.text = Some(Arc::from(text));
     }
     result.diagnostics = diagnostics;

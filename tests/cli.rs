@@ -432,6 +432,23 @@ fn config_sets_levels_and_per_path_overrides() {
 }
 
 #[test]
+fn config_turns_off_loader_rules_too() {
+    let dir = tree(&[
+        (
+            ".kvet.yaml",
+            "rules:\n  unreadable-file: off\n  yaml-syntax: info\n",
+        ),
+        ("broken.yaml", "apiVersion: v1kind: ConfigMap\n"),
+    ]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "missing.yaml", "broken.yaml"])
+        .assert()
+        .code(0)
+        .stdout("broken.yaml:1:19: info[yaml-syntax] invalid YAML: mapping values are not allowed in this context\n");
+}
+
+#[test]
 fn config_errors_name_their_line_and_exit_2() {
     // (config file, its text, extra args, what stderr must say)
     let cases: &[(&str, &str, &[&str], &str)] = &[

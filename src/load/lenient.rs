@@ -171,8 +171,25 @@ mod tests {
     #[test]
     fn pads_a_whole_flow_list_and_stops_where_it_closes() {
         let text = "a:\n  args: [\n  \"x]\", # ]\n  {b: c},\n  ]\n  env: x\n";
-        let failure = Failure { line0: 2, col0: 2, info: "invalid indentation".into() };
-        let open = [Open { flow: false, col0: 0 }, Open { flow: false, col0: 2 }, Open { flow: true, col0: 8 }];
+        let failure = Failure {
+            line0: 2,
+            col0: 2,
+            info: "invalid indentation".into(),
+        };
+        let open = [
+            Open {
+                flow: false,
+                col0: 0,
+            },
+            Open {
+                flow: false,
+                col0: 2,
+            },
+            Open {
+                flow: true,
+                col0: 8,
+            },
+        ];
         let (fixed, shifts) = repair(text, &failure, &open).unwrap();
         assert_eq!(shifts, [(2, 1), (3, 1), (4, 1)]);
         assert!(fixed.ends_with("   ]\n  env: x\n"));
