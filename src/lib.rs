@@ -54,6 +54,23 @@ pub enum Error {
 type ObjectCheck = fn(&Object, &mut Vec<Finding>);
 
 /// Runs the whole pipeline on the inputs and returns the sorted report.
+///
+/// ```
+/// use kvet::{LintOptions, config::Config, lint};
+///
+/// let dir = std::env::temp_dir().join(format!("kvet-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let file = dir.join("pod.yaml");
+/// std::fs::write(&file, "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - {name: a, image: x}\n    - {name: a, image: y}\n").unwrap();
+///
+/// let opts = LintOptions { paths: vec![file.display().to_string()], ..LintOptions::default() };
+/// let report = lint(&opts, &Config::default()).unwrap();
+///
+/// let d = &report.diagnostics[0];
+/// assert_eq!((d.rule.as_str(), d.line, d.column), ("duplicate-container-name", 7, 14));
+/// assert_eq!(d.pointer.as_deref(), Some("/spec/containers/1/name"));
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let include = if opts.include.is_empty() {
         PathFilter::new(DEFAULT_INCLUDE)?
