@@ -292,7 +292,8 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
         .collect();
     result.objects = loaded.objects.len();
     result.skipped = !kubernetes && diagnostics.is_empty();
-    if keep_source && !diagnostics.is_empty() {
+    // Stdin cannot be read again for the snippets of whole-stream rules: keep it.
+    if keep_source && (!diagnostics.is_empty() || source.stdin.is_some()) {
         result.text = Some(Arc::from(text));
     }
     result.diagnostics = diagnostics;

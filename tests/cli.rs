@@ -331,6 +331,53 @@ fn folders_are_walked_with_hidden_and_ignored_paths_skipped() {
 }
 
 #[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = tree(&[("a.yaml", CONFIGMAP)]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", ".", "a.yaml", "./a.yaml"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("in 1 file (1 object)"));
+}
+
+#[test]
+fn exclude_globs_match_below_the_folder_being_walked() {
+    let dir = tree(&[
+        ("repo/apps/a.gen.yaml", &dup_env("a")),
+        ("repo/apps/deep/b.gen.yaml", &dup_env("b")),
+    ]);
+    let root = dir.path().join("repo");
+    // `*` stays within one folder: only apps/a.gen.yaml is left out.
+    kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "--exclude",
+            "apps/*.gen.yaml",
+        ])
+        .arg(&root)
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("apps/deep/b.gen.yaml:8:31")
+                .and(predicate::str::contains("a.gen.yaml").not()),
+        );
+}
+
+#[test]
+fn stdin_keeps_its_snippets_for_whole_stream_rules() {
+    let input = format!("{CONFIGMAP}---\n{CONFIGMAP}");
+    kvet()
+        .args(["check", "-"])
+        .write_stdin(input)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("╭─[<stdin>:7:18]"));
+}
+
+#[test]
 fn named_files_are_read_whatever_their_extension() {
     let dir = tree(&[("manifest.txt", DUP_ENV)]);
     kvet()

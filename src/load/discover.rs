@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 /// One input to read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,7 +38,8 @@ pub struct GlobError {
     source: globset::Error,
 }
 
-/// Globs that match a path either whole (`charts/**/crds/*`) or by file name (`*.yaml`).
+/// Globs that match a path either whole (`charts/**/crds/*`) or by file name (`*.yaml`), the
+/// way `.gitignore` patterns do: `*` stays within one folder, `**` crosses folders.
 #[derive(Debug, Clone)]
 pub struct PathFilter {
     set: GlobSet,
@@ -49,10 +50,14 @@ impl PathFilter {
         let mut builder = GlobSetBuilder::new();
         for g in globs {
             let g = g.as_ref();
-            builder.add(Glob::new(g).map_err(|source| GlobError {
-                glob: g.to_owned(),
-                source,
-            })?);
+            let glob = GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()
+                .map_err(|source| GlobError {
+                    glob: g.to_owned(),
+                    source,
+                })?;
+            builder.add(glob);
         }
         let set = builder.build().map_err(|source| GlobError {
             glob: globs
@@ -68,6 +73,28 @@ impl PathFilter {
     pub fn matches(&self, path: &Path) -> bool {
         let path = path.strip_prefix("./").unwrap_or(path);
         self.set.is_match(path) || path.file_name().is_some_and(|n| self.set.is_match(n))
+    }
+
+    /// Like [`matches`](Self::matches), also trying the path relative to the folder being
+    /// walked, so `--exclude 'apps/*.gen.yaml'` works whether the folder is `.` or `/abs/repo`.
+    pub fn matches_under(&self, path: &Path, root: &Path) -> bool {
+        self.matches(path)
+            || path
+                .strip_prefix(root)
+                .is_ok_and(|rel| self.set.is_match(rel))
+    }
+}
+
+/// The path without `.` components: `./a.yaml` and `a.yaml` are one file.
+fn clean(path: &Path) -> PathBuf {
+    let cleaned: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
     }
 }
 
@@ -91,7 +118,7 @@ pub fn discover(paths: &[String], include: &PathFilter, exclude: &PathFilter) ->
             }
             Ok(_) => {
                 if !exclude.matches(&path) {
-                    files.push(path);
+                    files.push(clean(&path));
                 }
             }
         }
@@ -111,6 +138,7 @@ fn walk(
     problems: &mut Vec<DiscoverProblem>,
 ) {
     let exclude_dirs = exclude.clone();
+    let walk_root = root.to_path_buf();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -121,14 +149,14 @@ fn walk(
         .ignore(false)
         .parents(true)
         .follow_links(true)
-        .filter_entry(move |e| e.depth() == 0 || !exclude_dirs.matches(e.path()))
+        .filter_entry(move |e| e.depth() == 0 || !exclude_dirs.matches_under(e.path(), &walk_root))
         .build();
     for entry in walker {
         match entry {
             Ok(e) => {
                 let is_file = e.file_type().is_some_and(|t| t.is_file());
                 if is_file && include.matches(e.path()) {
-                    files.push(e.into_path());
+                    files.push(clean(e.path()));
                 }
             }
             Err(e) => problems.push(walk_problem(root, &e)),

@@ -1,8 +1,10 @@
 //! Helm's `# Source: chart/templates/x.yaml` comments, which `helm template` writes before each
 //! rendered document.
 
-/// The template named by a `# Source:` comment in the leading comment lines of a document.
+/// The template named by the last `# Source:` comment before a document's content. (Helm also
+/// renders comment-only documents, whose `# Source:` is not the next object's.)
 pub fn source_comment(chunk: &str) -> Option<String> {
+    let mut found = None;
     for line in chunk.lines() {
         let line = line.trim();
         if line.is_empty() || line == "---" {
@@ -10,16 +12,16 @@ pub fn source_comment(chunk: &str) -> Option<String> {
         }
         let Some(comment) = line.strip_prefix('#') else {
             // Content started: the comment, if any, came before it.
-            return None;
+            break;
         };
         if let Some(path) = comment.trim_start().strip_prefix("Source:") {
             let path = path.trim();
             if !path.is_empty() {
-                return Some(path.to_owned());
+                found = Some(path.to_owned());
             }
         }
     }
-    None
+    found
 }
 
 #[cfg(test)]
@@ -33,6 +35,12 @@ mod tests {
             source_comment(doc).as_deref(),
             Some("app/templates/deploy.yaml")
         );
+    }
+
+    #[test]
+    fn a_comment_only_document_does_not_lend_its_source() {
+        let doc = "---\n# Source: c/templates/a.yaml\n# Copyright\n---\n# Source: c/templates/b.yaml\nkind: X\n";
+        assert_eq!(source_comment(doc).as_deref(), Some("c/templates/b.yaml"));
     }
 
     #[test]

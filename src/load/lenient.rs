@@ -55,8 +55,10 @@ pub fn repair(text: &str, failure: &Failure, open: &[Open]) -> Option<(String, V
         return None;
     }
     let mut out = String::with_capacity(text.len() + 64);
+    let mut pending = shifts.iter().peekable();
     for (i, line) in lines.iter().enumerate() {
-        if let Some((_, n)) = shifts.iter().find(|(l, _)| *l == i) {
+        // Shifts are in line order.
+        if let Some((_, n)) = pending.next_if(|(l, _)| *l == i) {
             out.extend(std::iter::repeat_n(' ', *n));
         }
         out.push_str(line);

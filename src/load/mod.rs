@@ -27,7 +27,8 @@ pub enum DecodeError {
     TooLarge { size: usize },
 }
 
-/// Turns file bytes into text: UTF-8 only, without a byte-order mark.
+/// Turns file bytes into text: UTF-8 only, without byte-order marks, lines ending in `\n` or
+/// `\r\n`.
 pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(DecodeError::TooLarge { size: bytes.len() });
@@ -48,8 +49,19 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
             + 1;
         DecodeError::NotUtf8 { line, column }
     })?;
+    // Byte-order marks start files, and documents of files concatenated from Windows editors;
+    // YAML readers skip them.
     if text.starts_with('\u{feff}') {
         text.replace_range(..3, "");
+    }
+    if text.contains("\n\u{feff}") {
+        text = text.replace("\n\u{feff}", "\n");
+    }
+    // Old Mac line endings: a lone `\r` ends a line for the parser, so it must for positions too.
+    let bytes = text.as_bytes();
+    let lone_cr = (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    if lone_cr {
+        text = text.replace("\r\n", "\n").replace('\r', "\n");
     }
     Ok(text)
 }
@@ -77,5 +89,31 @@ pub fn load_text(text: &str) -> Loaded {
         objects,
         yaml_issues: parsed.issues,
         not_objects,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_drops_byte_order_marks_and_lone_carriage_returns() {
+        let text = decode(b"\xef\xbb\xbfa: 1\n---\n\xef\xbb\xbfb: 2\n".to_vec()).unwrap();
+        assert_eq!(text, "a: 1\n---\nb: 2\n");
+        assert_eq!(decode(b"a: 1\rb: 2\r".to_vec()).unwrap(), "a: 1\nb: 2\n");
+        assert_eq!(
+            decode(b"a: 1\r\nb: 2\r\n".to_vec()).unwrap(),
+            "a: 1\r\nb: 2\r\n"
+        );
+    }
+
+    #[test]
+    fn decode_refuses_what_is_not_utf8_text() {
+        assert_eq!(decode(b"a\x00b".to_vec()), Err(DecodeError::Binary));
+        assert_eq!(decode(b"\xff\xfea\x00".to_vec()), Err(DecodeError::Utf16));
+        assert_eq!(
+            decode(b"a: 1\nb: caf\xe9\n".to_vec()),
+            Err(DecodeError::NotUtf8 { line: 2, column: 7 })
+        );
     }
 }

@@ -19,9 +19,9 @@ use super::spans::{Pos, Span};
 
 /// Deepest nesting of collections accepted; deeper documents are rejected, never recursed into.
 pub const MAX_DEPTH: usize = 200;
-/// Most nodes that alias expansion may create in one file (billion-laughs guard).
+/// Most nodes that anchors and aliases may copy in one file (billion-laughs guard).
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
-/// Most lines re-indented in one document to read it as Kubernetes does (see [`lenient`]).
+/// Most re-indentation passes over one document to read it as Kubernetes does (see [`lenient`]).
 const MAX_REPAIRS: usize = 64;
 
 /// A YAML node with its position.
@@ -177,8 +177,8 @@ fn parse_chunk(
 ) -> (Vec<Node>, Vec<YamlIssue>, Result<(), YamlIssue>) {
     let budget = *alias_budget;
     let mut text = std::borrow::Cow::Borrowed(chunk.text);
-    let mut shifts: Vec<(u32, u32)> = Vec::new();
-    let mut first_error = None;
+    let mut shifts: HashMap<u32, u32> = HashMap::new();
+    let mut repairs = 0;
     loop {
         *alias_budget = budget;
         let mut builder = Builder::new(chunk.line_offset, end, &shifts, alias_budget);
@@ -187,21 +187,21 @@ fn parse_chunk(
             return (builder.documents, builder.issues, Ok(()));
         };
         let repaired = match &builder.failure {
-            Some(failure) if shifts.len() < MAX_REPAIRS => {
+            Some(failure) if repairs < MAX_REPAIRS => {
                 lenient::repair(&text, failure, &builder.open_collections())
             }
             _ => None,
         };
+        // An error that remains after repairs is a real one, reported where it is.
         let Some((fixed, added)) = repaired else {
-            let issue = first_error.unwrap_or(issue);
             return (builder.documents, builder.issues, Err(issue));
         };
-        first_error.get_or_insert(issue);
-        shifts.extend(
-            added
-                .into_iter()
-                .map(|(line0, n)| (chunk.line_offset + line0 as u32 + 1, n as u32)),
-        );
+        repairs += 1;
+        for (line0, n) in added {
+            *shifts
+                .entry(chunk.line_offset + line0 as u32 + 1)
+                .or_default() += n as u32;
+        }
         text = std::borrow::Cow::Owned(fixed);
     }
 }
@@ -230,7 +230,8 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
         let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
         let line = &text[pos..line_end];
         let starts_document = is_document_start(line);
-        if starts_document && has_content {
+        // A directive (after a `...`) belongs to the next document.
+        if (starts_document || line.starts_with('%')) && has_content {
             out.push(Chunk {
                 text: &text[chunk_start..pos],
                 line_offset: chunk_line,
@@ -262,10 +263,8 @@ enum Frame {
         height: usize,
     },
     Map {
-        entries: Vec<Entry>,
-        index: Option<HashMap<String, usize>>,
-        pending_key: Option<(String, Span)>,
-        merges: Vec<Node>,
+        map: MapBuilder,
+        pending_key: Option<PendingKey>,
         start: Pos,
         open: Open,
         anchor: usize,
@@ -274,11 +273,77 @@ enum Frame {
     },
 }
 
-/// A finished node with the bookkeeping the limits need.
-struct Built {
-    node: Node,
-    size: usize,
-    height: usize,
+/// A key whose value has not been read yet.
+struct PendingKey {
+    key: String,
+    span: Span,
+    /// A plain `<<`: a merge key (a quoted `"<<"` is an ordinary key).
+    merge: bool,
+}
+
+/// The entries of a mapping being read.
+#[derive(Default)]
+struct MapBuilder {
+    entries: Vec<Entry>,
+    /// Key → position in `entries`, built once the mapping is big enough for it to pay.
+    index: Option<HashMap<String, usize>>,
+    /// Per entry: it came from a merge key, so a later explicit key overrides it silently.
+    merged: Vec<bool>,
+    /// Span of the last value written in the mapping (merged entries live elsewhere).
+    last_value: Option<Span>,
+}
+
+impl MapBuilder {
+    fn find(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.entries.iter().position(|e| e.key == key),
+        }
+    }
+
+    fn push(&mut self, entry: Entry, merged: bool) {
+        if let Some(index) = &mut self.index {
+            index.insert(entry.key.clone(), self.entries.len());
+        } else if self.entries.len() >= 16 {
+            let mut index: HashMap<String, usize> = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.key.clone(), i))
+                .collect();
+            index.insert(entry.key.clone(), self.entries.len());
+            self.index = Some(index);
+        }
+        self.entries.push(entry);
+        self.merged.push(merged);
+    }
+
+    /// Sets a key written in this mapping. Returns where it was first written if it is a
+    /// duplicate; the last value wins, as in Kubernetes' decoder.
+    fn set(&mut self, entry: Entry) -> Option<Pos> {
+        let Some(i) = self.find(&entry.key) else {
+            self.push(entry, false);
+            return None;
+        };
+        let first = (!self.merged[i]).then_some(self.entries[i].key_span.start);
+        self.entries[i] = entry;
+        self.merged[i] = false;
+        first
+    }
+
+    /// Applies a merge key the way go-yaml v2 (and so kubectl) does: the merged entries
+    /// overwrite what the mapping has so far, and keys written after the `<<` overwrite them.
+    fn merge(&mut self, source: Vec<Entry>) {
+        for entry in source {
+            match self.find(&entry.key) {
+                Some(i) => {
+                    self.entries[i] = entry;
+                    self.merged[i] = true;
+                }
+                None => self.push(entry, true),
+            }
+        }
+    }
 }
 
 struct Anchored {
@@ -290,8 +355,8 @@ struct Anchored {
 struct Builder<'b> {
     line_offset: u32,
     end: Pos,
-    /// Indentation added by [`lenient::repair`]: `(line, spaces)`.
-    shifts: &'b [(u32, u32)],
+    /// Indentation added by [`lenient::repair`]: line → spaces.
+    shifts: &'b HashMap<u32, u32>,
     /// Where saphyr stopped, if it did.
     failure: Option<Failure>,
     stack: Vec<Frame>,
@@ -300,6 +365,8 @@ struct Builder<'b> {
     issues: Vec<YamlIssue>,
     root: Option<Node>,
     alias_budget: &'b mut usize,
+    /// The scalar being placed is a plain `<<`.
+    plain_merge_key: bool,
 }
 
 const MERGE_KEY: &str = "<<";
@@ -308,7 +375,7 @@ impl<'b> Builder<'b> {
     fn new(
         line_offset: u32,
         end: Pos,
-        shifts: &'b [(u32, u32)],
+        shifts: &'b HashMap<u32, u32>,
         alias_budget: &'b mut usize,
     ) -> Self {
         Builder {
@@ -316,6 +383,7 @@ impl<'b> Builder<'b> {
             end,
             shifts,
             failure: None,
+            plain_merge_key: false,
             stack: Vec::new(),
             anchors: HashMap::new(),
             documents: Vec::new(),
@@ -327,12 +395,7 @@ impl<'b> Builder<'b> {
 
     fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
         let line = (m.line() as u32).saturating_add(self.line_offset);
-        let added: u32 = self
-            .shifts
-            .iter()
-            .filter(|(l, _)| *l == line)
-            .map(|(_, n)| n)
-            .sum();
+        let added = self.shifts.get(&line).copied().unwrap_or(0);
         let col = (m.col() as u32).saturating_add(1);
         let pos = Pos {
             line,
@@ -394,6 +457,7 @@ impl<'b> Builder<'b> {
                     let tag = tag.map(|t| (t.handle.clone(), t.suffix.clone()));
                     // Keys stay as written: `y:` is the key "y", not a boolean.
                     let value = if self.expecting_key() {
+                        self.plain_merge_key = style == ScalarStyle::Plain && text == MERGE_KEY;
                         Value::Str(text.into_owned())
                     } else {
                         resolve_scalar(text, style, tag.as_ref())
@@ -406,13 +470,7 @@ impl<'b> Builder<'b> {
                         return Err(self.issue(IssueKind::Syntax, span, "unknown anchor".into()));
                     };
                     if anchored.size > *self.alias_budget {
-                        return Err(self.issue(
-                            IssueKind::Limit,
-                            span,
-                            format!(
-                                "alias expansion exceeds {MAX_ALIAS_NODES} nodes (a \"billion laughs\" document?)"
-                            ),
-                        ));
+                        return Err(self.alias_limit_issue(span));
                     }
                     if self.stack.len() + anchored.height > MAX_DEPTH {
                         return Err(self.depth_issue(span));
@@ -442,10 +500,8 @@ impl<'b> Builder<'b> {
                         return Err(self.depth_issue(span));
                     }
                     self.stack.push(Frame::Map {
-                        entries: Vec::new(),
-                        index: None,
+                        map: MapBuilder::default(),
                         pending_key: None,
-                        merges: Vec::new(),
                         start: span.start,
                         open,
                         anchor,
@@ -473,6 +529,11 @@ impl<'b> Builder<'b> {
         height: usize,
     ) -> Result<(), YamlIssue> {
         if anchor > 0 {
+            // Keeping a copy for later aliases costs memory too: it counts against the budget.
+            if size > *self.alias_budget {
+                return Err(self.alias_limit_issue(node.span));
+            }
+            *self.alias_budget -= size;
             self.anchors.insert(
                 anchor,
                 Anchored {
@@ -482,91 +543,103 @@ impl<'b> Builder<'b> {
                 },
             );
         }
-        let built = Built { node, size, height };
-        let mut duplicate = None;
+        let plain_merge_key = std::mem::take(&mut self.plain_merge_key);
+        let mut issue = None;
         let Some(top) = self.stack.last_mut() else {
-            self.root = Some(built.node);
+            self.root = Some(node);
             return Ok(());
         };
         match top {
             Frame::Seq {
                 items,
-                size,
-                height,
+                size: total,
+                height: tallest,
                 ..
             } => {
-                *size += built.size;
-                *height = (*height).max(built.height + 1);
-                items.push(built.node);
+                *total += size;
+                *tallest = (*tallest).max(height + 1);
+                items.push(node);
             }
             Frame::Map {
-                entries,
-                index,
+                map,
                 pending_key,
-                merges,
-                size,
-                height,
+                size: total,
+                height: tallest,
                 ..
             } => {
-                *size += built.size;
-                *height = (*height).max(built.height + 1);
+                *total += size;
+                *tallest = (*tallest).max(height + 1);
+                if pending_key.is_some() {
+                    map.last_value = Some(node.span);
+                }
                 match pending_key.take() {
                     None => {
-                        let span = built.node.span;
-                        let key = match built.node.value {
+                        let span = node.span;
+                        let key = match node.value {
                             Value::Str(s) => s,
                             other => Node { value: other, span }
                                 .scalar_text()
                                 .unwrap_or_else(|| "?".to_owned()),
                         };
-                        *pending_key = Some((key, span));
+                        *pending_key = Some(PendingKey {
+                            key,
+                            span,
+                            merge: plain_merge_key,
+                        });
                     }
-                    Some((key, _)) if key == MERGE_KEY => match built.node.value {
-                        Value::Map(_) => merges.push(built.node),
-                        Value::Seq(items) => merges.extend(items),
-                        _ => {}
-                    },
-                    Some((key, key_span)) => {
-                        if let Some(i) = find_key(entries, index, &key) {
-                            duplicate = Some((key, key_span, entries[i].key_span.start));
-                            entries[i].key_span = key_span;
-                            entries[i].value = built.node;
-                        } else {
-                            if let Some(index) = index {
-                                index.insert(key.clone(), entries.len());
-                            } else if entries.len() >= 16 {
-                                let mut map: HashMap<String, usize> = entries
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, e)| (e.key.clone(), i))
-                                    .collect();
-                                map.insert(key.clone(), entries.len());
-                                *index = Some(map);
+                    Some(PendingKey {
+                        merge: true, key, ..
+                    }) => match node.value {
+                        Value::Map(entries) => map.merge(entries),
+                        // Earlier mappings of the list take precedence.
+                        Value::Seq(items) if items.iter().all(|n| n.as_map().is_some()) => {
+                            for item in items.into_iter().rev() {
+                                if let Value::Map(entries) = item.value {
+                                    map.merge(entries);
+                                }
                             }
-                            entries.push(Entry {
-                                key,
-                                key_span,
-                                value: built.node,
-                            });
+                        }
+                        _ => issue = Some((key, node.span, None)),
+                    },
+                    Some(PendingKey { key, span, .. }) => {
+                        let first = map.set(Entry {
+                            key: key.clone(),
+                            key_span: span,
+                            value: node,
+                        });
+                        if let Some(first) = first {
+                            issue = Some((key, span, Some(first)));
                         }
                     }
                 }
             }
         }
-        if let Some((key, key_span, first)) = duplicate {
+        if let Some((key, span, first)) = issue {
             let pointer = self.pointer_of_key(&key);
-            self.issues.push(YamlIssue {
-                kind: IssueKind::DuplicateKey,
-                span: key_span,
-                message: format!(
-                    "duplicate key \"{key}\" (first defined at line {}); the last value wins",
-                    first.line
-                ),
-                help: Some(
-                    "remove one of the two keys: Kubernetes rejects duplicate keys in strict mode and keeps only the last one otherwise".into(),
-                ),
-                pointer: Some(pointer),
-                document: self.documents.len(),
+            let document = self.documents.len();
+            self.issues.push(match first {
+                Some(first) => YamlIssue {
+                    kind: IssueKind::DuplicateKey,
+                    span,
+                    message: format!(
+                        "duplicate key \"{key}\" (first defined at line {}); the last value wins",
+                        first.line
+                    ),
+                    help: Some(
+                        "remove one of the two keys: Kubernetes rejects duplicate keys in strict mode and keeps only the last one otherwise".into(),
+                    ),
+                    pointer: Some(pointer),
+                    document,
+                },
+                // kubectl refuses the whole document: "map merge requires map or sequence of maps".
+                None => YamlIssue {
+                    kind: IssueKind::Syntax,
+                    span,
+                    message: "a merge key (`<<`) needs a mapping or a list of mappings".into(),
+                    help: Some("Kubernetes' YAML decoder rejects this document; merge an anchored mapping (`<<: *defaults`)".into()),
+                    pointer: Some(pointer),
+                    document,
+                },
             });
         }
         Ok(())
@@ -590,7 +663,7 @@ impl<'b> Builder<'b> {
             match frame {
                 Frame::Seq { items, .. } => pointer.push_str(&items.len().to_string()),
                 Frame::Map { pending_key, .. } => {
-                    let k = pending_key.as_ref().map_or("", |(k, _)| k.as_str());
+                    let k = pending_key.as_ref().map_or("", |p| p.key.as_str());
                     pointer.push_str(&super::spans::escape_pointer_token(k));
                 }
             }
@@ -613,6 +686,16 @@ impl<'b> Builder<'b> {
             pointer: None,
             document: 0,
         }
+    }
+
+    fn alias_limit_issue(&self, span: Span) -> YamlIssue {
+        self.issue(
+            IssueKind::Limit,
+            span,
+            format!(
+                "anchors and aliases expand to more than {MAX_ALIAS_NODES} nodes (a \"billion laughs\" document?)"
+            ),
+        )
     }
 
     fn depth_issue(&self, span: Span) -> YamlIssue {
@@ -644,14 +727,7 @@ impl<'b> Builder<'b> {
     }
 }
 
-fn find_key(entries: &[Entry], index: &Option<HashMap<String, usize>>, key: &str) -> Option<usize> {
-    match index {
-        Some(index) => index.get(key).copied(),
-        None => entries.iter().position(|e| e.key == key),
-    }
-}
-
-/// Turns a finished frame into its node. Merge keys (`<<`) add the keys the mapping lacks.
+/// Turns a finished frame into its node.
 fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
     // Block collections end with an empty span at the next token; flow ones at `]`/`}`.
     let end_of = |last: Option<Span>, start: Pos| {
@@ -685,8 +761,7 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
             )
         }
         Frame::Map {
-            mut entries,
-            merges,
+            map,
             start,
             anchor,
             size,
@@ -695,20 +770,11 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
         } => {
             let span = Span {
                 start,
-                end: end_of(entries.last().map(|e| e.value.span), start),
+                end: end_of(map.last_value, start),
             };
-            for source in merges {
-                if let Value::Map(merged) = source.value {
-                    for entry in merged {
-                        if !entries.iter().any(|e| e.key == entry.key) {
-                            entries.push(entry);
-                        }
-                    }
-                }
-            }
             (
                 Node {
-                    value: Value::Map(entries),
+                    value: Value::Map(map.entries),
                     span,
                 },
                 anchor,
@@ -907,7 +973,11 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         assert!(parsed.documents.is_empty());
         assert_eq!(parsed.issues[0].kind, IssueKind::Limit);
-        assert!(parsed.issues[0].message.contains("alias expansion"));
+        assert!(
+            parsed.issues[0]
+                .message
+                .contains("anchors and aliases expand")
+        );
     }
 
     #[test]
@@ -998,5 +1068,82 @@ mod lenient_tests {
         let parsed = parse("a:\n    b: 1\n  c: 2\n");
         assert_eq!(parsed.issues.len(), 1);
         assert_eq!(parsed.issues[0].span.start.line, 3);
+    }
+}
+
+#[cfg(test)]
+mod merge_and_limit_tests {
+    use super::*;
+
+    fn root(text: &str) -> Parsed {
+        parse(text)
+    }
+
+    #[test]
+    fn merge_keys_follow_go_yaml_v2_order() {
+        // A `<<` after a key overwrites it; a key after the `<<` overwrites the merged one.
+        let p = root("base: &b {name: base, tier: web}\nm:\n  name: real\n  <<: *b\n  tier: own\n");
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        let m = p.documents[0].root.get("m").unwrap();
+        assert_eq!(m.get("name").unwrap().as_str(), Some("base"));
+        assert_eq!(m.get("tier").unwrap().as_str(), Some("own"));
+    }
+
+    #[test]
+    fn earlier_mappings_of_a_merge_list_win() {
+        let p = root("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nm:\n  <<: [*a, *b]\n");
+        let m = p.documents[0].root.get("m").unwrap();
+        assert_eq!(m.get("x").unwrap().value, Value::Int(1));
+        assert_eq!(m.get("y").unwrap().value, Value::Int(2));
+    }
+
+    #[test]
+    fn a_quoted_merge_key_is_an_ordinary_key() {
+        let p = root("m:\n  \"<<\": 5\n");
+        assert!(p.issues.is_empty());
+        assert_eq!(
+            p.documents[0].root.pointer("/m/<<").unwrap().value,
+            Value::Int(5)
+        );
+    }
+
+    #[test]
+    fn merging_a_scalar_is_an_error_like_in_kubectl() {
+        let p = root("m:\n  <<: 5\n  name: x\n");
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].kind, IssueKind::Syntax);
+        assert_eq!(
+            (p.issues[0].span.start.line, p.issues[0].span.start.col),
+            (2, 7)
+        );
+        // The document is still there to check.
+        assert_eq!(p.documents.len(), 1);
+    }
+
+    #[test]
+    fn nested_anchors_are_bounded_by_the_alias_budget() {
+        let depth = 150;
+        let opens: String = (0..depth).map(|i| format!("&a{i} [")).collect();
+        let items: Vec<String> = (0..20_000).map(|i| format!("x{i}")).collect();
+        let text = format!("data: {opens}{}{}\n", items.join(", "), "]".repeat(depth));
+        let p = parse(&text);
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].kind, IssueKind::Limit);
+    }
+
+    #[test]
+    fn a_directive_after_a_document_end_starts_the_next_document() {
+        let p = parse("a: 1\n...\n%YAML 1.1\n---\nb: 2\n");
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        assert_eq!(p.documents.len(), 2);
+    }
+
+    #[test]
+    fn errors_left_after_a_repair_are_reported_where_they_are() {
+        let p = parse("data:\n  args: [\n  \"a\",\n  ]\n  b: c: d\n");
+        assert_eq!(p.issues.len(), 1);
+        let at = p.issues[0].span.start;
+        assert_eq!((at.line, at.col), (5, 7));
+        assert!(p.issues[0].message.contains("mapping values"));
     }
 }

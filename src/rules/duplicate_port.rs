@@ -7,8 +7,9 @@ use crate::workload::pod_spec;
 declare_rule! {
     /// ## What it checks
     /// Container ports of one pod that repeat: the same `containerPort` and `protocol` (with the
-    /// same `hostIP` and `hostPort`) in two places, or the same port `name` twice in one
-    /// container.
+    /// same `hostIP` and `hostPort`) in two places of any containers of the pod, init containers
+    /// included — unset fields count as their defaults (`TCP`, no host IP, `hostPort: 0`) — or
+    /// the same non-empty port `name` twice in one container.
     ///
     /// ## Why
     /// A repeated port name is rejected by the API server. A repeated port definition is accepted
@@ -34,30 +35,28 @@ declare_rule! {
     check: Check::Object(check),
 }
 
-fn text(port: &Node, field: &str) -> String {
-    port.get(field)
-        .and_then(Node::scalar_text)
-        .unwrap_or_default()
+/// A field as Kubernetes compares it: absent, null and empty are the zero value.
+fn text(port: &Node, field: &str, zero: &str) -> String {
+    match port.get(field).and_then(Node::scalar_text) {
+        Some(t) if !t.is_empty() && t != "null" => t,
+        _ => zero.to_owned(),
+    }
 }
 
 fn check(object: &Object, out: &mut Vec<Finding>) {
     let Some(pod) = pod_spec(object) else { return };
-    // The API server compares port definitions across the regular containers of a pod.
+    // The API server compares port definitions across every container of the pod (init
+    // containers included, as sidecars are), with unset fields at their defaults.
     let definitions = pod
         .containers()
-        .filter(|c| c.pointer.contains("/containers/"))
         .flat_map(|c| c.list("ports").collect::<Vec<_>>())
         .filter_map(|(pointer, port)| {
             let number = port.get("containerPort")?;
-            let mut protocol = text(port, "protocol");
-            if protocol.is_empty() {
-                protocol = "TCP".into();
-            }
             let key = (
                 number.scalar_text()?,
-                protocol,
-                text(port, "hostIP"),
-                text(port, "hostPort"),
+                text(port, "protocol", "TCP"),
+                text(port, "hostIP", ""),
+                text(port, "hostPort", "0"),
             );
             Some((format!("{pointer}/containerPort"), key, number.span))
         });
@@ -66,16 +65,25 @@ fn check(object: &Object, out: &mut Vec<Finding>) {
         |pointer, (port, protocol, ..), first| {
             Finding::new(
                 pointer,
-                format!("port {port}/{protocol} is declared twice in the pod (first at line {})", first.start.line),
+                format!(
+                    "port {port}/{protocol} is declared twice in the pod (first at line {})",
+                    first.start.line
+                ),
             )
-            .with_help("declare each container port once; Services and patches select ports by number and name")
+            .with_help(
+                "declare each container port once; Services and patches select ports by number and name",
+            )
         },
         out,
     );
     for container in pod.containers() {
         let name = container.name().unwrap_or("?").to_owned();
+        // Unnamed ports (`name: ""`, as Helm often renders) are not compared.
+        let named = field_of_items(container.list("ports"), "name")
+            .into_iter()
+            .filter(|(_, port_name, _)| !port_name.is_empty() && port_name != "null");
         report_repeats(
-            field_of_items(container.list("ports"), "name"),
+            named,
             |pointer, port_name, first| {
                 Finding::new(
                     pointer,
