@@ -143,29 +143,28 @@ fn quoted_scalar_shifts(lines: &[&str], failure: &Failure) -> Option<Vec<Shift>>
 mod tests {
     use super::*;
 
-    #[test]
-    fn pads_a_closing_bracket_under_its_key() {
-        let text = "a:\n  args: [\n  \"x\"\n  ]\n";
+    /// `args: [` at column 2 of a mapping at column 0, stopped at line 2, column 2.
+    fn repair_args_list(text: &str) -> (String, Vec<Shift>) {
         let failure = Failure {
             line0: 2,
             col0: 2,
             info: "invalid indentation".into(),
         };
+        let block = |col0| Open { flow: false, col0 };
         let open = [
-            Open {
-                flow: false,
-                col0: 0,
-            },
-            Open {
-                flow: false,
-                col0: 2,
-            },
+            block(0),
+            block(2),
             Open {
                 flow: true,
                 col0: 8,
             },
         ];
-        let (fixed, shifts) = repair(text, &failure, &open).unwrap();
+        repair(text, &failure, &open).unwrap()
+    }
+
+    #[test]
+    fn pads_a_closing_bracket_under_its_key() {
+        let (fixed, shifts) = repair_args_list("a:\n  args: [\n  \"x\"\n  ]\n");
         assert_eq!(fixed, "a:\n  args: [\n   \"x\"\n   ]\n");
         assert_eq!(shifts, [(2, 1), (3, 1)]);
     }
@@ -173,26 +172,7 @@ mod tests {
     #[test]
     fn pads_a_whole_flow_list_and_stops_where_it_closes() {
         let text = "a:\n  args: [\n  \"x]\", # ]\n  {b: c},\n  ]\n  env: x\n";
-        let failure = Failure {
-            line0: 2,
-            col0: 2,
-            info: "invalid indentation".into(),
-        };
-        let open = [
-            Open {
-                flow: false,
-                col0: 0,
-            },
-            Open {
-                flow: false,
-                col0: 2,
-            },
-            Open {
-                flow: true,
-                col0: 8,
-            },
-        ];
-        let (fixed, shifts) = repair(text, &failure, &open).unwrap();
+        let (fixed, shifts) = repair_args_list(text);
         assert_eq!(shifts, [(2, 1), (3, 1), (4, 1)]);
         assert!(fixed.ends_with("   ]\n  env: x\n"));
     }
