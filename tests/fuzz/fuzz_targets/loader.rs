@@ -1,0 +1,15 @@
+//! Arbitrary bytes through decoding, the span-keeping YAML loader and pointer lookups.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = kvet::load::decode(data.to_vec()) else {
+        return;
+    };
+    let loaded = kvet::load::load_text(&text);
+    for object in &loaded.objects {
+        let _ = object.root.locate("/spec/template/spec/containers/0");
+        let _ = object.root.locate("/metadata/name");
+    }
+});
