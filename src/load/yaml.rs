@@ -138,7 +138,7 @@ pub fn parse(text: &str) -> Parsed {
     // the end of the last line.
     let last_line = text.rsplit('\n').next().unwrap_or("");
     let end = Pos {
-        line: text.split('\n').count() as u32,
+        line: text.bytes().filter(|&b| b == b'\n').count() as u32 + 1,
         col: last_line.chars().count() as u32 + 1,
     };
     for chunk in chunks(text) {
@@ -240,8 +240,11 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
             chunk_line = line_no;
             has_content = false;
         }
-        let rest = if starts_document { &line[3..] } else { line }.trim();
-        has_content |= !(rest.is_empty() || rest.starts_with('#') || rest.starts_with('%'));
+        if !has_content {
+            let rest = if starts_document { &line[3..] } else { line };
+            let first = rest.bytes().find(|b| !b.is_ascii_whitespace());
+            has_content = !matches!(first, None | Some(b'#' | b'%'));
+        }
         line_no += 1;
         pos = line_end;
     }
@@ -318,17 +321,18 @@ impl MapBuilder {
         self.merged.push(merged);
     }
 
-    /// Sets a key written in this mapping. Returns where it was first written if it is a
-    /// duplicate; the last value wins, as in Kubernetes' decoder.
-    fn set(&mut self, entry: Entry) -> Option<Pos> {
+    /// Sets a key written in this mapping. For a duplicate, returns the entry and where the key
+    /// was first written; the last value wins, as in Kubernetes' decoder.
+    fn set(&mut self, entry: Entry) -> Option<(&Entry, Pos)> {
         let Some(i) = self.find(&entry.key) else {
             self.push(entry, false);
             return None;
         };
-        let first = (!self.merged[i]).then_some(self.entries[i].key_span.start);
+        let first = self.entries[i].key_span.start;
+        let was_merged = self.merged[i];
         self.entries[i] = entry;
         self.merged[i] = false;
-        first
+        (!was_merged).then_some((&self.entries[i], first))
     }
 
     /// Applies a merge key the way go-yaml v2 (and so kubectl) does: the merged entries
@@ -395,7 +399,11 @@ impl<'b> Builder<'b> {
 
     fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
         let line = (m.line() as u32).saturating_add(self.line_offset);
-        let added = self.shifts.get(&line).copied().unwrap_or(0);
+        let added = if self.shifts.is_empty() {
+            0
+        } else {
+            self.shifts.get(&line).copied().unwrap_or(0)
+        };
         let col = (m.col() as u32).saturating_add(1);
         let pos = Pos {
             line,
@@ -602,13 +610,13 @@ impl<'b> Builder<'b> {
                         _ => issue = Some((key, node.span, None)),
                     },
                     Some(PendingKey { key, span, .. }) => {
-                        let first = map.set(Entry {
-                            key: key.clone(),
+                        let entry = Entry {
+                            key,
                             key_span: span,
                             value: node,
-                        });
-                        if let Some(first) = first {
-                            issue = Some((key, span, Some(first)));
+                        };
+                        if let Some((entry, first)) = map.set(entry) {
+                            issue = Some((entry.key.clone(), span, Some(first)));
                         }
                     }
                 }
