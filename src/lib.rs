@@ -212,16 +212,46 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
     let loaded = load::load_text(&text);
     let kubernetes = loaded.is_kubernetes();
     let file = &source.name;
-    let settings = &result.settings;
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = loader_diagnostics(&loaded, file, &result.settings);
+    diagnostics.extend(object_diagnostics(&loaded.objects, file, &result.settings));
 
+    let shared_file: Arc<str> = Arc::from(file.as_str());
+    result.summaries = loaded
+        .objects
+        .iter()
+        .map(|o| ObjectSummary {
+            id: o.id.clone(),
+            file: shared_file.clone(),
+            name_span: o.root.locate("/metadata/name").span,
+            source_template: o.source_template.clone(),
+        })
+        .collect();
+    result.objects = loaded.objects.len();
+    result.skipped = !kubernetes && diagnostics.is_empty();
+    // Stdin cannot be read again for the snippets of whole-stream rules: keep it.
+    if keep_source && (!diagnostics.is_empty() || source.stdin.is_some()) {
+        result.text = Some(Arc::from(text));
+    }
+    result.diagnostics = diagnostics;
+    result
+}
+
+/// What the loader found: YAML problems, and documents that are not objects.
+fn loader_diagnostics(
+    loaded: &load::Loaded,
+    file: &str,
+    settings: &HashMap<String, Setting>,
+) -> Vec<Diagnostic> {
+    let kubernetes = loaded.is_kubernetes();
+    let mut diagnostics = Vec::new();
     for issue in &loaded.yaml_issues {
         let rule = match issue.kind {
             IssueKind::Syntax => &rules::YAML_SYNTAX,
             IssueKind::Limit => &rules::INPUT_LIMIT,
-            // Duplicate keys matter in Kubernetes files; other YAML is not ours to judge.
+            // These matter in Kubernetes files; other YAML is not ours to judge.
+            IssueKind::InvalidMerge if kubernetes => &rules::YAML_SYNTAX,
             IssueKind::DuplicateKey if kubernetes => &rules::DUPLICATE_KEY,
-            IssueKind::DuplicateKey => continue,
+            IssueKind::DuplicateKey | IssueKind::InvalidMerge => continue,
         };
         let Some(level) = level_of(rule, settings) else {
             continue;
@@ -253,7 +283,15 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
             diagnostics.push(d);
         }
     }
+    diagnostics
+}
 
+/// Every per-object rule that is on, on every object, in parallel.
+fn object_diagnostics(
+    objects: &[Object],
+    file: &str,
+    settings: &HashMap<String, Setting>,
+) -> Vec<Diagnostic> {
     let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
         .iter()
         .filter_map(|rule| match rule.check {
@@ -261,8 +299,7 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
             _ => None,
         })
         .collect();
-    let per_object: Vec<Vec<Diagnostic>> = loaded
-        .objects
+    let per_object: Vec<Vec<Diagnostic>> = objects
         .par_iter()
         .with_min_len(8)
         .map(|object| {
@@ -277,27 +314,7 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
             out
         })
         .collect();
-    diagnostics.extend(per_object.into_iter().flatten());
-
-    let shared_file: Arc<str> = Arc::from(file.as_str());
-    result.summaries = loaded
-        .objects
-        .iter()
-        .map(|o| ObjectSummary {
-            id: o.id.clone(),
-            file: shared_file.clone(),
-            name_span: o.root.locate("/metadata/name").span,
-            source_template: o.source_template.clone(),
-        })
-        .collect();
-    result.objects = loaded.objects.len();
-    result.skipped = !kubernetes && diagnostics.is_empty();
-    // Stdin cannot be read again for the snippets of whole-stream rules: keep it.
-    if keep_source && (!diagnostics.is_empty() || source.stdin.is_some()) {
-        result.text = Some(Arc::from(text));
-    }
-    result.diagnostics = diagnostics;
-    result
+    per_object.into_iter().flatten().collect()
 }
 
 /// The text of a source, or the rule, place and message that say why it cannot be read.

@@ -107,6 +107,8 @@ pub struct Document {
 pub enum IssueKind {
     Syntax,
     DuplicateKey,
+    /// A merge key (`<<`) whose value is not a mapping: kubectl rejects the document.
+    InvalidMerge,
     Limit,
 }
 
@@ -169,7 +171,7 @@ pub fn parse(text: &str) -> Parsed {
 }
 
 /// Parses one chunk, re-indenting what go-yaml would accept (see [`lenient`]). The error, if
-/// any, is the first one met, in the positions of the text as written.
+/// any, is the one left after those repairs, in the positions of the text as written.
 fn parse_chunk(
     chunk: &Chunk<'_>,
     end: Pos,
@@ -641,7 +643,7 @@ impl<'b> Builder<'b> {
                 },
                 // kubectl refuses the whole document: "map merge requires map or sequence of maps".
                 None => YamlIssue {
-                    kind: IssueKind::Syntax,
+                    kind: IssueKind::InvalidMerge,
                     span,
                     message: "a merge key (`<<`) needs a mapping or a list of mappings".into(),
                     help: Some("Kubernetes' YAML decoder rejects this document; merge an anchored mapping (`<<: *defaults`)".into()),
@@ -1119,7 +1121,7 @@ mod merge_and_limit_tests {
     fn merging_a_scalar_is_an_error_like_in_kubectl() {
         let p = root("m:\n  <<: 5\n  name: x\n");
         assert_eq!(p.issues.len(), 1);
-        assert_eq!(p.issues[0].kind, IssueKind::Syntax);
+        assert_eq!(p.issues[0].kind, IssueKind::InvalidMerge);
         assert_eq!(
             (p.issues[0].span.start.line, p.issues[0].span.start.col),
             (2, 7)
