@@ -18,7 +18,7 @@ use std::sync::Arc;
 use miette::{NamedSource, SourceSpan};
 
 use crate::diag::Level;
-use crate::load::discover::PathFilter;
+use crate::load::discover::{Anchor, PathFilter, normalize};
 use crate::load::spans::{LineIndex, Span};
 use crate::load::yaml::{Node, Value};
 use crate::rules;
@@ -121,25 +121,6 @@ impl Config {
         }
         settings
     }
-}
-
-/// Removes `.` and `..` from a path without touching the file system (`a/../b` is `b`), so that
-/// `../legacy/x.yaml` run from `apps/` matches the override `legacy/**`.
-fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 struct ConfigParser<'a> {
@@ -271,7 +252,7 @@ impl ConfigParser<'_> {
                         )
                     })?;
                     files = Some(
-                        PathFilter::new(&globs)
+                        PathFilter::new(&globs, Anchor::Start)
                             .map_err(|e| self.error(entry.value.span, e.to_string(), None))?,
                     );
                 }

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use config::{Config, Setting};
 use diag::{Diagnostic, Finding, Level, Report};
-use load::discover::{DEFAULT_INCLUDE, GlobError, Input, PathFilter, discover};
+use load::discover::{Anchor, DEFAULT_INCLUDE, GlobError, Input, PathFilter, discover};
 use load::object::Object;
 use load::yaml::IssueKind;
 use rules::{Check, ObjectSummary, RULES, Rule, StreamFinding};
@@ -73,11 +73,11 @@ type ObjectCheck = fn(&Object, &mut Vec<Finding>);
 /// ```
 pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let include = if opts.include.is_empty() {
-        PathFilter::new(DEFAULT_INCLUDE)?
+        PathFilter::new(DEFAULT_INCLUDE, Anchor::Anywhere)?
     } else {
-        PathFilter::new(&opts.include)?
+        PathFilter::new(&opts.include, Anchor::Anywhere)?
     };
-    let exclude = PathFilter::new(&opts.exclude)?;
+    let exclude = PathFilter::new(&opts.exclude, Anchor::Anywhere)?;
     let discovered = discover(&opts.paths, &include, &exclude);
 
     let mut report = Report::default();
@@ -104,15 +104,18 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
                     .stdin_filename
                     .clone()
                     .unwrap_or_else(|| "<stdin>".into());
+                let config_path = PathBuf::from(&name);
                 Ok(Source {
-                    config_path: PathBuf::from(&name),
+                    folder: stdin_folder(&config_path),
+                    config_path,
                     name,
                     stdin: Some(bytes),
                 })
             }
-            Input::File(path) => Ok(Source {
-                name: display_path(&path),
-                config_path: path,
+            Input::File(file) => Ok(Source {
+                name: file.path.display().to_string(),
+                folder: folder_of(&file.identity),
+                config_path: file.path,
                 stdin: None,
             }),
         })
@@ -174,7 +177,27 @@ struct Source {
     name: String,
     /// The path config overrides are matched against (and read from, for files).
     config_path: PathBuf,
+    /// The folder the file is in, however it was named: whole-stream rules group by it.
+    folder: Arc<Path>,
     stdin: Option<Vec<u8>>,
+}
+
+fn folder_of(path: &Path) -> Arc<Path> {
+    Arc::from(path.parent().unwrap_or(Path::new("")))
+}
+
+/// The folder stdin stands in (with `--stdin-filename k8s/app.yaml`, the real `k8s/`).
+fn stdin_folder(name: &Path) -> Arc<Path> {
+    let parent = name.parent().unwrap_or(Path::new(""));
+    let parent = if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    };
+    let folder = std::fs::canonicalize(parent).unwrap_or_else(|_| {
+        load::discover::normalize(&std::path::absolute(parent).unwrap_or_default())
+    });
+    Arc::from(folder)
 }
 
 /// What checking one file produced.
@@ -222,6 +245,7 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
         .map(|o| ObjectSummary {
             id: o.id.clone(),
             file: shared_file.clone(),
+            folder: source.folder.clone(),
             name_span: o.root.locate("/metadata/name").span,
             source_template: o.source_template.clone(),
         })
@@ -244,6 +268,12 @@ fn loader_diagnostics(
 ) -> Vec<Diagnostic> {
     let kubernetes = loaded.is_kubernetes();
     let mut diagnostics = Vec::new();
+    let by_place: HashMap<(usize, Option<usize>), &Object> = if loaded.yaml_issues.is_empty() {
+        HashMap::new()
+    } else {
+        let place = |o: &Object| (o.document, o.list_item);
+        loaded.objects.iter().map(|o| (place(o), o)).collect()
+    };
     for issue in &loaded.yaml_issues {
         let rule = match issue.kind {
             IssueKind::Syntax => &rules::YAML_SYNTAX,
@@ -259,7 +289,7 @@ fn loader_diagnostics(
         let mut d = Diagnostic::new(rule.meta.id, level, file, issue.span, issue.message.clone());
         d.help = issue.help.clone();
         if let Some(pointer) = &issue.pointer {
-            match object_of_document(&loaded.objects, issue.document, pointer) {
+            match object_at(&by_place, issue.document, pointer) {
                 Some((object, relative)) => {
                     d.object = Some(object.id.clone());
                     d.source_template = object.source_template.clone();
@@ -406,33 +436,27 @@ fn place(rule: &str, level: Level, file: &str, object: &Object, finding: Finding
 }
 
 /// The object a document-relative pointer falls in, and the pointer relative to that object.
-fn object_of_document<'a>(
-    objects: &'a [Object],
+fn object_at<'a>(
+    by_place: &HashMap<(usize, Option<usize>), &'a Object>,
     document: usize,
     pointer: &str,
 ) -> Option<(&'a Object, String)> {
-    objects
-        .iter()
-        .filter(|o| o.document == document)
-        .find_map(|o| match o.list_item {
-            None => Some((o, pointer.to_owned())),
-            Some(i) => {
-                let prefix = format!("/items/{i}");
-                let rest = pointer.strip_prefix(&prefix)?;
-                (rest.is_empty() || rest.starts_with('/')).then(|| (o, rest.to_owned()))
-            }
-        })
+    if let Some(object) = by_place.get(&(document, None)) {
+        return Some((object, pointer.to_owned()));
+    }
+    // An item of a `v1 List`: `/items/3/metadata/name` is `/metadata/name` of item 3.
+    let rest = pointer.strip_prefix("/items/")?;
+    let (index, inner) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let object = by_place.get(&(document, Some(index.parse().ok()?)))?;
+    Some((object, inner.to_owned()))
 }
 
 fn first_char() -> load::spans::Span {
     let at = load::spans::Pos { line: 1, col: 1 };
     load::spans::Span { start: at, end: at }
-}
-
-/// A path as the user would write it: without a leading `./`.
-fn display_path(path: &Path) -> String {
-    let shown = path.strip_prefix("./").unwrap_or(path);
-    shown.display().to_string()
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -342,6 +342,79 @@ fn a_file_named_twice_is_read_once() {
 }
 
 #[test]
+fn a_file_named_by_relative_absolute_and_dotted_paths_is_read_once() {
+    let dir = tree(&[("apps/a.yaml", CONFIGMAP)]);
+    let absolute = dir.path().join("apps/a.yaml");
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "apps/a.yaml", "apps/../apps/a.yaml", "."])
+        .arg(&absolute)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("in 1 file (1 object)"));
+}
+
+#[test]
+fn exclude_globs_work_however_the_folder_is_named() {
+    let dir = tree(&[
+        ("repo/apps/x.gen.yaml", &dup_env("x")),
+        ("repo/apps/y.yaml", &dup_env("y")),
+    ]);
+    let abs_glob = format!("{}/repo/apps/*.gen.yaml", dir.path().display());
+    let cases: &[&[&str]] = &[
+        &["repo", "--exclude", "apps/*.gen.yaml"],
+        &["repo/apps", "repo", "--exclude", "apps/*.gen.yaml"],
+        &["repo", "--exclude", "./repo/apps/*.gen.yaml"],
+        &["repo", "--exclude", &abs_glob],
+        &[
+            "repo/apps/x.gen.yaml",
+            "repo/apps/y.yaml",
+            "--exclude",
+            "*.gen.yaml",
+        ],
+    ];
+    for args in cases {
+        let out = kvet()
+            .current_dir(dir.path())
+            .args(["check", "--format", "compact"])
+            .args(*args)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("y.yaml:8:31") && !out.contains("x.gen.yaml"),
+            "{args:?}: {out}"
+        );
+    }
+    // A trailing slash names a folder, as in .gitignore.
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "repo", "--exclude", "apps/"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("in 0 files"));
+}
+
+#[test]
+fn human_output_survives_minified_one_line_manifests() {
+    let long = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata: {{a: \"{}\", a: 1}}\n",
+        "x".repeat(70_000)
+    );
+    kvet()
+        .args(["check", "-"])
+        .write_stdin(long)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "duplicate-key: duplicate key \"a\"",
+        ));
+}
+
+#[test]
 fn exclude_globs_match_below_the_folder_being_walked() {
     let dir = tree(&[
         ("repo/apps/a.gen.yaml", &dup_env("a")),

@@ -9,10 +9,20 @@ use std::path::{Path, PathBuf};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 /// One input to read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    File(PathBuf),
+    File(FileInput),
     Stdin,
+}
+
+/// A file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInput {
+    /// The path as the user would write it (`deploy/app.yaml`, no `./`).
+    pub path: PathBuf,
+    /// The file itself: canonical, so a file named twice (`a.yaml`, `/abs/a.yaml`, through a
+    /// symbolic link) is read once, and files of one folder are known to be together.
+    pub identity: PathBuf,
 }
 
 /// A path that could not be walked or read.
@@ -24,7 +34,7 @@ pub struct DiscoverProblem {
 
 #[derive(Debug, Default)]
 pub struct Discovered {
-    /// Sorted and deduplicated; stdin, if asked for, comes first.
+    /// Sorted by path and deduplicated; stdin, if asked for, comes first.
     pub inputs: Vec<Input>,
     pub problems: Vec<DiscoverProblem>,
 }
@@ -38,26 +48,47 @@ pub struct GlobError {
     source: globset::Error,
 }
 
-/// Globs that match a path either whole (`charts/**/crds/*`) or by file name (`*.yaml`), the
-/// way `.gitignore` patterns do: `*` stays within one folder, `**` crosses folders.
+/// Where a glob with a `/` may match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// At the start of the path (config overrides, relative to the config file's folder).
+    Start,
+    /// At any folder of the path, or the absolute path (`--include`/`--exclude`: the same
+    /// glob works whether kvet walks `.`, `repo/` or `/abs/repo`).
+    Anywhere,
+}
+
+/// Globs that match a path whole (`charts/**/crds/*`) or by file name (`*.yaml`), the way
+/// `.gitignore` patterns do: `*` stays within one folder, `**` crosses folders, a trailing `/`
+/// or a leading `./` changes nothing.
 #[derive(Debug, Clone)]
 pub struct PathFilter {
     set: GlobSet,
+    /// For [`Anchor::Anywhere`]: the folder relative paths are relative to.
+    cwd: Option<PathBuf>,
 }
 
 impl PathFilter {
-    pub fn new<S: AsRef<str>>(globs: &[S]) -> Result<Self, GlobError> {
+    pub fn new<S: AsRef<str>>(globs: &[S], anchor: Anchor) -> Result<Self, GlobError> {
         let mut builder = GlobSetBuilder::new();
-        for g in globs {
-            let g = g.as_ref();
-            let glob = GlobBuilder::new(g)
-                .literal_separator(true)
-                .build()
-                .map_err(|source| GlobError {
-                    glob: g.to_owned(),
-                    source,
-                })?;
-            builder.add(glob);
+        for raw in globs {
+            let raw = raw.as_ref();
+            let g = raw.strip_prefix("./").unwrap_or(raw);
+            let g = g.strip_suffix('/').unwrap_or(g);
+            let mut patterns = vec![g.to_owned()];
+            if anchor == Anchor::Anywhere && g.contains('/') && !g.starts_with(['/', '*']) {
+                patterns.push(format!("**/{g}"));
+            }
+            for pattern in patterns {
+                let glob = GlobBuilder::new(&pattern)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|source| GlobError {
+                        glob: raw.to_owned(),
+                        source,
+                    })?;
+                builder.add(glob);
+            }
         }
         let set = builder.build().map_err(|source| GlobError {
             glob: globs
@@ -67,21 +98,24 @@ impl PathFilter {
                 .join(","),
             source,
         })?;
-        Ok(PathFilter { set })
+        let cwd = match anchor {
+            Anchor::Anywhere => std::env::current_dir().ok(),
+            Anchor::Start => None,
+        };
+        Ok(PathFilter { set, cwd })
     }
 
     pub fn matches(&self, path: &Path) -> bool {
-        let path = path.strip_prefix("./").unwrap_or(path);
-        self.set.is_match(path) || path.file_name().is_some_and(|n| self.set.is_match(n))
-    }
-
-    /// Like [`matches`](Self::matches), also trying the path relative to the folder being
-    /// walked, so `--exclude 'apps/*.gen.yaml'` works whether the folder is `.` or `/abs/repo`.
-    pub fn matches_under(&self, path: &Path, root: &Path) -> bool {
-        self.matches(path)
-            || path
-                .strip_prefix(root)
-                .is_ok_and(|rel| self.set.is_match(rel))
+        if self.set.is_empty() {
+            return false;
+        }
+        let path = clean(path);
+        if self.set.is_match(&path) || path.file_name().is_some_and(|n| self.set.is_match(n)) {
+            return true;
+        }
+        self.cwd
+            .as_ref()
+            .is_some_and(|cwd| self.set.is_match(normalize(&cwd.join(&path))))
     }
 }
 
@@ -96,6 +130,30 @@ fn clean(path: &Path) -> PathBuf {
     } else {
         cleaned
     }
+}
+
+/// Removes `.` and `..` from a path without touching the file system (`a/../b` is `b`).
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn file_input(path: &Path) -> FileInput {
+    let path = clean(path);
+    let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| normalize(&path));
+    FileInput { path, identity }
 }
 
 /// Finds the inputs. Problems with one path never stop the others.
@@ -118,14 +176,15 @@ pub fn discover(paths: &[String], include: &PathFilter, exclude: &PathFilter) ->
             }
             Ok(_) => {
                 if !exclude.matches(&path) {
-                    files.push(clean(&path));
+                    files.push(file_input(&path));
                 }
             }
         }
     }
     found.inputs.dedup();
-    files.sort();
-    files.dedup();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.identity.clone()));
     found.inputs.extend(files.into_iter().map(Input::File));
     found
 }
@@ -134,11 +193,10 @@ fn walk(
     root: &Path,
     include: &PathFilter,
     exclude: &PathFilter,
-    files: &mut Vec<PathBuf>,
+    files: &mut Vec<FileInput>,
     problems: &mut Vec<DiscoverProblem>,
 ) {
     let exclude_dirs = exclude.clone();
-    let walk_root = root.to_path_buf();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -149,14 +207,14 @@ fn walk(
         .ignore(false)
         .parents(true)
         .follow_links(true)
-        .filter_entry(move |e| e.depth() == 0 || !exclude_dirs.matches_under(e.path(), &walk_root))
+        .filter_entry(move |e| e.depth() == 0 || !exclude_dirs.matches(e.path()))
         .build();
     for entry in walker {
         match entry {
             Ok(e) => {
                 let is_file = e.file_type().is_some_and(|t| t.is_file());
                 if is_file && include.matches(e.path()) {
-                    files.push(clean(e.path()));
+                    files.push(file_input(e.path()));
                 }
             }
             Err(e) => problems.push(walk_problem(root, &e)),

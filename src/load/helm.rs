@@ -7,7 +7,12 @@ pub fn source_comment(chunk: &str) -> Option<String> {
     let mut found = None;
     for line in chunk.lines() {
         let line = line.trim();
-        if line.is_empty() || line == "---" {
+        if line == "---" {
+            // A comment-only document before this one keeps its `# Source:` to itself.
+            found = None;
+            continue;
+        }
+        if line.is_empty() {
             continue;
         }
         let Some(comment) = line.strip_prefix('#') else {
@@ -41,6 +46,12 @@ mod tests {
     fn a_comment_only_document_does_not_lend_its_source() {
         let doc = "---\n# Source: c/templates/a.yaml\n# Copyright\n---\n# Source: c/templates/b.yaml\nkind: X\n";
         assert_eq!(source_comment(doc).as_deref(), Some("c/templates/b.yaml"));
+    }
+
+    #[test]
+    fn a_comment_only_document_without_a_successor_source_lends_nothing() {
+        let doc = "---\n# Source: c/templates/c.yaml\n\n---\nkind: X\n";
+        assert_eq!(source_comment(doc), None);
     }
 
     #[test]

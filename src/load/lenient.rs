@@ -72,9 +72,13 @@ fn leading_blanks(line: &str) -> usize {
 
 /// Indents the lines of the open flow collections, from `line0` to the line that closes them,
 /// to at least `target` (in one go, so that a long list costs one more parse, not one per line).
+/// Nothing is changed unless the collections are seen to close.
 fn flow_shifts(lines: &[&str], line0: usize, mut depth: usize, target: usize) -> Vec<Shift> {
     let mut shifts = Vec::new();
     let mut quote: Option<char> = None;
+    // The last character that was not blank: a quote opens a scalar only after one of `[{,:?`
+    // (`O'Brien` is a plain scalar), or as the first token scanned.
+    let mut last: Option<char> = None;
     for (i, line) in lines.iter().enumerate().skip(line0) {
         let indent = leading_blanks(line);
         if quote.is_none() && !line.trim().is_empty() && indent < target {
@@ -92,7 +96,9 @@ fn flow_shifts(lines: &[&str], line0: usize, mut depth: usize, target: usize) ->
                 }
                 (Some(q), c) if c == q => quote = None,
                 (Some(_), _) => {}
-                (None, '"' | '\'') => quote = Some(c),
+                (None, '"' | '\'') if matches!(last, None | Some('[' | '{' | ',' | ':' | '?')) => {
+                    quote = Some(c);
+                }
                 (None, '#') if prev.is_whitespace() => break,
                 (None, '[' | '{') => depth += 1,
                 (None, ']' | '}') => {
@@ -103,10 +109,13 @@ fn flow_shifts(lines: &[&str], line0: usize, mut depth: usize, target: usize) ->
                 }
                 _ => {}
             }
+            if !c.is_whitespace() {
+                last = Some(c);
+            }
             prev = c;
         }
     }
-    shifts
+    Vec::new()
 }
 
 /// Indents the continuation lines of the quoted scalar that starts at the failure to the
@@ -175,6 +184,33 @@ mod tests {
         let (fixed, shifts) = repair_args_list(text);
         assert_eq!(shifts, [(2, 1), (3, 1), (4, 1)]);
         assert!(fixed.ends_with("   ]\n  env: x\n"));
+    }
+
+    #[test]
+    fn quotes_inside_plain_scalars_do_not_open_strings() {
+        let (fixed, shifts) = repair_args_list("a:\n  args: [\n  don't,\n  ]\n  env: it's\n");
+        assert_eq!(shifts, [(2, 1), (3, 1)]);
+        assert!(fixed.ends_with("   ]\n  env: it's\n"));
+    }
+
+    #[test]
+    fn nothing_changes_when_the_collection_never_closes() {
+        let failure = Failure {
+            line0: 2,
+            col0: 2,
+            info: "invalid indentation".into(),
+        };
+        let open = [
+            Open {
+                flow: false,
+                col0: 2,
+            },
+            Open {
+                flow: true,
+                col0: 8,
+            },
+        ];
+        assert!(repair("a:\n  args: [\n  x,\n  y\n", &failure, &open).is_none());
     }
 
     #[test]

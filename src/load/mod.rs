@@ -41,29 +41,52 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
     }
     let mut text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&valid[line_start..])
-            .chars()
-            .count()
-            + 1;
+        // Valid by construction: it is the prefix that decoded.
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let (line, column) = end_position(valid);
         DecodeError::NotUtf8 { line, column }
     })?;
+    // Old Mac line endings: a lone `\r` ends a line for the parser, so it must for positions too.
+    if has_lone_cr(&text) {
+        text = text.replace("\r\n", "\n").replace('\r', "\n");
+    }
     // Byte-order marks start files, and documents of files concatenated from Windows editors;
     // YAML readers skip them.
-    if text.starts_with('\u{feff}') {
-        text.replace_range(..3, "");
+    if text.starts_with(BOM) {
+        text.replace_range(..BOM.len_utf8(), "");
     }
     if text.contains("\n\u{feff}") {
         text = text.replace("\n\u{feff}", "\n");
     }
-    // Old Mac line endings: a lone `\r` ends a line for the parser, so it must for positions too.
-    let bytes = text.as_bytes();
-    let lone_cr = (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    if lone_cr {
-        text = text.replace("\r\n", "\n").replace('\r', "\n");
-    }
     Ok(text)
+}
+
+const BOM: char = '\u{feff}';
+
+fn has_lone_cr(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
+/// 1-based line and column just after `text`, counting lines as the parser does (`\n`, `\r\n`
+/// or `\r`) and columns in characters, without a leading byte-order mark.
+fn end_position(text: &str) -> (usize, usize) {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' | '\n' => {
+                if c == '\r' {
+                    chars.next_if_eq(&'\n');
+                }
+                line += 1;
+                column = 1;
+            }
+            _ => column += 1,
+        }
+    }
+    (line, column)
 }
 
 /// Everything loaded from one file.
@@ -105,6 +128,25 @@ mod tests {
             decode(b"a: 1\r\nb: 2\r\n".to_vec()).unwrap(),
             "a: 1\r\nb: 2\r\n"
         );
+    }
+
+    #[test]
+    fn decode_handles_boms_after_lone_carriage_returns() {
+        assert_eq!(
+            decode(b"a: 1\r---\r\xef\xbb\xbfb: 2\r".to_vec()).unwrap(),
+            "a: 1\n---\nb: 2\n"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_placed_as_an_editor_shows_it() {
+        let at = |b: &[u8]| match decode(b.to_vec()) {
+            Err(DecodeError::NotUtf8 { line, column }) => (line, column),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(at(b"\xef\xbb\xbfa: caf\xe9\n"), (1, 7));
+        assert_eq!(at(b"a: 1\rb: caf\xe9\r"), (2, 7));
+        assert_eq!(at(b"a: 1\r\nb: caf\xe9\r\n"), (2, 7));
     }
 
     #[test]

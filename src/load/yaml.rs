@@ -19,10 +19,13 @@ use super::spans::{Pos, Span};
 
 /// Deepest nesting of collections accepted; deeper documents are rejected, never recursed into.
 pub const MAX_DEPTH: usize = 200;
-/// Most nodes that anchors and aliases may copy in one file (billion-laughs guard).
+/// Most nodes that anchors and aliases may copy in one file (billion-laughs guard). Long
+/// strings count as several nodes: one per [`NODE_BYTES`] of text.
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
-/// Most re-indentation passes over one document to read it as Kubernetes does (see [`lenient`]).
-const MAX_REPAIRS: usize = 64;
+const NODE_BYTES: usize = 48;
+/// Most text re-parsed to re-indent one document as Kubernetes reads it (see [`lenient`]):
+/// each repair parses the document again, so this bounds the time it may cost.
+const MAX_REPAIR_BYTES: usize = 256 << 20;
 
 /// A YAML node with its position.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,7 +192,7 @@ fn parse_chunk(
             return (builder.documents, builder.issues, Ok(()));
         };
         let repaired = match &builder.failure {
-            Some(failure) if repairs < MAX_REPAIRS => {
+            Some(failure) if (repairs + 1) * text.len() <= MAX_REPAIR_BYTES => {
                 lenient::repair(&text, failure, &builder.open_collections())
             }
             _ => None,
@@ -228,12 +231,15 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
     let mut pos = 0;
     // Directives and comments before a `---` belong to the document it starts.
     let mut has_content = false;
+    // A `...` was the last line with content: a `%` line after it is a directive.
+    let mut after_end = false;
     while pos < text.len() {
         let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
         let line = &text[pos..line_end];
         let starts_document = is_document_start(line);
         // A directive (after a `...`) belongs to the next document.
-        if (starts_document || line.starts_with('%')) && has_content {
+        let directive = after_end && line.starts_with('%');
+        if (starts_document || directive) && has_content {
             out.push(Chunk {
                 text: &text[chunk_start..pos],
                 line_offset: chunk_line,
@@ -242,10 +248,13 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
             chunk_line = line_no;
             has_content = false;
         }
+        let rest = if starts_document { &line[3..] } else { line };
+        let first = rest.bytes().find(|b| !b.is_ascii_whitespace());
         if !has_content {
-            let rest = if starts_document { &line[3..] } else { line };
-            let first = rest.bytes().find(|b| !b.is_ascii_whitespace());
             has_content = !matches!(first, None | Some(b'#' | b'%'));
+        }
+        if first.is_some_and(|b| b != b'#') {
+            after_end = line.starts_with("...") && line[3..].trim().is_empty();
         }
         line_no += 1;
         pos = line_end;
@@ -292,8 +301,9 @@ struct MapBuilder {
     entries: Vec<Entry>,
     /// Key → position in `entries`, built once the mapping is big enough for it to pay.
     index: Option<HashMap<String, usize>>,
-    /// Per entry: it came from a merge key, so a later explicit key overrides it silently.
-    merged: Vec<bool>,
+    /// Per entry: where its key was last written in this mapping itself (not merged in); a
+    /// key written twice is a duplicate, one that overrides a merged key is not.
+    written: Vec<Option<Pos>>,
     /// Span of the last value written in the mapping (merged entries live elsewhere).
     last_value: Option<Span>,
 }
@@ -306,7 +316,7 @@ impl MapBuilder {
         }
     }
 
-    fn push(&mut self, entry: Entry, merged: bool) {
+    fn push(&mut self, entry: Entry, written: Option<Pos>) {
         if let Some(index) = &mut self.index {
             index.insert(entry.key.clone(), self.entries.len());
         } else if self.entries.len() >= 16 {
@@ -320,21 +330,20 @@ impl MapBuilder {
             self.index = Some(index);
         }
         self.entries.push(entry);
-        self.merged.push(merged);
+        self.written.push(written);
     }
 
     /// Sets a key written in this mapping. For a duplicate, returns the entry and where the key
     /// was first written; the last value wins, as in Kubernetes' decoder.
     fn set(&mut self, entry: Entry) -> Option<(&Entry, Pos)> {
+        let at = Some(entry.key_span.start);
         let Some(i) = self.find(&entry.key) else {
-            self.push(entry, false);
+            self.push(entry, at);
             return None;
         };
-        let first = self.entries[i].key_span.start;
-        let was_merged = self.merged[i];
+        let before = std::mem::replace(&mut self.written[i], at);
         self.entries[i] = entry;
-        self.merged[i] = false;
-        (!was_merged).then_some((&self.entries[i], first))
+        before.map(|first| (&self.entries[i], first))
     }
 
     /// Applies a merge key the way go-yaml v2 (and so kubectl) does: the merged entries
@@ -342,11 +351,8 @@ impl MapBuilder {
     fn merge(&mut self, source: Vec<Entry>) {
         for entry in source {
             match self.find(&entry.key) {
-                Some(i) => {
-                    self.entries[i] = entry;
-                    self.merged[i] = true;
-                }
-                None => self.push(entry, true),
+                Some(i) => self.entries[i] = entry,
+                None => self.push(entry, None),
             }
         }
     }
@@ -473,7 +479,8 @@ impl<'b> Builder<'b> {
                         resolve_scalar(text, style, tag.as_ref())
                     };
                     let node = Node { value, span };
-                    self.finish(anchor, node, 1, 0)?;
+                    let size = 1 + scalar_bytes(&node) / NODE_BYTES;
+                    self.finish(anchor, node, size, 0)?;
                 }
                 Event::Alias(id) => {
                     let Some(anchored) = self.anchors.get(&id) else {
@@ -792,6 +799,13 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
                 height,
             )
         }
+    }
+}
+
+fn scalar_bytes(node: &Node) -> usize {
+    match &node.value {
+        Value::Str(s) => s.len(),
+        _ => 0,
     }
 }
 
@@ -1139,6 +1153,51 @@ mod merge_and_limit_tests {
         let p = parse(&text);
         assert_eq!(p.issues.len(), 1);
         assert_eq!(p.issues[0].kind, IssueKind::Limit);
+    }
+
+    #[test]
+    fn a_key_written_twice_around_a_merge_is_still_a_duplicate() {
+        let p = parse("m:\n  a: 1\n  <<: {a: 2}\n  a: 3\n");
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].kind, IssueKind::DuplicateKey);
+        assert_eq!(p.issues[0].span.start.line, 4);
+        // Overriding a merged key is not a duplicate.
+        assert!(parse("m:\n  <<: {a: 2}\n  a: 3\n").issues.is_empty());
+    }
+
+    #[test]
+    fn aliases_of_long_strings_count_their_length() {
+        let big = "x".repeat(1 << 20);
+        let aliases = vec!["*s"; 2000].join(", ");
+        let p = parse(&format!("big: &s {big}\nl: [{aliases}]\n"));
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].kind, IssueKind::Limit);
+    }
+
+    #[test]
+    fn a_percent_line_inside_a_quoted_scalar_is_content() {
+        let p = parse("data:\n  msg: \"50\n%d done\"\n  b: 1\n");
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        let msg = p.documents[0].root.pointer("/data/msg").unwrap();
+        assert_eq!(msg.as_str(), Some("50 %d done"));
+    }
+
+    #[test]
+    fn many_under_indented_quoted_scalars_in_one_document_are_all_repaired() {
+        let props: String = (0..70)
+            .map(|i| {
+                format!(
+                    "    p{i}:\n      description: 'line one\n    continues'\n      type: string\n"
+                )
+            })
+            .collect();
+        let p = parse(&format!("spec:\n  props:\n{props}"));
+        assert!(p.issues.is_empty(), "{:?}", p.issues);
+        let d = p.documents[0]
+            .root
+            .pointer("/spec/props/p69/description")
+            .unwrap();
+        assert_eq!(d.as_str(), Some("line one continues"));
     }
 
     #[test]

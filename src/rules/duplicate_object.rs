@@ -49,7 +49,7 @@ fn check(objects: &[ObjectSummary], out: &mut Vec<StreamFinding>) {
             continue;
         };
         let key = (
-            Path::new(&*o.file).parent().unwrap_or(Path::new("")),
+            &*o.folder,
             o.id.group(),
             o.id.kind.as_str(),
             o.id.namespace.as_deref(),

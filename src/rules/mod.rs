@@ -44,6 +44,8 @@ pub struct RuleMeta {
 pub struct ObjectSummary {
     pub id: ObjectRef,
     pub file: std::sync::Arc<str>,
+    /// The folder of the file, canonical: objects of one folder are applied together.
+    pub folder: std::sync::Arc<std::path::Path>,
     pub name_span: Span,
     pub source_template: Option<String>,
 }

@@ -36,7 +36,10 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
                 .map(|text| IndexedSource::new(d.file.clone(), text.clone()));
             current = Some((&d.file, source));
         }
-        let source = current.as_ref().and_then(|(_, s)| s.as_ref());
+        let source = current
+            .as_ref()
+            .and_then(|(_, s)| s.as_ref())
+            .filter(|s| (d.line.saturating_sub(1)..=d.end_line + 1).all(|l| s.line_fits(l)));
         let shown = Shown::new(d, source);
         let mut text = String::new();
         handler
@@ -47,6 +50,9 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     }
     writeln!(out, "{}", summary_line(report))
 }
+
+/// Longest line, in bytes, shown in a snippet.
+const MAX_SNIPPET_LINE: usize = 4096;
 
 /// A file's text with its line index.
 struct IndexedSource {
@@ -59,6 +65,22 @@ impl IndexedSource {
     fn new(name: String, text: Arc<str>) -> Self {
         let index = LineIndex::new(&text);
         IndexedSource { name, text, index }
+    }
+
+    /// Whether a line is short enough to show: minified one-line manifests are not snippets
+    /// (and miette cannot draw columns past 65,535).
+    fn line_fits(&self, line: u32) -> bool {
+        let line = (line.max(1) - 1) as usize;
+        if line >= self.index.line_count() {
+            return true;
+        }
+        let start = self.index.line_start(line);
+        let end = if line + 1 < self.index.line_count() {
+            self.index.line_start(line + 1)
+        } else {
+            self.text.len()
+        };
+        end - start <= MAX_SNIPPET_LINE
     }
 
     fn offset(&self, pos: Pos) -> usize {
