@@ -144,13 +144,17 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         })
         .unwrap_or(100);
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = render(
-        &report,
-        args.format,
-        &RenderOptions { color, width },
-        &mut out,
-    )
-    .and_then(|()| out.flush());
+    let options = RenderOptions { color, width };
+    // A renderer that panics is a bug in kvet: exit 2 with a message, not a crash.
+    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        render(&report, args.format, &options, &mut out).and_then(|()| out.flush())
+    }));
+    let Ok(written) = rendered else {
+        miette::bail!(
+            help = "this is a bug in kvet; please report it with the input that triggers it",
+            "internal error while rendering the report"
+        );
+    };
     if let Err(e) = written {
         // A closed pipe (`kvet check . | head`) is the reader's choice, not a failure.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
