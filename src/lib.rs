@@ -8,6 +8,7 @@ pub mod config;
 pub mod diag;
 pub mod load;
 pub mod rules;
+pub mod schema;
 pub mod workload;
 
 use std::collections::HashMap;

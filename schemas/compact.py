@@ -1,0 +1,42 @@
+"""Turns kubernetes-validate's `-local-strict` schema folders into kvet's compact form.
+
+For each `vX.Y.0-local-strict/_definitions.json`, writes `X.Y.json`:
+  {"$defs": {<definition name>: <schema without descriptions>},
+   "kinds": {<apiVersion>: {<kind>: <definition name>}}}
+`kinds` comes from each definition's `x-kubernetes-group-version-kind`; it is also what kvet
+knows about which apiVersion/kind each Kubernetes version serves.
+"""
+import json
+import os
+import re
+import sys
+
+
+def strip(node):
+    if isinstance(node, dict):
+        return {k: strip(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, list):
+        return [strip(v) for v in node]
+    return node
+
+
+def main(root, out):
+    for folder in sorted(os.listdir(root)):
+        m = re.fullmatch(r"v(\d+\.\d+)\.0-local-strict", folder)
+        if not m:
+            continue
+        with open(os.path.join(root, folder, "_definitions.json")) as f:
+            defs = json.load(f)["$defs"]
+        kinds = {}
+        for name, schema in defs.items():
+            for gvk in schema.get("x-kubernetes-group-version-kind", []):
+                group, version = gvk["group"], gvk["version"]
+                api_version = f"{group}/{version}" if group else version
+                kinds.setdefault(api_version, {})[gvk["kind"]] = name
+        doc = {"$defs": strip(defs), "kinds": kinds}
+        with open(os.path.join(out, f"{m.group(1)}.json"), "w") as f:
+            json.dump(doc, f, separators=(",", ":"), sort_keys=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,3 @@
+//! JSON schemas of Kubernetes objects: the embedded Kubernetes API schemas, by version.
+
+pub mod builtin;
