@@ -3,8 +3,10 @@
 For each `vX.Y.0-local-strict/_definitions.json`, writes `X.Y.json`:
   {"$defs": {<definition name>: <schema without descriptions>},
    "kinds": {<apiVersion>: {<kind>: <definition name>}}}
-`kinds` comes from each definition's `x-kubernetes-group-version-kind`; it is also what kvet
-knows about which apiVersion/kind each Kubernetes version serves.
+`kinds` comes from each definition's `x-kubernetes-group-version-kind`. Also writes
+`served.json`: {<apiVersion>: {<kind>: [first, last]}}, the oldest and newest of these
+versions that serve each apiVersion/kind, so kvet knows removed and deprecated APIs without
+parsing every version.
 """
 import json
 import os
@@ -20,7 +22,13 @@ def strip(node):
     return node
 
 
+def minor_key(version):
+    major, minor = version.split(".")
+    return (int(major), int(minor))
+
+
 def main(root, out):
+    served = {}
     for folder in sorted(os.listdir(root)):
         m = re.fullmatch(r"v(\d+\.\d+)\.0-local-strict", folder)
         if not m:
@@ -34,8 +42,17 @@ def main(root, out):
                 api_version = f"{group}/{version}" if group else version
                 kinds.setdefault(api_version, {})[gvk["kind"]] = name
         doc = {"$defs": strip(defs), "kinds": kinds}
-        with open(os.path.join(out, f"{m.group(1)}.json"), "w") as f:
+        version = m.group(1)
+        with open(os.path.join(out, f"{version}.json"), "w") as f:
             json.dump(doc, f, separators=(",", ":"), sort_keys=True)
+        for api_version, by_kind in kinds.items():
+            for kind in by_kind:
+                span = served.setdefault(api_version, {}).setdefault(kind, [version, version])
+                span[0] = min(span[0], version, key=minor_key)
+                span[1] = max(span[1], version, key=minor_key)
+    with open(os.path.join(out, "served.json"), "w") as f:
+        json.dump(served, f, indent=0, sort_keys=True)
+        f.write("\n")
 
 
 if __name__ == "__main__":

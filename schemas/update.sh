@@ -19,7 +19,7 @@ out="$here/kubernetes"
 rm -rf "$out"
 mkdir -p "$out"
 python3 "$here/compact.py" "$work/wheel/kubernetes_validate/kubernetes-json-schema" "$out"
-for f in "$out"/*.json; do
+for f in "$out"/[0-9]*.json; do
   zstd --quiet -19 --rm "$f" -o "$f.zst"
 done
 

@@ -66,6 +66,9 @@ struct CheckArgs {
     /// Config file (default: .kvet.yaml in the current folder or the nearest one above).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Kubernetes version to check against, e.g. 1.29 (default: the newest kvet knows).
+    #[arg(long, value_name = "X.Y")]
+    kubernetes_version: Option<String>,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -130,6 +133,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         include: split_globs(args.include),
         exclude: split_globs(args.exclude),
         keep_sources: args.format == Format::Human,
+        kubernetes_version: args.kubernetes_version,
     };
     let report = lint(&opts, &config)?;
 

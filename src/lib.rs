@@ -23,7 +23,7 @@ use diag::{Diagnostic, Finding, Level, Report};
 use load::discover::{Anchor, DEFAULT_INCLUDE, GlobError, Input, PathFilter, discover};
 use load::object::Object;
 use load::yaml::IssueKind;
-use rules::{Check, ObjectSummary, RULES, Rule, StreamFinding};
+use rules::{Check, Context, ObjectSummary, RULES, Rule, StreamFinding};
 
 /// What to check.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,8 @@ pub struct LintOptions {
     pub exclude: Vec<String>,
     /// Keep the text of files with diagnostics in the report, for renderers that show snippets.
     pub keep_sources: bool,
+    /// Kubernetes version to check against (`1.29`); the newest embedded one when `None`.
+    pub kubernetes_version: Option<String>,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -47,12 +49,15 @@ pub enum Error {
     Glob(#[from] GlobError),
     #[error("cannot read stdin: {0}")]
     Stdin(std::io::Error),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Version(#[from] schema::builtin::BuiltinError),
     #[error("internal error while checking {file}: {message}")]
     #[diagnostic(help("this is a bug in kvet; please report it with the file that triggers it"))]
     Internal { file: String, message: String },
 }
 
-type ObjectCheck = fn(&Object, &mut Vec<Finding>);
+type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
 
 /// Runs the whole pipeline on the inputs and returns the sorted report.
 ///
@@ -79,6 +84,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         PathFilter::new(&opts.include, Anchor::Anywhere)?
     };
     let exclude = PathFilter::new(&opts.exclude, Anchor::Anywhere)?;
+    let context = Context {
+        kubernetes_version: match &opts.kubernetes_version {
+            Some(v) => schema::builtin::resolve_version(v)?,
+            None => schema::builtin::latest(),
+        },
+    };
     let discovered = discover(&opts.paths, &include, &exclude);
 
     let mut report = Report::default();
@@ -125,7 +136,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let results: Vec<FileResult> = sources
         .par_iter()
         .map(|source| {
-            let check = || check_file(source, config, opts.keep_sources);
+            let check = || check_file(source, config, &context, opts.keep_sources);
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).map_err(|panic| {
                 Error::Internal {
                     file: source.name.clone(),
@@ -212,7 +223,12 @@ struct FileResult {
     settings: HashMap<String, Setting>,
 }
 
-fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult {
+fn check_file(
+    source: &Source,
+    config: &Config,
+    context: &Context,
+    keep_source: bool,
+) -> FileResult {
     let settings = config.settings_for(&source.config_path);
     let mut result = FileResult {
         diagnostics: Vec::new(),
@@ -237,7 +253,12 @@ fn check_file(source: &Source, config: &Config, keep_source: bool) -> FileResult
     let kubernetes = loaded.is_kubernetes();
     let file = &source.name;
     let mut diagnostics = loader_diagnostics(&loaded, file, &result.settings);
-    diagnostics.extend(object_diagnostics(&loaded.objects, file, &result.settings));
+    diagnostics.extend(object_diagnostics(
+        &loaded.objects,
+        file,
+        context,
+        &result.settings,
+    ));
 
     let shared_file: Arc<str> = Arc::from(file.as_str());
     result.summaries = loaded
@@ -321,6 +342,7 @@ fn loader_diagnostics(
 fn object_diagnostics(
     objects: &[Object],
     file: &str,
+    context: &Context,
     settings: &HashMap<String, Setting>,
 ) -> Vec<Diagnostic> {
     let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
@@ -337,7 +359,7 @@ fn object_diagnostics(
             let mut out = Vec::new();
             let mut findings = Vec::new();
             for (rule, check, level) in &object_rules {
-                check(object, &mut findings);
+                check(object, context, &mut findings);
                 for finding in findings.drain(..) {
                     out.push(place(rule.meta.id, *level, file, object, finding));
                 }

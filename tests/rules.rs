@@ -23,13 +23,24 @@ fn fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
     files
 }
 
+/// How a fixture is checked: alone, against the Kubernetes version its
+/// `# kubernetes-version: X.Y` line names, if any.
+fn options(file: &Path) -> LintOptions {
+    let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+    let kubernetes_version = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("# kubernetes-version:"))
+        .map(|v| v.trim().to_owned());
+    LintOptions {
+        paths: vec![file.display().to_string()],
+        kubernetes_version,
+        ..LintOptions::default()
+    }
+}
+
 /// `(line, column)` of every diagnostic of `rule` when the file is checked on its own.
 fn positions(rule: &str, file: &Path) -> Vec<(u32, u32)> {
-    let opts = LintOptions {
-        paths: vec![file.display().to_string()],
-        ..LintOptions::default()
-    };
-    let report = lint(&opts, &Config::default()).expect("lint runs");
+    let report = lint(&options(file), &Config::default()).expect("lint runs");
     report
         .diagnostics
         .iter()
@@ -104,11 +115,7 @@ fn pass_fixtures_are_clean_of_every_rule() {
     let mut failures = Vec::new();
     for rule in RULES {
         for file in fixtures(rule.meta.id, "pass") {
-            let opts = LintOptions {
-                paths: vec![file.display().to_string()],
-                ..LintOptions::default()
-            };
-            let report = lint(&opts, &Config::default()).unwrap();
+            let report = lint(&options(&file), &Config::default()).unwrap();
             for d in &report.diagnostics {
                 failures.push(format!("{}:{}:{} {}", d.file, d.line, d.column, d.rule));
             }

@@ -1,4 +1,4 @@
-use super::{Check, declare_rule, report_repeats};
+use super::{Check, Context, declare_rule, report_repeats};
 use crate::diag::Finding;
 use crate::load::object::Object;
 use crate::workload::pod_spec;
@@ -29,7 +29,7 @@ declare_rule! {
     check: Check::Object(check),
 }
 
-fn check(object: &Object, out: &mut Vec<Finding>) {
+fn check(object: &Object, _: &Context, out: &mut Vec<Finding>) {
     let Some(pod) = pod_spec(object) else { return };
     let names = pod.containers().filter_map(|c| {
         let node = c.node.get("name")?;

@@ -1,4 +1,4 @@
-use super::{Check, declare_rule, field_of_items, report_repeats};
+use super::{Check, Context, declare_rule, field_of_items, report_repeats};
 use crate::diag::Finding;
 use crate::load::object::Object;
 use crate::load::yaml::Node;
@@ -43,7 +43,7 @@ fn text(port: &Node, field: &str, zero: &str) -> String {
     }
 }
 
-fn check(object: &Object, out: &mut Vec<Finding>) {
+fn check(object: &Object, _: &Context, out: &mut Vec<Finding>) {
     let Some(pod) = pod_spec(object) else { return };
     // The API server compares port definitions across every container of the pod (init
     // containers included, as sidecars are), with unset fields at their defaults.

@@ -1,4 +1,4 @@
-use super::{Check, declare_rule, field_of_items, report_repeats};
+use super::{Check, Context, declare_rule, field_of_items, report_repeats};
 use crate::diag::Finding;
 use crate::load::object::Object;
 use crate::workload::pod_spec;
@@ -32,7 +32,7 @@ declare_rule! {
     check: Check::Object(check),
 }
 
-fn check(object: &Object, out: &mut Vec<Finding>) {
+fn check(object: &Object, _: &Context, out: &mut Vec<Finding>) {
     let Some(pod) = pod_spec(object) else { return };
     for container in pod.containers() {
         let name = container.name().unwrap_or("?").to_owned();

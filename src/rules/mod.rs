@@ -7,6 +7,7 @@ use crate::diag::{Finding, Level};
 use crate::load::object::{Object, ObjectRef};
 use crate::load::spans::Span;
 
+mod deprecated_api;
 mod duplicate_container_name;
 mod duplicate_env;
 mod duplicate_key;
@@ -16,6 +17,7 @@ mod duplicate_volume;
 mod duplicate_volume_mount;
 mod input_limit;
 mod missing_type_meta;
+mod removed_api;
 mod unreadable_file;
 mod yaml_syntax;
 
@@ -58,11 +60,18 @@ pub struct StreamFinding {
     pub finding: Finding,
 }
 
+/// What rules may know beyond the object.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// The Kubernetes minor version checked against (`1.37`).
+    pub kubernetes_version: &'static str,
+}
+
 pub enum Check {
     /// Reported by the loader.
     Loader,
     /// Runs on each object on its own.
-    Object(fn(&Object, &mut Vec<Finding>)),
+    Object(fn(&Object, &Context, &mut Vec<Finding>)),
     /// Runs once over every object of the input.
     Stream(fn(&[ObjectSummary], &mut Vec<StreamFinding>)),
 }
@@ -74,6 +83,7 @@ pub struct Rule {
 
 /// Every built-in Rust rule, in id order.
 pub static RULES: &[&Rule] = &[
+    &deprecated_api::RULE,
     &duplicate_container_name::RULE,
     &duplicate_env::RULE,
     &duplicate_key::RULE,
@@ -83,6 +93,7 @@ pub static RULES: &[&Rule] = &[
     &duplicate_volume_mount::RULE,
     &input_limit::RULE,
     &missing_type_meta::RULE,
+    &removed_api::RULE,
     &unreadable_file::RULE,
     &yaml_syntax::RULE,
 ];

@@ -53,9 +53,21 @@ pub fn latest() -> &'static str {
     EMBEDDED.last().map_or("", |(v, _)| v)
 }
 
+/// The embedded version a user's `--kubernetes-version` names (`1.29`, `1.29.3`, `v1.29`).
+pub fn resolve_version(version: &str) -> Result<&'static str, BuiltinError> {
+    let minor = normalize_version(version);
+    EMBEDDED
+        .iter()
+        .map(|(v, _)| *v)
+        .find(|v| *v == minor)
+        .ok_or_else(|| BuiltinError::UnknownVersion {
+            asked: version.to_owned(),
+        })
+}
+
 /// The schemas of a version (`1.29`, or `1.29.3`, or `v1.29`).
 pub fn schemas(version: &str) -> Result<&'static KubernetesSchemas, BuiltinError> {
-    let minor = normalize_version(version);
+    let minor = resolve_version(version)?;
     let Some(i) = EMBEDDED.iter().position(|(v, _)| *v == minor) else {
         return Err(BuiltinError::UnknownVersion {
             asked: version.to_owned(),

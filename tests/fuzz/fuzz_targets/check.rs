@@ -9,12 +9,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let loaded = kvet::load::load_text(&text);
+    let context = kvet::rules::Context {
+        kubernetes_version: kvet::schema::builtin::latest(),
+    };
     for object in &loaded.objects {
         let _ = object.root.locate("/spec/template/spec/containers/0");
         let _ = object.root.locate("/metadata/name");
         for rule in kvet::rules::RULES {
             if let kvet::rules::Check::Object(f) = rule.check {
-                f(object, &mut Vec::new());
+                f(object, &context, &mut Vec::new());
             }
         }
     }
