@@ -14,9 +14,17 @@ import re
 import sys
 
 
-def strip(node):
+def strip(node, names=False):
+    """Drops `description` annotations; `names` is true for the maps of property names
+    (`properties`), where a field may itself be called `description`."""
     if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k != "description"}
+        if names:
+            return {k: strip(v) for k, v in node.items()}
+        return {
+            k: strip(v, names=(k == "properties"))
+            for k, v in node.items()
+            if k != "description"
+        }
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node
