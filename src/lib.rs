@@ -449,7 +449,11 @@ fn level_of(rule: &Rule, settings: &HashMap<String, Setting>) -> Option<Level> {
 
 /// Places a finding at the line and column of its pointer.
 fn place(rule: &str, level: Level, file: &str, object: &Object, finding: Finding) -> Diagnostic {
-    let located = object.root.locate(&finding.pointer);
+    let located = if finding.at_key {
+        object.root.locate_key(&finding.pointer)
+    } else {
+        object.root.locate(&finding.pointer)
+    };
     let mut d = Diagnostic::new(rule, level, file, located.span, finding.message);
     d.help = finding.help;
     d.pointer = Some(finding.pointer);

@@ -191,7 +191,51 @@ fn usage_errors_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("unknown rule"));
     kvet().args(["frobnicate"]).assert().code(2);
+    kvet()
+        .args(["check", "--kubernetes-version", "1.12", EXAMPLE])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("unknown Kubernetes version \"1.12\"")
+                .and(predicate::str::contains("1.25, 1.26")),
+        );
     kvet().args(["--help"]).assert().code(0);
+}
+
+#[test]
+fn the_kubernetes_version_selects_schemas_and_served_apis() {
+    let hpa = "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  scaleTargetRef: {kind: Deployment, name: web}\n  maxReplicas: 3\n";
+    // Still served by 1.25 (a warning), gone by 1.26 (an error).
+    kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "--kubernetes-version",
+            "1.25",
+            "-",
+        ])
+        .write_stdin(hpa)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "<stdin>:1:13: warning[deprecated-api]",
+        ));
+    kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "--kubernetes-version",
+            "v1.26.3",
+            "-",
+        ])
+        .write_stdin(hpa)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with(
+            "<stdin>:1:13: error[removed-api]",
+        ));
 }
 
 #[test]
@@ -357,8 +401,8 @@ fn a_file_named_by_relative_absolute_and_dotted_paths_is_read_once() {
 #[test]
 fn exclude_globs_work_however_the_folder_is_named() {
     let dir = tree(&[
-        ("repo/apps/x.gen.yaml", &dup_env("x")),
-        ("repo/apps/y.yaml", &dup_env("y")),
+        ("repo/apps/x.gen.yaml", &dup_env("pod-x")),
+        ("repo/apps/y.yaml", &dup_env("pod-y")),
     ]);
     let abs_glob = format!("{}/repo/apps/*.gen.yaml", dir.path().display());
     let cases: &[&[&str]] = &[

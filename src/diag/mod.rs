@@ -56,6 +56,9 @@ pub struct Finding {
     pub pointer: String,
     pub message: String,
     pub help: Option<String>,
+    /// Place the finding on the key that holds the value (an unknown field, a mapping that
+    /// lacks a field) rather than on the value.
+    pub at_key: bool,
 }
 
 impl Finding {
@@ -64,7 +67,13 @@ impl Finding {
             pointer: pointer.into(),
             message: message.into(),
             help: None,
+            at_key: false,
         }
+    }
+
+    pub fn at_key(mut self) -> Self {
+        self.at_key = true;
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

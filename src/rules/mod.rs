@@ -18,6 +18,7 @@ mod duplicate_volume_mount;
 mod input_limit;
 mod missing_type_meta;
 mod removed_api;
+mod schema;
 mod unreadable_file;
 mod yaml_syntax;
 
@@ -94,6 +95,7 @@ pub static RULES: &[&Rule] = &[
     &input_limit::RULE,
     &missing_type_meta::RULE,
     &removed_api::RULE,
+    &schema::RULE,
     &unreadable_file::RULE,
     &yaml_syntax::RULE,
 ];

@@ -2,3 +2,5 @@
 
 pub mod builtin;
 pub mod served;
+pub mod store;
+pub mod validate;
