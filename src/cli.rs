@@ -69,6 +69,10 @@ struct CheckArgs {
     /// Kubernetes version to check against, e.g. 1.29 (default: the newest kvet knows).
     #[arg(long, value_name = "X.Y")]
     kubernetes_version: Option<String>,
+    /// CustomResourceDefinition files or folders whose schemas validate custom resources.
+    /// Repeatable; CRDs in the checked input count too.
+    #[arg(long, value_name = "PATH")]
+    crds: Vec<String>,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -134,6 +138,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         exclude: split_globs(args.exclude),
         keep_sources: args.format == Format::Human,
         kubernetes_version: args.kubernetes_version,
+        crds: args.crds,
     };
     let report = lint(&opts, &config)?;
 

@@ -24,6 +24,7 @@ use load::discover::{Anchor, DEFAULT_INCLUDE, GlobError, Input, PathFilter, disc
 use load::object::Object;
 use load::yaml::IssueKind;
 use rules::{Check, Context, ObjectSummary, RULES, Rule, StreamFinding};
+use schema::store::CrdStore;
 
 /// What to check.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +41,9 @@ pub struct LintOptions {
     pub keep_sources: bool,
     /// Kubernetes version to check against (`1.29`); the newest embedded one when `None`.
     pub kubernetes_version: Option<String>,
+    /// Files and folders of `CustomResourceDefinition`s whose schemas validate custom
+    /// resources (CRDs in the checked input count too).
+    pub crds: Vec<String>,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -52,6 +56,8 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Version(#[from] schema::builtin::BuiltinError),
+    #[error("cannot read --crds {path}: {message}")]
+    Crds { path: String, message: String },
     #[error("internal error while checking {file}: {message}")]
     #[diagnostic(help("this is a bug in kvet; please report it with the file that triggers it"))]
     Internal { file: String, message: String },
@@ -84,11 +90,9 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         PathFilter::new(&opts.include, Anchor::Anywhere)?
     };
     let exclude = PathFilter::new(&opts.exclude, Anchor::Anywhere)?;
-    let context = Context {
-        kubernetes_version: match &opts.kubernetes_version {
-            Some(v) => schema::builtin::resolve_version(v)?,
-            None => schema::builtin::latest(),
-        },
+    let kubernetes_version = match &opts.kubernetes_version {
+        Some(v) => schema::builtin::resolve_version(v)?,
+        None => schema::builtin::latest(),
     };
     let discovered = discover(&opts.paths, &include, &exclude);
 
@@ -132,6 +136,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             }),
         })
         .collect::<Result<_, Error>>()?;
+
+    let crds = collect_crds(&opts.crds, &sources, &include, kubernetes_version)?;
+    let context = Context {
+        kubernetes_version,
+        crds: &crds,
+    };
 
     let results: Vec<FileResult> = sources
         .par_iter()
@@ -182,6 +192,59 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
 
     report.finish();
     Ok(report)
+}
+
+/// The CRDs of `--crds` and of the input, before any object is checked: a custom resource may
+/// come before its CRD, or in another file. Only input files that mention
+/// `CustomResourceDefinition` are parsed for this.
+fn collect_crds(
+    paths: &[String],
+    sources: &[Source],
+    include: &PathFilter,
+    version: &'static str,
+) -> Result<CrdStore, Error> {
+    let meta_ref = schema::store::object_meta_ref(version);
+    let mut store = CrdStore::default();
+    let mut add_from = |bytes: Vec<u8>| {
+        if !bytes.windows(24).any(|w| w == b"CustomResourceDefinition") {
+            return;
+        }
+        let Ok(text) = load::decode(bytes) else {
+            return;
+        };
+        for object in load::load_text(&text).objects {
+            for crd in schema::crd::schemas_of(&object, &meta_ref) {
+                store.add(crd);
+            }
+        }
+    };
+    if !paths.is_empty() {
+        let none = PathFilter::new::<&str>(&[], Anchor::Anywhere)?;
+        let found = discover(paths, include, &none);
+        if let Some(problem) = found.problems.first() {
+            return Err(Error::Crds {
+                path: problem.path.clone(),
+                message: problem.message.clone(),
+            });
+        }
+        for input in found.inputs {
+            if let Input::File(file) = input {
+                let bytes = std::fs::read(&file.path).map_err(|e| Error::Crds {
+                    path: file.path.display().to_string(),
+                    message: load::discover::io_message(&e),
+                })?;
+                add_from(bytes);
+            }
+        }
+    }
+    for source in sources {
+        let bytes = match &source.stdin {
+            Some(bytes) => bytes.clone(),
+            None => std::fs::read(&source.config_path).unwrap_or_default(),
+        };
+        add_from(bytes);
+    }
+    Ok(store)
 }
 
 struct Source {

@@ -239,6 +239,40 @@ fn the_kubernetes_version_selects_schemas_and_served_apis() {
 }
 
 #[test]
+fn crds_from_a_folder_validate_custom_resources() {
+    let crd = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/schema/pass/custom-resource.yaml"),
+    )
+    .unwrap();
+    let crd = crd.split("\n---\n").next().unwrap().to_owned();
+    let dir = tree(&[
+        ("crds/gadget.yaml", &crd),
+        (
+            "app/gadget.yaml",
+            "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec:\n  port: [1]\n",
+        ),
+    ]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "--crds", "crds", "app"])
+        .assert()
+        .code(1)
+        .stdout("app/gadget.yaml:5:9: error[schema] spec.port: expected integer or string, got a list\n");
+    // Without the CRD the object is not validated.
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "app"])
+        .assert()
+        .code(0);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--crds", "nowhere", "app"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read --crds nowhere"));
+}
+
+#[test]
 fn stdin_is_read_with_dash() {
     kvet()
         .args(["check", "--format", "compact", "-"])

@@ -62,10 +62,12 @@ pub struct StreamFinding {
 }
 
 /// What rules may know beyond the object.
-#[derive(Debug, Clone, Copy)]
-pub struct Context {
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
     /// The Kubernetes minor version checked against (`1.37`).
     pub kubernetes_version: &'static str,
+    /// Custom resource schemas from the CRDs in the input and under `--crds`.
+    pub crds: &'a crate::schema::store::CrdStore,
 }
 
 pub enum Check {

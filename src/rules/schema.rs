@@ -6,9 +6,13 @@ use crate::schema::{store, validate};
 declare_rule! {
     /// ## What it checks
     /// Every object of a Kubernetes kind against the JSON schema of the target Kubernetes
-    /// version (`--kubernetes-version`, default the newest kvet embeds): field types, required
-    /// fields, allowed values, and — strictly — fields the API does not have. Each error is
-    /// reported at the offending field; all errors of an object are reported.
+    /// version (`--kubernetes-version`, default the newest kvet embeds), and every custom
+    /// resource against the `openAPIV3Schema` of its `CustomResourceDefinition` (from the
+    /// input or `--crds`): field types, required fields, allowed values, and — strictly —
+    /// fields the schema does not have (unless it preserves unknown fields). As the API server
+    /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
+    /// `ObjectMeta`. Each error is reported at the offending field; all errors of an object are
+    /// reported. Mutating webhooks (which may fill fields in) are not known to kvet.
     ///
     /// ## Why
     /// The API server rejects a wrong type or a missing required field, and drops or rejects
@@ -38,10 +42,20 @@ declare_rule! {
 }
 
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
-    let id = &object.id;
-    let Some(schema) = store::builtin_kind(context.kubernetes_version, &id.api_version, &id.kind)
-    else {
-        return;
+    let (version, id) = (context.kubernetes_version, &object.id);
+    let schema = match store::builtin_kind(version, &id.api_version, &id.kind) {
+        Some(schema) => schema,
+        None => match context.crds.get(version, &id.api_version, &id.kind) {
+            Some(Ok(schema)) => schema,
+            Some(Err(error)) => {
+                out.push(Finding::new(
+                    "/kind",
+                    format!("cannot validate {}: the schema in its CustomResourceDefinition does not compile: {error}", id.kind),
+                ));
+                return;
+            }
+            None => return,
+        },
     };
     out.extend(validate::findings(&schema, &object.root.to_json()));
 }

@@ -14,10 +14,89 @@ fn document_uri(version: &str) -> String {
     format!("https://schemas.kvet.invalid/kubernetes/{version}.json")
 }
 
-/// A compiled validator and the schemas it came from (for error messages).
+/// A compiled validator and the schema document its errors' schema paths point into (for
+/// error messages).
 pub struct KindSchema {
     pub validator: Validator,
-    pub schemas: &'static KubernetesSchemas,
+    pub document: SchemaDocument,
+}
+
+pub enum SchemaDocument {
+    /// A Kubernetes version's document: built-in kinds.
+    Builtin(&'static Value),
+    /// The converted schema of a custom resource.
+    Crd(Value),
+}
+
+impl KindSchema {
+    pub fn document(&self) -> &Value {
+        match &self.document {
+            SchemaDocument::Builtin(d) => d,
+            SchemaDocument::Crd(d) => d,
+        }
+    }
+}
+
+/// `$ref` of Kubernetes' `ObjectMeta` in a version's document: custom resources' `metadata`.
+pub fn object_meta_ref(version: &str) -> String {
+    format!(
+        "{}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        document_uri(version)
+    )
+}
+
+/// Custom resource schemas (from CRDs), compiled on first use.
+#[derive(Default)]
+pub struct CrdStore {
+    kinds: HashMap<(String, String), CrdEntry>,
+}
+
+struct CrdEntry {
+    schema: Value,
+    compiled: OnceLock<Result<Arc<KindSchema>, String>>,
+}
+
+impl CrdStore {
+    /// Registers a custom resource version; the first definition of an apiVersion/kind wins.
+    pub fn add(&mut self, crd: super::crd::CrdSchema) {
+        self.kinds
+            .entry((crd.api_version, crd.kind))
+            .or_insert_with(|| CrdEntry {
+                schema: crd.schema,
+                compiled: OnceLock::new(),
+            });
+    }
+
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    /// The validator of a custom resource, `None` when no CRD defines it; an error when the
+    /// CRD's schema cannot be compiled.
+    pub fn get(
+        &self,
+        version: &'static str,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<Result<Arc<KindSchema>, String>> {
+        let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
+        let compiled = entry.compiled.get_or_init(|| {
+            let store = version_store(version).ok_or("the Kubernetes schemas are unavailable")?;
+            let validator = jsonschema::options()
+                .with_registry(&store.registry)
+                .build(&entry.schema)
+                .map_err(|e| e.to_string())?;
+            Ok(Arc::new(KindSchema {
+                validator,
+                document: SchemaDocument::Crd(entry.schema.clone()),
+            }))
+        });
+        Some(compiled.clone())
+    }
 }
 
 type Slot = Arc<OnceLock<Option<Arc<KindSchema>>>>;
@@ -91,6 +170,6 @@ fn compile(
         .ok()?;
     Some(KindSchema {
         validator,
-        schemas: store.schemas,
+        document: SchemaDocument::Builtin(&store.schemas.document),
     })
 }

@@ -170,8 +170,7 @@ fn known_properties(schema: &KindSchema, schema_path: &str) -> Vec<String> {
         return Vec::new();
     };
     schema
-        .schemas
-        .document
+        .document()
         .pointer(parent)
         .and_then(|s| s.get("properties"))
         .and_then(Value::as_object)

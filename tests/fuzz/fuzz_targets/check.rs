@@ -9,8 +9,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let loaded = kvet::load::load_text(&text);
+    let crds = kvet::schema::store::CrdStore::default();
     let context = kvet::rules::Context {
         kubernetes_version: kvet::schema::builtin::latest(),
+        crds: &crds,
     };
     for object in &loaded.objects {
         let _ = object.root.locate("/spec/template/spec/containers/0");

@@ -1,0 +1,225 @@
+//! Schemas of custom resources, straight from their `CustomResourceDefinition`s (in the input
+//! or under `--crds`): each served version's `openAPIV3Schema`, turned into a JSON schema that
+//! validates the way the API server does.
+
+use serde_json::{Map, Value, json};
+
+use crate::load::object::Object;
+
+/// The schema of one custom resource version.
+#[derive(Debug, Clone)]
+pub struct CrdSchema {
+    pub api_version: String,
+    pub kind: String,
+    /// A JSON schema (draft 2020-12) whose `metadata` refers to `ObjectMeta` at `meta_ref`.
+    pub schema: Value,
+}
+
+/// The schemas a `CustomResourceDefinition` object declares; empty for any other object.
+/// `meta_ref` is the `$ref` of Kubernetes' `ObjectMeta`, which the API server applies to every
+/// custom resource's `metadata`.
+pub fn schemas_of(object: &Object, meta_ref: &str) -> Vec<CrdSchema> {
+    if object.id.kind != "CustomResourceDefinition"
+        || !object.id.api_version.starts_with("apiextensions.k8s.io/")
+    {
+        return Vec::new();
+    }
+    let crd = object.root.to_json();
+    let spec = &crd["spec"];
+    let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str()) else {
+        return Vec::new();
+    };
+    // apiextensions.k8s.io/v1beta1 had one schema for every version.
+    let shared = spec["validation"]["openAPIV3Schema"].as_object();
+    let version_schema = |name: &str, schema: &Map<String, Value>| CrdSchema {
+        api_version: format!("{group}/{name}"),
+        kind: kind.to_owned(),
+        schema: root_schema(&Value::Object(schema.clone()), meta_ref),
+    };
+    let mut out = Vec::new();
+    for version in spec["versions"].as_array().into_iter().flatten() {
+        let Some(name) = version["name"].as_str() else {
+            continue;
+        };
+        if version["served"] == Value::Bool(false) {
+            continue;
+        }
+        if let Some(schema) = version["schema"]["openAPIV3Schema"].as_object().or(shared) {
+            out.push(version_schema(name, schema));
+        }
+    }
+    if out.is_empty()
+        && let (Some(name), Some(schema)) = (spec["version"].as_str(), shared)
+    {
+        out.push(version_schema(name, schema));
+    }
+    out
+}
+
+/// The custom resource's root: its schema, plus what every object has.
+fn root_schema(openapi: &Value, meta_ref: &str) -> Value {
+    let mut schema = convert(openapi);
+    let object = schema.as_object_mut().expect("convert returns an object");
+    object.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    let properties = object
+        .entry("properties")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .expect("properties is an object");
+    properties.insert("apiVersion".into(), json!({"type": "string"}));
+    properties.insert("kind".into(), json!({"type": "string"}));
+    properties.insert("metadata".into(), json!({"$ref": meta_ref}));
+    schema
+}
+
+/// OpenAPI v3 (structural schema) → JSON schema, node by node:
+/// - `null` is accepted everywhere (the API server prunes it), and a required field with a
+///   `default` is not required (defaults apply first);
+/// - `x-kubernetes-int-or-string` is a string or an integer;
+/// - `x-kubernetes-embedded-resource` objects carry `apiVersion`, `kind` and `metadata`;
+/// - strict: an object that lists its `properties` takes no others, unless it has
+///   `additionalProperties` or `x-kubernetes-preserve-unknown-fields: true`.
+fn convert(node: &Value) -> Value {
+    let Some(input) = node.as_object() else {
+        return node.clone();
+    };
+    let mut out = Map::new();
+    for (key, value) in input {
+        let converted = match key.as_str() {
+            "properties" | "patternProperties" | "definitions" => match value.as_object() {
+                Some(props) => Value::Object(
+                    props
+                        .iter()
+                        .map(|(name, schema)| (name.clone(), convert(schema)))
+                        .collect(),
+                ),
+                None => value.clone(),
+            },
+            "items" | "additionalProperties" | "not" => convert(value),
+            "anyOf" | "oneOf" | "allOf" => match value.as_array() {
+                Some(items) => Value::Array(items.iter().map(convert).collect()),
+                None => value.clone(),
+            },
+            // Annotations and Kubernetes extensions kvet does not evaluate here.
+            "description" | "x-kubernetes-validations" | "example" | "externalDocs" => continue,
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), converted);
+    }
+    let flag = |name: &str| input.get(name) == Some(&Value::Bool(true));
+    if flag("x-kubernetes-int-or-string") {
+        out.remove("type");
+        out.insert("type".into(), json!(["integer", "string"]));
+    }
+    if flag("x-kubernetes-embedded-resource") {
+        let properties = out
+            .entry("properties")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("properties is an object");
+        properties
+            .entry("apiVersion")
+            .or_insert(json!({"type": "string"}));
+        properties
+            .entry("kind")
+            .or_insert(json!({"type": "string"}));
+        properties
+            .entry("metadata")
+            .or_insert(json!({"type": "object"}));
+    }
+    // The API server prunes `null` from fields that are not `nullable` before validating, so
+    // a null is never a type error.
+    match out.get("type").cloned() {
+        Some(Value::String(t)) => {
+            out.insert("type".into(), json!([t, "null"]));
+        }
+        Some(Value::Array(mut types)) if !types.contains(&json!("null")) => {
+            types.push(json!("null"));
+            out.insert("type".into(), Value::Array(types));
+        }
+        _ => {}
+    }
+    // Defaults are applied before validation: a required field with a default is never missing.
+    if let (Some(Value::Array(required)), Some(Value::Object(properties))) =
+        (out.get("required"), input.get("properties"))
+    {
+        let still: Vec<Value> = required
+            .iter()
+            .filter(|r| {
+                r.as_str()
+                    .and_then(|name| properties.get(name))
+                    .is_none_or(|p| p.get("default").is_none())
+            })
+            .cloned()
+            .collect();
+        out.insert("required".into(), Value::Array(still));
+    }
+    let is_object = out.get("type").is_some_and(|t| {
+        t == "object"
+            || t.as_array()
+                .is_some_and(|a| a.iter().any(|t| t == "object"))
+    });
+    if is_object
+        && out.contains_key("properties")
+        && !out.contains_key("additionalProperties")
+        && !flag("x-kubernetes-preserve-unknown-fields")
+    {
+        out.insert("additionalProperties".into(), Value::Bool(false));
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structural_schemas_become_strict_json_schemas() {
+        let openapi = json!({
+            "type": "object",
+            "properties": {
+                "replicas": {"type": "integer", "nullable": true},
+                "port": {"x-kubernetes-int-or-string": true, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+                "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": true, "properties": {"a": {"type": "string"}}},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "description": {"type": "string", "description": "a field called description"}
+            }
+        });
+        let s = convert(&openapi);
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(
+            s["properties"]["replicas"]["type"],
+            json!(["integer", "null"])
+        );
+        assert_eq!(
+            s["properties"]["port"]["type"],
+            json!(["integer", "string", "null"])
+        );
+        assert!(
+            s["properties"]["config"]
+                .get("additionalProperties")
+                .is_none()
+        );
+        assert_eq!(
+            s["properties"]["labels"]["additionalProperties"],
+            json!({"type": ["string", "null"]})
+        );
+        assert_eq!(
+            s["properties"]["description"],
+            json!({"type": ["string", "null"]})
+        );
+    }
+
+    #[test]
+    fn defaulted_fields_are_not_required() {
+        let openapi = json!({
+            "type": "object",
+            "required": ["interval", "repo"],
+            "properties": {"interval": {"type": "string", "default": "5m"}, "repo": {"type": "string"}}
+        });
+        assert_eq!(convert(&openapi)["required"], json!(["repo"]));
+    }
+}
