@@ -111,12 +111,17 @@ fn every_rule_stays_silent_on_its_pass_fixtures() {
 
 #[test]
 fn pass_fixtures_are_clean_of_every_rule() {
-    // A pass fixture is a clean manifest: no rule at all should fire on it.
+    // A pass fixture is a clean manifest: no rule at all should fire on it. Custom resources
+    // without their CRD are allowed (fixtures use them to show what a rule ignores); they are
+    // unknown-schema's business, whose own pass fixtures are held to the full standard.
     let mut failures = Vec::new();
     for rule in RULES {
         for file in fixtures(rule.meta.id, "pass") {
             let report = lint(&options(&file), &Config::default()).unwrap();
             for d in &report.diagnostics {
+                if d.rule == "unknown-schema" && rule.meta.id != "unknown-schema" {
+                    continue;
+                }
                 failures.push(format!("{}:{}:{} {}", d.file, d.line, d.column, d.rule));
             }
         }

@@ -19,6 +19,7 @@ mod input_limit;
 mod missing_type_meta;
 mod removed_api;
 mod schema;
+mod unknown_schema;
 mod unreadable_file;
 mod yaml_syntax;
 
@@ -98,6 +99,7 @@ pub static RULES: &[&Rule] = &[
     &missing_type_meta::RULE,
     &removed_api::RULE,
     &schema::RULE,
+    &unknown_schema::RULE,
     &unreadable_file::RULE,
     &yaml_syntax::RULE,
 ];

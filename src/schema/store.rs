@@ -67,6 +67,11 @@ impl CrdStore {
             });
     }
 
+    pub fn contains(&self, api_version: &str, kind: &str) -> bool {
+        self.kinds
+            .contains_key(&(api_version.to_owned(), kind.to_owned()))
+    }
+
     pub fn len(&self) -> usize {
         self.kinds.len()
     }
