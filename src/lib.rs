@@ -137,10 +137,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         })
         .collect::<Result<_, Error>>()?;
 
-    let crds = collect_crds(&opts.crds, &sources, &include, kubernetes_version)?;
+    let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let context = Context {
         kubernetes_version,
         crds: &crds,
+        crds_complete: false,
     };
 
     let results: Vec<FileResult> = sources
@@ -160,7 +161,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     // For each summary, the index of its file (for the file's rule settings).
     let mut file_of = Vec::new();
     let mut settings = Vec::new();
+    let mut pending = Vec::new();
+    let mut input_crds = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
+        input_crds.extend(result.crds);
+        if !result.pending.is_empty() {
+            pending.push((i, result.pending));
+        }
         report.summary.files += 1;
         report.summary.objects += result.objects;
         report.summary.skipped += usize::from(result.skipped);
@@ -172,6 +179,21 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         summaries.extend(result.summaries);
         settings.push(result.settings);
     }
+
+    // Every CRD is known now: validate the custom resources that waited for theirs.
+    for crd in input_crds {
+        crds.add(crd);
+    }
+    let context = Context {
+        kubernetes_version,
+        crds: &crds,
+        crds_complete: true,
+    };
+    let late: Vec<Vec<Diagnostic>> = pending
+        .par_iter()
+        .map(|(i, objects)| check_pending(&sources[*i], objects, &settings[*i], &context))
+        .collect();
+    report.diagnostics.extend(late.into_iter().flatten());
 
     run_stream_rules(&summaries, &file_of, &settings, &mut report);
 
@@ -197,54 +219,87 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
 /// The CRDs of `--crds` and of the input, before any object is checked: a custom resource may
 /// come before its CRD, or in another file. Only input files that mention
 /// `CustomResourceDefinition` are parsed for this.
+/// The CRDs under `--crds`, read before any object is checked.
 fn collect_crds(
     paths: &[String],
-    sources: &[Source],
     include: &PathFilter,
     version: &'static str,
 ) -> Result<CrdStore, Error> {
-    let meta_ref = schema::store::object_meta_ref(version);
     let mut store = CrdStore::default();
-    let mut add_from = |bytes: Vec<u8>| {
-        if !bytes.windows(24).any(|w| w == b"CustomResourceDefinition") {
-            return;
-        }
-        let Ok(text) = load::decode(bytes) else {
-            return;
-        };
-        for object in load::load_text(&text).objects {
-            for crd in schema::crd::schemas_of(&object, &meta_ref) {
-                store.add(crd);
-            }
-        }
-    };
-    if !paths.is_empty() {
-        let none = PathFilter::new::<&str>(&[], Anchor::Anywhere)?;
-        let found = discover(paths, include, &none);
-        if let Some(problem) = found.problems.first() {
-            return Err(Error::Crds {
-                path: problem.path.clone(),
-                message: problem.message.clone(),
-            });
-        }
-        for input in found.inputs {
-            if let Input::File(file) = input {
-                let bytes = std::fs::read(&file.path).map_err(|e| Error::Crds {
-                    path: file.path.display().to_string(),
-                    message: load::discover::io_message(&e),
-                })?;
-                add_from(bytes);
-            }
-        }
+    if paths.is_empty() {
+        return Ok(store);
     }
-    for source in sources {
-        let bytes = match &source.stdin {
-            Some(bytes) => bytes.clone(),
-            None => std::fs::read(&source.config_path).unwrap_or_default(),
-        };
-        add_from(bytes);
+    let none = PathFilter::new::<&str>(&[], Anchor::Anywhere)?;
+    let found = discover(paths, include, &none);
+    if let Some(problem) = found.problems.first() {
+        return Err(Error::Crds {
+            path: problem.path.clone(),
+            message: problem.message.clone(),
+        });
+    }
+    let meta_ref = schema::store::object_meta_ref(version);
+    let files: Vec<PathBuf> = found
+        .inputs
+        .into_iter()
+        .filter_map(|input| match input {
+            Input::File(file) => Some(file.path),
+            Input::Stdin => None,
+        })
+        .collect();
+    let per_file: Vec<Vec<schema::crd::CrdSchema>> = files
+        .par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(|e| Error::Crds {
+                path: path.display().to_string(),
+                message: load::discover::io_message(&e),
+            })?;
+            let Ok(text) = load::decode(bytes) else {
+                return Ok(Vec::new());
+            };
+            let objects = load::load_text(&text).objects;
+            Ok(objects
+                .iter()
+                .flat_map(|o| schema::crd::schemas_of(o, &meta_ref))
+                .collect())
+        })
+        .collect::<Result<_, Error>>()?;
+    for crd in per_file.into_iter().flatten() {
+        store.add(crd);
     }
     Ok(store)
+}
+
+/// Custom resources whose CRD was not known while their file was checked: now that every CRD
+/// of the input is known, their file is read again and they are validated (or reported as
+/// having no schema).
+fn check_pending(
+    source: &Source,
+    pending: &[usize],
+    settings: &HashMap<String, Setting>,
+    context: &Context,
+) -> Vec<Diagnostic> {
+    let Ok(text) = read_text(source) else {
+        return Vec::new();
+    };
+    let loaded = load::load_text(&text);
+    let objects: Vec<&Object> = pending
+        .iter()
+        .filter_map(|&i| loaded.objects.get(i))
+        .collect();
+    let mut out = Vec::new();
+    let mut findings = Vec::new();
+    for rule in [&rules::SCHEMA, &rules::UNKNOWN_SCHEMA] {
+        let (Check::Object(check), Some(level)) = (&rule.check, level_of(rule, settings)) else {
+            continue;
+        };
+        for object in &objects {
+            check(object, context, &mut findings);
+            for finding in findings.drain(..) {
+                out.push(place(rule.meta.id, level, &source.name, object, finding));
+            }
+        }
+    }
+    out
 }
 
 struct Source {
@@ -278,6 +333,10 @@ fn stdin_folder(name: &Path) -> Arc<Path> {
 /// What checking one file produced.
 struct FileResult {
     diagnostics: Vec<Diagnostic>,
+    /// CRDs the file defines.
+    crds: Vec<schema::crd::CrdSchema>,
+    /// Objects (by position) that are custom resources whose CRD was not known yet.
+    pending: Vec<usize>,
     summaries: Vec<ObjectSummary>,
     /// The text, kept when there are diagnostics to show snippets of.
     text: Option<Arc<str>>,
@@ -295,6 +354,8 @@ fn check_file(
     let settings = config.settings_for(&source.config_path);
     let mut result = FileResult {
         diagnostics: Vec::new(),
+        crds: Vec::new(),
+        pending: Vec::new(),
         summaries: Vec::new(),
         text: None,
         objects: 0,
@@ -335,6 +396,16 @@ fn check_file(
             source_template: o.source_template.clone(),
         })
         .collect();
+    let meta_ref = schema::store::object_meta_ref(context.kubernetes_version);
+    for (i, o) in loaded.objects.iter().enumerate() {
+        result.crds.extend(schema::crd::schemas_of(o, &meta_ref));
+        let (api_version, kind) = (&o.id.api_version, &o.id.kind);
+        if schema::store::is_custom(api_version, kind, context.kubernetes_version)
+            && !context.crds.contains(api_version, kind)
+        {
+            result.pending.push(i);
+        }
+    }
     result.objects = loaded.objects.len();
     result.skipped = !kubernetes && diagnostics.is_empty();
     // Stdin cannot be read again for the snippets of whole-stream rules: keep it.

@@ -26,6 +26,8 @@ mod yaml_syntax;
 pub use duplicate_key::RULE as DUPLICATE_KEY;
 pub use input_limit::RULE as INPUT_LIMIT;
 pub use missing_type_meta::RULE as MISSING_TYPE_META;
+pub use schema::RULE as SCHEMA;
+pub use unknown_schema::RULE as UNKNOWN_SCHEMA;
 pub use unreadable_file::RULE as UNREADABLE_FILE;
 pub use yaml_syntax::RULE as YAML_SYNTAX;
 
@@ -67,8 +69,12 @@ pub struct StreamFinding {
 pub struct Context<'a> {
     /// The Kubernetes minor version checked against (`1.37`).
     pub kubernetes_version: &'static str,
-    /// Custom resource schemas from the CRDs in the input and under `--crds`.
+    /// Custom resource schemas from the CRDs under `--crds` and, once they are all read,
+    /// those in the input.
     pub crds: &'a crate::schema::store::CrdStore,
+    /// False while the input is still being read: a custom resource whose CRD is not known
+    /// yet is left for later (the engine checks it again when every CRD is known).
+    pub crds_complete: bool,
 }
 
 pub enum Check {

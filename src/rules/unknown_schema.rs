@@ -1,8 +1,7 @@
 use super::{Check, Context, declare_rule};
 use crate::diag::Finding;
 use crate::load::object::Object;
-use crate::schema::builtin;
-use crate::schema::served::{ApiStatus, status};
+use crate::schema::store::is_custom;
 
 declare_rule! {
     /// ## What it checks
@@ -35,18 +34,10 @@ declare_rule! {
 
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (api_version, kind) = (&object.id.api_version, &object.id.kind);
-    let version = context.kubernetes_version;
-    let builtin = builtin::schemas(version)
-        .ok()
-        .and_then(|s| s.definition(api_version, kind))
-        .is_some();
-    if builtin || context.crds.contains(api_version, kind) {
-        return;
-    }
-    if matches!(
-        status(api_version, kind, version),
-        ApiStatus::Removed { .. }
-    ) {
+    if !context.crds_complete
+        || !is_custom(api_version, kind, context.kubernetes_version)
+        || context.crds.contains(api_version, kind)
+    {
         return;
     }
     out.push(

@@ -25,7 +25,7 @@ pub enum SchemaDocument {
     /// A Kubernetes version's document: built-in kinds.
     Builtin(&'static Value),
     /// The converted schema of a custom resource.
-    Crd(Value),
+    Crd(Arc<Value>),
 }
 
 impl KindSchema {
@@ -52,7 +52,7 @@ pub struct CrdStore {
 }
 
 struct CrdEntry {
-    schema: Value,
+    schema: Arc<Value>,
     compiled: OnceLock<Result<Arc<KindSchema>, String>>,
 }
 
@@ -62,7 +62,7 @@ impl CrdStore {
         self.kinds
             .entry((crd.api_version, crd.kind))
             .or_insert_with(|| CrdEntry {
-                schema: crd.schema,
+                schema: Arc::new(crd.schema),
                 compiled: OnceLock::new(),
             });
     }
@@ -97,7 +97,7 @@ impl CrdStore {
                 .map_err(|e| e.to_string())?;
             Ok(Arc::new(KindSchema {
                 validator,
-                document: SchemaDocument::Crd(entry.schema.clone()),
+                document: SchemaDocument::Crd(Arc::clone(&entry.schema)),
             }))
         });
         Some(compiled.clone())
@@ -177,4 +177,18 @@ fn compile(
         validator,
         document: SchemaDocument::Builtin(&store.schemas.document),
     })
+}
+
+/// Whether an object's schema can only come from a CRD: not a kind the Kubernetes version
+/// serves, nor a removed Kubernetes API (those are `removed-api`'s).
+pub fn is_custom(api_version: &str, kind: &str, version: &'static str) -> bool {
+    let builtin = builtin::schemas(version)
+        .ok()
+        .and_then(|s| s.definition(api_version, kind))
+        .is_some();
+    !builtin
+        && !matches!(
+            super::served::status(api_version, kind, version),
+            super::served::ApiStatus::Removed { .. }
+        )
 }

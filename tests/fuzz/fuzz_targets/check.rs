@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let context = kvet::rules::Context {
         kubernetes_version: kvet::schema::builtin::latest(),
         crds: &crds,
+        crds_complete: true,
     };
     for object in &loaded.objects {
         let _ = object.root.locate("/spec/template/spec/containers/0");
