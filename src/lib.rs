@@ -216,9 +216,6 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     Ok(report)
 }
 
-/// The CRDs of `--crds` and of the input, before any object is checked: a custom resource may
-/// come before its CRD, or in another file. Only input files that mention
-/// `CustomResourceDefinition` are parsed for this.
 /// The CRDs under `--crds`, read before any object is checked.
 fn collect_crds(
     paths: &[String],

@@ -36,12 +36,23 @@ declare_rule! {
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (api_version, kind) = (&object.id.api_version, &object.id.kind);
     let target = context.kubernetes_version;
-    let ApiStatus::Removed {
-        replacement,
-        removed_in,
-    } = status(api_version, kind, target)
-    else {
-        return;
+    let (replacement, removed_in) = match status(api_version, kind, target) {
+        ApiStatus::Removed {
+            replacement,
+            removed_in,
+        } => (replacement, removed_in),
+        ApiStatus::NotYetServed { since } => {
+            let finding = Finding::new(
+                "/apiVersion",
+                format!("{api_version} {kind} is not served by Kubernetes {target} (it is from {since} on)"),
+            )
+            .with_help(format!(
+                "check with --kubernetes-version {since} or later, or use an apiVersion {target} serves"
+            ));
+            out.push(finding);
+            return;
+        }
+        _ => return,
     };
     let when = match removed_in {
         Some(v) => format!("removed in {v}"),

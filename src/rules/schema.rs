@@ -43,10 +43,14 @@ declare_rule! {
 
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (version, id) = (context.kubernetes_version, &object.id);
+    let mut instance = object.root.to_json();
     let schema = match store::builtin_kind(version, &id.api_version, &id.kind) {
         Some(schema) => schema,
         None => match context.crds.get(version, &id.api_version, &id.kind) {
-            Some(Ok(schema)) => schema,
+            Some(Ok(schema)) => {
+                validate::prune_nulls(&mut instance);
+                schema
+            }
             Some(Err(error)) => {
                 out.push(Finding::new(
                     "/kind",
@@ -57,5 +61,5 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
             None => return,
         },
     };
-    out.extend(validate::findings(&schema, &object.root.to_json()));
+    out.extend(validate::findings(&schema, &instance));
 }

@@ -58,21 +58,31 @@ pub fn schemas_of(object: &Object, meta_ref: &str) -> Vec<CrdSchema> {
 
 /// The custom resource's root: its schema, plus what every object has.
 fn root_schema(openapi: &Value, meta_ref: &str) -> Value {
-    let mut schema = convert(openapi);
-    let object = schema.as_object_mut().expect("convert returns an object");
-    object.insert(
+    let mut schema = match convert(openapi) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    schema.insert(
         "$schema".into(),
         json!("https://json-schema.org/draft/2020-12/schema"),
     );
-    let properties = object
-        .entry("properties")
-        .or_insert_with(|| json!({}))
-        .as_object_mut()
-        .expect("properties is an object");
+    let properties = properties_of(&mut schema);
     properties.insert("apiVersion".into(), json!({"type": "string"}));
     properties.insert("kind".into(), json!({"type": "string"}));
     properties.insert("metadata".into(), json!({"$ref": meta_ref}));
-    schema
+    Value::Object(schema)
+}
+
+/// The `properties` of a schema object, made a mapping if it was missing or malformed.
+fn properties_of(schema: &mut Map<String, Value>) -> &mut Map<String, Value> {
+    let slot = schema.entry("properties").or_insert_with(|| json!({}));
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    match slot {
+        Value::Object(map) => map,
+        _ => unreachable!("just made an object"),
+    }
 }
 
 /// OpenAPI v3 (structural schema) → JSON schema, node by node:
@@ -96,7 +106,8 @@ fn convert(node: &Value) -> Value {
                         .map(|(name, schema)| (name.clone(), convert(schema)))
                         .collect(),
                 ),
-                None => value.clone(),
+                // Malformed (`properties: []`, or left empty by a template): nothing to check.
+                None => continue,
             },
             "items" | "additionalProperties" | "not" => convert(value),
             "anyOf" | "oneOf" | "allOf" => match value.as_array() {
@@ -110,16 +121,25 @@ fn convert(node: &Value) -> Value {
         out.insert(key.clone(), converted);
     }
     let flag = |name: &str| input.get(name) == Some(&Value::Bool(true));
+    // OpenAPI v3.0's boolean exclusiveMinimum/Maximum modify minimum/maximum; JSON schema
+    // 2020-12 gives the bound itself.
+    for (exclusive, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if let Some(Value::Bool(on)) = out.get(exclusive).cloned() {
+            out.remove(exclusive);
+            if on && let Some(limit) = out.remove(bound) {
+                out.insert(exclusive.into(), limit);
+            }
+        }
+    }
     if flag("x-kubernetes-int-or-string") {
         out.remove("type");
         out.insert("type".into(), json!(["integer", "string"]));
     }
     if flag("x-kubernetes-embedded-resource") {
-        let properties = out
-            .entry("properties")
-            .or_insert_with(|| json!({}))
-            .as_object_mut()
-            .expect("properties is an object");
+        let properties = properties_of(&mut out);
         properties
             .entry("apiVersion")
             .or_insert(json!({"type": "string"}));
@@ -221,5 +241,18 @@ mod tests {
             "properties": {"interval": {"type": "string", "default": "5m"}, "repo": {"type": "string"}}
         });
         assert_eq!(convert(&openapi)["required"], json!(["repo"]));
+    }
+
+    #[test]
+    fn malformed_properties_and_boolean_exclusive_bounds_are_handled() {
+        let s = root_schema(&json!({"type": "object", "properties": []}), "#/meta");
+        assert!(s["properties"]["metadata"].is_object());
+        let n = convert(&json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true}));
+        assert_eq!(n["exclusiveMinimum"], json!(0));
+        assert!(n.get("minimum").is_none());
+        let e = convert(
+            &json!({"type": "object", "x-kubernetes-embedded-resource": true, "properties": null}),
+        );
+        assert!(e["properties"]["kind"].is_object());
     }
 }

@@ -28,6 +28,8 @@ pub enum ApiStatus {
         /// The first embedded version that does not serve it, if one before did.
         removed_in: Option<String>,
     },
+    /// A Kubernetes API that only later versions serve.
+    NotYetServed { since: String },
     /// Not a Kubernetes API kvet knows (a CRD, or a typo): not for these rules.
     Unknown,
 }
@@ -107,15 +109,26 @@ fn serves(span: &(String, String), target: &str) -> bool {
     minor_key(&span.0) <= minor_key(target) && minor_key(target) <= minor_key(&span.1)
 }
 
-/// The best apiVersion serving `kind` in `target`: the same group first, then any.
-fn replacement(kind: &str, api_version: &str, target: &str) -> Option<String> {
+/// The best apiVersion serving `kind` in `target`: the same group first, then any. With
+/// `upgrade`, only a more stable version of the same group that is served at least as long.
+fn replacement(kind: &str, api_version: &str, target: &str, upgrade: bool) -> Option<String> {
     let s = served();
     let candidates = s.by_kind.get(kind)?;
+    let own_rank = rank(version_of(api_version));
+    let own_last = s
+        .spans
+        .get(api_version)
+        .and_then(|kinds| kinds.get(kind))
+        .map(|span| minor_key(&span.1));
     let serving = candidates.iter().filter(|av| {
-        *av != api_version
-            && s.spans[*av]
-                .get(kind)
-                .is_some_and(|span| serves(span, target))
+        let Some(span) = s.spans[*av].get(kind) else {
+            return false;
+        };
+        let better = !upgrade
+            || (group_of(av) == group_of(api_version)
+                && rank(version_of(av)) > own_rank
+                && own_last.is_none_or(|last| minor_key(&span.1) >= last));
+        *av != api_version && better && serves(span, target)
     });
     serving
         .max_by_key(|av| (group_of(av) == group_of(api_version), rank(version_of(av))))
@@ -153,17 +166,19 @@ pub fn status(api_version: &str, kind: &str, target: &str) -> ApiStatus {
                 return ApiStatus::Current;
             }
             ApiStatus::Deprecated {
-                replacement: replacement(kind, api_version, target),
+                replacement: replacement(kind, api_version, target, true),
                 removed_in,
             }
         }
-        Some(span) if minor_key(target) < minor_key(&span.0) => ApiStatus::Unknown,
+        Some(span) if minor_key(target) < minor_key(&span.0) => ApiStatus::NotYetServed {
+            since: span.0.clone(),
+        },
         Some(span) => ApiStatus::Removed {
-            replacement: replacement(kind, api_version, target),
+            replacement: replacement(kind, api_version, target, false),
             removed_in: next_version(&span.1),
         },
         None => ApiStatus::Removed {
-            replacement: replacement(kind, api_version, target),
+            replacement: replacement(kind, api_version, target, false),
             removed_in: removed_kind.map(|(_, v)| (*v).to_owned()),
         },
     }
@@ -210,6 +225,24 @@ mod tests {
             ApiStatus::Deprecated {
                 replacement: Some("autoscaling/v2".into()),
                 removed_in: Some("1.26".into())
+            }
+        );
+    }
+
+    #[test]
+    fn deprecations_only_point_up_and_future_apis_are_not_served() {
+        // v1beta3 is removed in 1.32; at 1.26 the only other version is the older v1beta2.
+        assert_eq!(
+            status("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "1.26"),
+            ApiStatus::Deprecated {
+                replacement: None,
+                removed_in: Some("1.32".into())
+            }
+        );
+        assert_eq!(
+            status("networking.k8s.io/v1", "IPAddress", "1.29"),
+            ApiStatus::NotYetServed {
+                since: "1.33".into()
             }
         );
     }

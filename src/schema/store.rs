@@ -179,16 +179,11 @@ fn compile(
     })
 }
 
-/// Whether an object's schema can only come from a CRD: not a kind the Kubernetes version
-/// serves, nor a removed Kubernetes API (those are `removed-api`'s).
+/// Whether an object's schema can only come from a CRD: not an API Kubernetes serves, has
+/// served or will serve (those are the built-in schemas' and the API rules' business).
 pub fn is_custom(api_version: &str, kind: &str, version: &'static str) -> bool {
-    let builtin = builtin::schemas(version)
-        .ok()
-        .and_then(|s| s.definition(api_version, kind))
-        .is_some();
-    !builtin
-        && !matches!(
-            super::served::status(api_version, kind, version),
-            super::served::ApiStatus::Removed { .. }
-        )
+    matches!(
+        super::served::status(api_version, kind, version),
+        super::served::ApiStatus::Unknown
+    )
 }

@@ -14,18 +14,32 @@ use crate::load::spans::escape_pointer_token;
 /// one finding, and repeats are dropped.
 pub fn findings(schema: &KindSchema, instance: &Value) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for error in schema.validator.iter_errors(instance) {
         for finding in describe(schema, &error) {
-            if !out
-                .iter()
-                .any(|f| f.pointer == finding.pointer && f.message == finding.message)
-            {
+            if seen.insert((finding.pointer.clone(), finding.message.clone())) {
                 out.push(finding);
             }
         }
     }
     out
 }
+
+/// The instance as the API server validates a custom resource: `null` fields are pruned
+/// first.
+pub fn prune_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(prune_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune_nulls),
+        _ => {}
+    }
+}
+
+/// Most enum values a message lists.
+const MAX_CHOICES: usize = 10;
 
 fn describe(schema: &KindSchema, error: &ValidationError<'_>) -> Vec<Finding> {
     let pointer = error.instance_path().as_str().to_owned();
@@ -66,15 +80,18 @@ fn describe(schema: &KindSchema, error: &ValidationError<'_>) -> Vec<Finding> {
             vec![Finding::new(pointer, prefixed(&at, message)).at_key()]
         }
         ValidationErrorKind::Enum { options } => {
-            let choices: Vec<String> = options
+            let all: Vec<&Value> = options
                 .as_array()
-                .map(|o| {
-                    o.iter()
-                        .filter(|v| !v.is_null())
-                        .map(Value::to_string)
-                        .collect()
-                })
+                .map(|o| o.iter().filter(|v| !v.is_null()).collect())
                 .unwrap_or_default();
+            let mut choices: Vec<String> = all
+                .iter()
+                .take(MAX_CHOICES)
+                .map(|v| v.to_string())
+                .collect();
+            if all.len() > MAX_CHOICES {
+                choices.push(format!("… ({} more)", all.len() - MAX_CHOICES));
+            }
             let message = format!(
                 "must be one of {}, got {}",
                 choices.join(", "),
@@ -104,6 +121,8 @@ fn describe(schema: &KindSchema, error: &ValidationError<'_>) -> Vec<Finding> {
             };
             vec![Finding::new(pointer, prefixed(&at, message))]
         }
+        // int-or-string and quantity accept null in both branches; null is "unset".
+        ValidationErrorKind::OneOfMultipleValid { .. } if instance.is_null() => Vec::new(),
         _ => vec![Finding::new(pointer, prefixed(&at, error.to_string()))],
     }
 }
