@@ -1,7 +1,7 @@
 use super::{Check, Context, declare_rule};
 use crate::diag::Finding;
 use crate::load::object::Object;
-use crate::schema::{store, validate};
+use crate::schema::{cel, store, validate};
 
 declare_rule! {
     /// ## What it checks
@@ -11,8 +11,10 @@ declare_rule! {
     /// input or `--crds`): field types, required fields, allowed values, and — strictly —
     /// fields the schema does not have (unless it preserves unknown fields). As the API server
     /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
-    /// `ObjectMeta`. Each error is reported at the offending field; all errors of an object are
-    /// reported. Mutating webhooks (which may fill fields in) are not known to kvet.
+    /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, except
+    /// transition rules (`oldSelf`) and rules using Kubernetes' CEL extensions kvet's evaluator
+    /// lacks, which are skipped. Each error is reported at the offending field; all errors of
+    /// an object are reported. Mutating webhooks (which may fill fields in) are not known to kvet.
     ///
     /// ## Why
     /// The API server rejects a wrong type or a missing required field, and drops or rejects
@@ -62,4 +64,7 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
         },
     };
     out.extend(validate::findings(&schema, &instance));
+    if let store::SchemaDocument::Crd(document) = &schema.document {
+        cel::evaluate(document, &instance, out);
+    }
 }

@@ -114,8 +114,8 @@ fn convert(node: &Value) -> Value {
                 Some(items) => Value::Array(items.iter().map(convert).collect()),
                 None => value.clone(),
             },
-            // Annotations and Kubernetes extensions kvet does not evaluate here.
-            "description" | "x-kubernetes-validations" | "example" | "externalDocs" => continue,
+            // Annotations. (`x-kubernetes-validations` stays: schema::cel evaluates it.)
+            "description" | "example" | "externalDocs" => continue,
             _ => value.clone(),
         };
         out.insert(key.clone(), converted);

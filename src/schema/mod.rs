@@ -1,6 +1,7 @@
 //! JSON schemas of Kubernetes objects: the embedded Kubernetes API schemas, by version.
 
 pub mod builtin;
+pub mod cel;
 pub mod crd;
 pub mod served;
 pub mod store;

@@ -128,7 +128,7 @@ fn describe(schema: &KindSchema, error: &ValidationError<'_>) -> Vec<Finding> {
 }
 
 /// `spec.template.spec.containers[0].image` for `/spec/template/spec/containers/0/image`.
-fn field_path(pointer: &str) -> String {
+pub(crate) fn field_path(pointer: &str) -> String {
     let mut out = String::new();
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
