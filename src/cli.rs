@@ -73,6 +73,12 @@ struct CheckArgs {
     /// Repeatable; CRDs in the checked input count too.
     #[arg(long, value_name = "PATH")]
     crds: Vec<String>,
+    /// kubeconform-style schema location for kinds without a built-in schema or CRD: a local
+    /// folder, or a path template with {{ .ResourceKind }}, {{ .ResourceAPIVersion }},
+    /// {{ .Group }}, {{ .KindSuffix }}, {{ .NormalizedKubernetesVersion }}, {{ .StrictSuffix }}.
+    /// Repeatable.
+    #[arg(long, value_name = "TEMPLATE")]
+    schema_location: Vec<String>,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -139,6 +145,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         keep_sources: args.format == Format::Human,
         kubernetes_version: args.kubernetes_version,
         crds: args.crds,
+        schema_locations: args.schema_location,
     };
     let report = lint(&opts, &config)?;
 

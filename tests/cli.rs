@@ -273,6 +273,59 @@ fn crds_from_a_folder_validate_custom_resources() {
 }
 
 #[test]
+fn kubeconform_schema_folders_keep_working() {
+    let schema = r#"{"type": "object", "additionalProperties": false, "properties": {
+        "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+        "spec": {"type": "object", "additionalProperties": false, "properties": {"replicas": {"type": "integer"}}}}}"#;
+    let rollout = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: 2\n  replicaz: 3\n";
+    let dir = tree(&[
+        ("catalog/argoproj.io/rollout_v1alpha1.json", schema),
+        (
+            "kubeconform/v1.37.0-standalone-strict/rollout-argoproj-v1alpha1.json",
+            schema,
+        ),
+        ("app/rollout.yaml", rollout),
+    ]);
+    let expected = "app/rollout.yaml:6:3: error[schema] spec: unknown field \"replicaz\" (did you mean \"replicas\"?)\n";
+    for location in [
+        "catalog/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json",
+        "kubeconform",
+    ] {
+        kvet()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--format",
+                "compact",
+                "--schema-location",
+                location,
+                "app",
+            ])
+            .assert()
+            .code(1)
+            .stdout(expected);
+    }
+    // Without it, the Rollout has no schema.
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "app"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[unknown-schema]"));
+    kvet()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--schema-location",
+            "https://example.invalid/{{ .ResourceKind }}.json",
+            "app",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("remote"));
+}
+
+#[test]
 fn stdin_is_read_with_dash() {
     kvet()
         .args(["check", "--format", "compact", "-"])

@@ -75,6 +75,8 @@ pub struct Context<'a> {
     /// False while the input is still being read: a custom resource whose CRD is not known
     /// yet is left for later (the engine checks it again when every CRD is known).
     pub crds_complete: bool,
+    /// Schemas from `--schema-location` folders, for kinds with neither.
+    pub locations: &'a crate::schema::location::SchemaLocations,
 }
 
 pub enum Check {

@@ -60,7 +60,17 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
                 ));
                 return;
             }
-            None => return,
+            None => match context.locations.get(&id.api_version, &id.kind) {
+                Some(Ok(schema)) => schema,
+                Some(Err(error)) => {
+                    out.push(Finding::new(
+                        "/kind",
+                        format!("cannot validate {}: its schema from --schema-location is not usable: {error}", id.kind),
+                    ));
+                    return;
+                }
+                None => return,
+            },
         },
     };
     out.extend(validate::findings(&schema, &instance));

@@ -37,6 +37,7 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     if !context.crds_complete
         || !is_custom(api_version, kind, context.kubernetes_version)
         || context.crds.contains(api_version, kind)
+        || context.locations.get(api_version, kind).is_some()
     {
         return;
     }

@@ -10,10 +10,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let loaded = kvet::load::load_text(&text);
     let crds = kvet::schema::store::CrdStore::default();
+    let locations = kvet::schema::location::SchemaLocations::default();
     let context = kvet::rules::Context {
         kubernetes_version: kvet::schema::builtin::latest(),
         crds: &crds,
         crds_complete: true,
+        locations: &locations,
     };
     for object in &loaded.objects {
         let _ = object.root.locate("/spec/template/spec/containers/0");
