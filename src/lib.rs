@@ -111,36 +111,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
-    let sources: Vec<Source> = discovered
-        .inputs
-        .into_iter()
-        .map(|input| match input {
-            Input::Stdin => {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut bytes)
-                    .map_err(Error::Stdin)?;
-                let name = opts
-                    .stdin_filename
-                    .clone()
-                    .unwrap_or_else(|| "<stdin>".into());
-                let config_path = PathBuf::from(&name);
-                Ok(Source {
-                    folder: stdin_folder(&config_path),
-                    config_path,
-                    name,
-                    stdin: Some(bytes),
-                })
-            }
-            Input::File(file) => Ok(Source {
-                name: file.path.display().to_string(),
-                folder: folder_of(&file.identity),
-                config_path: file.path,
-                stdin: None,
-            }),
-        })
-        .collect::<Result<_, Error>>()?;
+    let sources = read_sources(discovered.inputs, opts)?;
 
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let locations = SchemaLocations::new(&opts.schema_locations, kubernetes_version)?;
@@ -154,12 +125,8 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let results: Vec<FileResult> = sources
         .par_iter()
         .map(|source| {
-            let check = || check_file(source, config, &context, opts.keep_sources);
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).map_err(|panic| {
-                Error::Internal {
-                    file: source.name.clone(),
-                    message: panic_message(&panic),
-                }
+            guarded(source, || {
+                check_file(source, config, &context, opts.keep_sources)
             })
         })
         .collect::<Result<_, Error>>()?;
@@ -199,8 +166,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     };
     let late: Vec<Vec<Diagnostic>> = pending
         .par_iter()
-        .map(|(i, objects)| check_pending(&sources[*i], objects, &settings[*i], &context))
-        .collect();
+        .map(|(i, objects)| {
+            let source = &sources[*i];
+            guarded(source, || {
+                check_pending(source, objects, &settings[*i], &context)
+            })
+        })
+        .collect::<Result<_, Error>>()?;
     report.diagnostics.extend(late.into_iter().flatten());
 
     run_stream_rules(&summaries, &file_of, &settings, &mut report);
@@ -305,6 +277,48 @@ fn check_pending(
         }
     }
     out
+}
+
+/// The inputs as sources to check: files by path, stdin read whole now.
+fn read_sources(inputs: Vec<Input>, opts: &LintOptions) -> Result<Vec<Source>, Error> {
+    inputs
+        .into_iter()
+        .map(|input| match input {
+            Input::Stdin => {
+                let mut bytes = Vec::new();
+                std::io::stdin()
+                    .lock()
+                    .read_to_end(&mut bytes)
+                    .map_err(Error::Stdin)?;
+                let name = opts
+                    .stdin_filename
+                    .clone()
+                    .unwrap_or_else(|| "<stdin>".into());
+                let config_path = PathBuf::from(&name);
+                Ok(Source {
+                    folder: stdin_folder(&config_path),
+                    config_path,
+                    name,
+                    stdin: Some(bytes),
+                })
+            }
+            Input::File(file) => Ok(Source {
+                name: file.path.display().to_string(),
+                folder: folder_of(&file.identity),
+                config_path: file.path,
+                stdin: None,
+            }),
+        })
+        .collect()
+}
+
+/// Runs `check` on one source, turning a panic (a bug in kvet) into an error that names the
+/// file, so one bad input never takes the whole run down silently.
+fn guarded<T>(source: &Source, check: impl FnOnce() -> T) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).map_err(|panic| Error::Internal {
+        file: source.name.clone(),
+        message: panic_message(&panic),
+    })
 }
 
 struct Source {
