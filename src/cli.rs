@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check manifests: files, folders (recursively), or `-` for stdin.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List every rule with its default level.
     Rules,
     /// Print the documentation of a rule.
@@ -74,11 +74,15 @@ struct CheckArgs {
     #[arg(long, value_name = "PATH")]
     crds: Vec<String>,
     /// kubeconform-style schema location for kinds without a built-in schema or CRD: a local
-    /// folder, or a path template with {{ .ResourceKind }}, {{ .ResourceAPIVersion }},
+    /// folder, or a path or https:// URL template with {{ .ResourceKind }}, {{ .ResourceAPIVersion }},
     /// {{ .Group }}, {{ .KindSuffix }}, {{ .NormalizedKubernetesVersion }}, {{ .StrictSuffix }}.
     /// Repeatable.
     #[arg(long, value_name = "TEMPLATE")]
     schema_location: Vec<String>,
+    /// Folder for schemas downloaded from https:// schema locations (default: the user's cache
+    /// folder, ~/.cache/kvet).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
@@ -98,7 +102,7 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rules => list_rules(),
         Command::Explain { id } => explain(&id),
     };
@@ -146,6 +150,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         kubernetes_version: args.kubernetes_version,
         crds: args.crds,
         schema_locations: args.schema_location,
+        cache_dir: args.cache_dir,
     };
     let report = lint(&opts, &config)?;
 

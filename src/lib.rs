@@ -45,8 +45,10 @@ pub struct LintOptions {
     /// Files and folders of `CustomResourceDefinition`s whose schemas validate custom
     /// resources (CRDs in the checked input count too).
     pub crds: Vec<String>,
-    /// kubeconform-style schema locations (local folders or path templates).
+    /// kubeconform-style schema locations (local folders, path templates, https URLs).
     pub schema_locations: Vec<String>,
+    /// Where downloaded schemas are kept; the user's cache folder when `None`.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -114,7 +116,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let sources = read_sources(discovered.inputs, opts)?;
 
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
-    let locations = SchemaLocations::new(&opts.schema_locations, kubernetes_version)?;
+    let locations = SchemaLocations::new(
+        &opts.schema_locations,
+        kubernetes_version,
+        opts.cache_dir.clone(),
+    )?;
     let context = Context {
         kubernetes_version,
         crds: &crds,

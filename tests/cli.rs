@@ -312,17 +312,98 @@ fn kubeconform_schema_folders_keep_working() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("warning[unknown-schema]"));
+    // A server that cannot be reached is a diagnostic on the object, not a crash.
     kvet()
         .current_dir(dir.path())
+        .args(["check", "--format", "compact", "--cache-dir", "cache"])
         .args([
-            "check",
             "--schema-location",
-            "https://example.invalid/{{ .ResourceKind }}.json",
+            "http://127.0.0.1:1/{{ .ResourceKind }}.json",
             "app",
         ])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("remote"));
+        .code(1)
+        .stdout(predicate::str::contains(
+            "cannot download http://127.0.0.1:1/rollout.json",
+        ));
+}
+
+/// A static file server on the loopback interface, stopped when dropped.
+struct FileServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl FileServer {
+    fn serve(dir: &Path) -> FileServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-u",
+                "-m",
+                "http.server",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs the test's file server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        // "Serving HTTP on 127.0.0.1 port 43211 (http://127.0.0.1:43211/) ..."
+        let port = line
+            .split("port ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|p| p.parse().ok());
+        FileServer {
+            child,
+            port: port.unwrap_or_else(|| panic!("no port in {line:?}")),
+        }
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn remote_schema_locations_are_downloaded_once_into_the_cache() {
+    let schema = r#"{"type": "object", "properties": {"spec": {"type": "object", "additionalProperties": false, "properties": {"replicas": {"type": "integer"}}}}}"#;
+    let dir = tree(&[
+        ("site/argoproj.io/rollout_v1alpha1.json", schema),
+        (
+            "app/rollout.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec: {replicaz: 3}\n",
+        ),
+    ]);
+    let server = FileServer::serve(&dir.path().join("site"));
+    let location = format!(
+        "http://127.0.0.1:{}/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
+        server.port
+    );
+    let run = || {
+        kvet()
+            .current_dir(dir.path())
+            .args(["check", "--format", "compact", "--cache-dir", "cache", "--schema-location", &location, "app"])
+            .assert()
+            .code(1)
+            .stdout("app/rollout.yaml:4:8: error[schema] spec: unknown field \"replicaz\" (did you mean \"replicas\"?)\n");
+    };
+    run();
+    assert_eq!(fs::read_dir(dir.path().join("cache")).unwrap().count(), 1);
+    // The server is gone: the cached copy is used.
+    drop(server);
+    run();
 }
 
 #[test]

@@ -10,6 +10,12 @@
 //! 1.29: `ResourceKind` = `deployment`, `ResourceAPIVersion` = `v1`, `Group` = `apps`,
 //! `KindSuffix` = `-apps-v1`, `NormalizedKubernetesVersion` = `v1.29.0`, `StrictSuffix` =
 //! `-strict` (kvet is always strict).
+//!
+//! kvet touches the network only for `https://` (or `http://`) locations the user gives:
+//! each file is downloaded once into the cache folder (`--cache-dir`, default
+//! `$XDG_CACHE_HOME/kvet` or `~/.cache/kvet`) and read from there afterwards. A location that
+//! answers 404 has no schema for that kind (the next location is tried); any other failure is
+//! reported on the object.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,9 +31,25 @@ const DEFAULT_LAYOUT: &str = "/{{ .NormalizedKubernetesVersion }}-standalone{{ .
 #[derive(Debug, thiserror::Error)]
 pub enum LocationError {
     #[error(
-        "--schema-location {0}: remote locations are not supported yet; clone the schemas and give the local folder"
+        "--cache-dir is needed for the remote --schema-location {0}: no user cache folder was found"
     )]
-    Remote(String),
+    NoCacheDir(String),
+}
+
+/// How long one download may take.
+const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn is_remote(location: &str) -> bool {
+    location.starts_with("https://") || location.starts_with("http://")
+}
+
+/// `$XDG_CACHE_HOME/kvet`, or `~/.cache/kvet`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("kvet"))
 }
 
 type Slot = Arc<OnceLock<Option<Result<Arc<KindSchema>, String>>>>;
@@ -37,15 +59,24 @@ type Slot = Arc<OnceLock<Option<Result<Arc<KindSchema>, String>>>>;
 pub struct SchemaLocations {
     templates: Vec<String>,
     kubernetes_version: String,
+    cache_dir: Option<PathBuf>,
     found: Mutex<HashMap<(String, String), Slot>>,
 }
 
 impl SchemaLocations {
-    pub fn new(locations: &[String], kubernetes_version: &str) -> Result<Self, LocationError> {
+    pub fn new(
+        locations: &[String],
+        kubernetes_version: &str,
+        cache_dir: Option<PathBuf>,
+    ) -> Result<Self, LocationError> {
         let mut templates = Vec::new();
+        let mut cache = None;
         for location in locations {
-            if location.starts_with("http://") || location.starts_with("https://") {
-                return Err(LocationError::Remote(location.clone()));
+            if is_remote(location) && cache.is_none() {
+                cache = cache_dir.clone().or_else(default_cache_dir);
+                if cache.is_none() {
+                    return Err(LocationError::NoCacheDir(location.clone()));
+                }
             }
             templates.push(if location.contains("{{") {
                 location.clone()
@@ -56,6 +87,7 @@ impl SchemaLocations {
         Ok(SchemaLocations {
             templates,
             kubernetes_version: kubernetes_version.to_owned(),
+            cache_dir: cache,
             found: Mutex::default(),
         })
     }
@@ -81,15 +113,22 @@ impl SchemaLocations {
     }
 
     fn load(&self, api_version: &str, kind: &str) -> Option<Result<Arc<KindSchema>, String>> {
-        let path = self
-            .templates
-            .iter()
-            .map(|t| PathBuf::from(expand(t, api_version, kind, &self.kubernetes_version)))
-            .find(|p| p.is_file())?;
-        let shown = path.display().to_string();
+        let (text, shown) = self.templates.iter().find_map(|template| {
+            let place = expand(template, api_version, kind, &self.kubernetes_version);
+            let text = if is_remote(&place) {
+                self.fetch(&place)?
+            } else {
+                let path = PathBuf::from(&place);
+                if !path.is_file() {
+                    return None;
+                }
+                std::fs::read_to_string(&path).map_err(|e| format!("{place}: {e}"))
+            };
+            Some((text, place))
+        })?;
         let compile = || -> Result<Arc<KindSchema>, String> {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{shown}: {e}"))?;
-            let schema: Value = serde_json::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
+            let schema: Value =
+                serde_json::from_str(&text?).map_err(|e| format!("{shown}: {e}"))?;
             let validator = jsonschema::options()
                 .build(&schema)
                 .map_err(|e| format!("{shown}: {e}"))?;
@@ -100,6 +139,51 @@ impl SchemaLocations {
         };
         Some(compile())
     }
+
+    /// A remote schema: from the cache, or downloaded into it. `None` when the server has no
+    /// such file (404).
+    fn fetch(&self, url: &str) -> Option<Result<String, String>> {
+        let cache_dir = self.cache_dir.as_ref()?;
+        let cached = cache_dir.join(cache_name(url));
+        if let Ok(text) = std::fs::read_to_string(&cached) {
+            return Some(Ok(text));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(DOWNLOAD_TIMEOUT))
+            .build()
+            .into();
+        let text = match agent.get(url).call() {
+            Ok(mut response) => response.body_mut().read_to_string(),
+            Err(ureq::Error::StatusCode(404)) => return None,
+            Err(e) => Err(e),
+        };
+        Some(match text {
+            Ok(text) => {
+                // A cache that cannot be written only costs a download next time.
+                let _ = std::fs::create_dir_all(cache_dir)
+                    .and_then(|()| std::fs::write(&cached, &text));
+                Ok(text)
+            }
+            Err(e) => Err(format!("cannot download {url}: {e}")),
+        })
+    }
+}
+
+/// The cache file of a URL: a hash of the whole URL, and its last segment to be readable.
+fn cache_name(url: &str) -> String {
+    // FNV-1a: stable across runs and Rust versions, unlike std's hasher.
+    let hash = url.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let tail: String = url
+        .rsplit('/')
+        .next()
+        .unwrap_or("schema")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .take(60)
+        .collect();
+    format!("{hash:016x}-{tail}")
 }
 
 /// Fills in kubeconform's template variables.
@@ -155,13 +239,10 @@ mod tests {
     }
 
     #[test]
-    fn remote_locations_are_refused_for_now() {
-        assert!(
-            SchemaLocations::new(
-                &["https://example.com/{{ .ResourceKind }}.json".into()],
-                "1.29"
-            )
-            .is_err()
-        );
+    fn cache_names_are_stable_and_safe() {
+        let url = "https://example.com/catalog/argoproj.io/rollout_v1alpha1.json";
+        assert_eq!(cache_name(url), cache_name(url));
+        assert!(cache_name(url).ends_with("-rollout_v1alpha1.json"));
+        assert_ne!(cache_name(url), cache_name(&url.replace(".com", ".org")));
     }
 }
