@@ -425,10 +425,7 @@ fn check_file(
     for (i, o) in loaded.objects.iter().enumerate() {
         result.crds.extend(schema::crd::schemas_of(o, &meta_ref));
         let (api_version, kind) = (&o.id.api_version, &o.id.kind);
-        if schema::store::is_custom(api_version, kind, context.kubernetes_version)
-            && !context.crds.contains(api_version, kind)
-            && context.locations.get(api_version, kind).is_none()
-        {
+        if context.lacks_schema(api_version, kind) {
             result.pending.push(i);
         }
     }

@@ -152,23 +152,28 @@ fn quoted_scalar_shifts(lines: &[&str], failure: &Failure) -> Option<Vec<Shift>>
 mod tests {
     use super::*;
 
-    /// `args: [` at column 2 of a mapping at column 0, stopped at line 2, column 2.
-    fn repair_args_list(text: &str) -> (String, Vec<Shift>) {
+    /// Stopped at line 2, column 2 with "invalid indentation", inside `open`.
+    fn repair_at_2_2(text: &str, open: &[Open]) -> Option<(String, Vec<Shift>)> {
         let failure = Failure {
             line0: 2,
             col0: 2,
             info: "invalid indentation".into(),
         };
-        let block = |col0| Open { flow: false, col0 };
-        let open = [
-            block(0),
-            block(2),
-            Open {
-                flow: true,
-                col0: 8,
-            },
-        ];
-        repair(text, &failure, &open).unwrap()
+        repair(text, &failure, open)
+    }
+
+    fn block(col0: usize) -> Open {
+        Open { flow: false, col0 }
+    }
+
+    const FLOW_AT_8: Open = Open {
+        flow: true,
+        col0: 8,
+    };
+
+    /// `args: [` at column 2 of a mapping at column 0.
+    fn repair_args_list(text: &str) -> (String, Vec<Shift>) {
+        repair_at_2_2(text, &[block(0), block(2), FLOW_AT_8]).unwrap()
     }
 
     #[test]
@@ -195,42 +200,14 @@ mod tests {
 
     #[test]
     fn nothing_changes_when_the_collection_never_closes() {
-        let failure = Failure {
-            line0: 2,
-            col0: 2,
-            info: "invalid indentation".into(),
-        };
-        let open = [
-            Open {
-                flow: false,
-                col0: 2,
-            },
-            Open {
-                flow: true,
-                col0: 8,
-            },
-        ];
-        assert!(repair("a:\n  args: [\n  x,\n  y\n", &failure, &open).is_none());
+        let text = "a:\n  args: [\n  x,\n  y\n";
+        assert!(repair_at_2_2(text, &[block(2), FLOW_AT_8]).is_none());
     }
 
     #[test]
     fn leaves_block_indentation_errors_alone() {
-        let failure = Failure {
-            line0: 2,
-            col0: 2,
-            info: "invalid indentation".into(),
-        };
-        let open = [
-            Open {
-                flow: false,
-                col0: 0,
-            },
-            Open {
-                flow: false,
-                col0: 4,
-            },
-        ];
-        assert!(repair("a:\n    b: 1\n  c: 2\n", &failure, &open).is_none());
+        let text = "a:\n    b: 1\n  c: 2\n";
+        assert!(repair_at_2_2(text, &[block(0), block(4)]).is_none());
     }
 
     #[test]

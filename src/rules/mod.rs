@@ -79,6 +79,15 @@ pub struct Context<'a> {
     pub locations: &'a crate::schema::location::SchemaLocations,
 }
 
+impl Context<'_> {
+    /// A custom resource no schema is known for yet: no CRD read so far, no schema location.
+    pub fn lacks_schema(&self, api_version: &str, kind: &str) -> bool {
+        crate::schema::store::is_custom(api_version, kind, self.kubernetes_version)
+            && !self.crds.contains(api_version, kind)
+            && self.locations.get(api_version, kind).is_none()
+    }
+}
+
 pub enum Check {
     /// Reported by the loader.
     Loader,

@@ -74,7 +74,7 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
         },
     };
     out.extend(validate::findings(&schema, &instance));
-    if let store::SchemaDocument::Crd(document) = &schema.document {
+    if let store::SchemaDocument::Custom(document) = &schema.document {
         cel::evaluate(document, &instance, out);
     }
 }

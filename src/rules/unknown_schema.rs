@@ -1,7 +1,6 @@
 use super::{Check, Context, declare_rule};
 use crate::diag::Finding;
 use crate::load::object::Object;
-use crate::schema::store::is_custom;
 
 declare_rule! {
     /// ## What it checks
@@ -34,11 +33,7 @@ declare_rule! {
 
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (api_version, kind) = (&object.id.api_version, &object.id.kind);
-    if !context.crds_complete
-        || !is_custom(api_version, kind, context.kubernetes_version)
-        || context.crds.contains(api_version, kind)
-        || context.locations.get(api_version, kind).is_some()
-    {
+    if !context.crds_complete || !context.lacks_schema(api_version, kind) {
         return;
     }
     out.push(

@@ -55,11 +55,14 @@ pub fn latest() -> &'static str {
 
 /// The embedded version a user's `--kubernetes-version` names (`1.29`, `1.29.3`, `v1.29`).
 pub fn resolve_version(version: &str) -> Result<&'static str, BuiltinError> {
+    Ok(EMBEDDED[embedded_index(version)?].0)
+}
+
+fn embedded_index(version: &str) -> Result<usize, BuiltinError> {
     let minor = normalize_version(version);
     EMBEDDED
         .iter()
-        .map(|(v, _)| *v)
-        .find(|v| *v == minor)
+        .position(|(v, _)| *v == minor)
         .ok_or_else(|| BuiltinError::UnknownVersion {
             asked: version.to_owned(),
         })
@@ -67,12 +70,7 @@ pub fn resolve_version(version: &str) -> Result<&'static str, BuiltinError> {
 
 /// The schemas of a version (`1.29`, or `1.29.3`, or `v1.29`).
 pub fn schemas(version: &str) -> Result<&'static KubernetesSchemas, BuiltinError> {
-    let minor = resolve_version(version)?;
-    let Some(i) = EMBEDDED.iter().position(|(v, _)| *v == minor) else {
-        return Err(BuiltinError::UnknownVersion {
-            asked: version.to_owned(),
-        });
-    };
+    let i = embedded_index(version)?;
     let (name, bytes) = EMBEDDED[i];
     PARSED[i]
         .get_or_init(|| parse(name, bytes))

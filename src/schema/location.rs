@@ -92,10 +92,6 @@ impl SchemaLocations {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.templates.is_empty()
-    }
-
     /// The schema of an apiVersion/kind from the first location that has a file for it; an
     /// error when that file is not a usable schema.
     pub fn get(&self, api_version: &str, kind: &str) -> Option<Result<Arc<KindSchema>, String>> {
@@ -134,7 +130,7 @@ impl SchemaLocations {
                 .map_err(|e| format!("{shown}: {e}"))?;
             Ok(Arc::new(KindSchema {
                 validator,
-                document: SchemaDocument::Crd(Arc::new(schema)),
+                document: SchemaDocument::Custom(Arc::new(schema)),
             }))
         };
         Some(compile())

@@ -24,15 +24,15 @@ pub struct KindSchema {
 pub enum SchemaDocument {
     /// A Kubernetes version's document: built-in kinds.
     Builtin(&'static Value),
-    /// The converted schema of a custom resource.
-    Crd(Arc<Value>),
+    /// A custom resource's schema: converted from its CRD, or read from a schema location.
+    Custom(Arc<Value>),
 }
 
 impl KindSchema {
     pub fn document(&self) -> &Value {
         match &self.document {
             SchemaDocument::Builtin(d) => d,
-            SchemaDocument::Crd(d) => d,
+            SchemaDocument::Custom(d) => d,
         }
     }
 }
@@ -72,14 +72,6 @@ impl CrdStore {
             .contains_key(&(api_version.to_owned(), kind.to_owned()))
     }
 
-    pub fn len(&self) -> usize {
-        self.kinds.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.kinds.is_empty()
-    }
-
     /// The validator of a custom resource, `None` when no CRD defines it; an error when the
     /// CRD's schema cannot be compiled.
     pub fn get(
@@ -97,7 +89,7 @@ impl CrdStore {
                 .map_err(|e| e.to_string())?;
             Ok(Arc::new(KindSchema {
                 validator,
-                document: SchemaDocument::Crd(Arc::clone(&entry.schema)),
+                document: SchemaDocument::Custom(Arc::clone(&entry.schema)),
             }))
         });
         Some(compiled.clone())
