@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::load::object::Object;
+use crate::load::yaml::{self, Entry, Node};
 
 /// The schema of one custom resource version.
 #[derive(Debug, Clone)]
@@ -17,47 +18,71 @@ pub struct CrdSchema {
 
 /// The schemas a `CustomResourceDefinition` object declares; empty for any other object.
 /// `meta_ref` is the `$ref` of Kubernetes' `ObjectMeta`, which the API server applies to every
-/// custom resource's `metadata`.
-pub fn schemas_of(object: &Object, meta_ref: &str) -> Vec<CrdSchema> {
+/// custom resource's `metadata`. Only versions `wanted(api_version, kind)` are converted (one
+/// already known need not be: the first definition wins).
+pub fn schemas_of(
+    object: &Object,
+    meta_ref: &str,
+    wanted: impl Fn(&str, &str) -> bool,
+) -> Vec<CrdSchema> {
     if object.id.kind != "CustomResourceDefinition"
         || !object.id.api_version.starts_with("apiextensions.k8s.io/")
     {
         return Vec::new();
     }
-    let crd = object.root.to_json();
-    let spec = &crd["spec"];
-    let (Some(group), Some(kind)) = (spec["group"].as_str(), spec["names"]["kind"].as_str()) else {
+    let Some(spec) = object.root.get("spec") else {
+        return Vec::new();
+    };
+    let (Some(group), Some(kind)) = (
+        text(spec.get("group")),
+        text(spec.get("names").and_then(|n| n.get("kind"))),
+    ) else {
         return Vec::new();
     };
     // apiextensions.k8s.io/v1beta1 had one schema for every version.
-    let shared = spec["validation"]["openAPIV3Schema"].as_object();
-    let version_schema = |name: &str, schema: &Map<String, Value>| CrdSchema {
-        api_version: format!("{group}/{name}"),
-        kind: kind.to_owned(),
-        schema: root_schema(&Value::Object(schema.clone()), meta_ref),
+    let shared = open_api(spec.get("validation"));
+    let version_schema = |name: &str, schema: &Node| {
+        let api_version = format!("{group}/{name}");
+        wanted(&api_version, kind).then(|| CrdSchema {
+            api_version,
+            kind: kind.to_owned(),
+            schema: root_schema(schema, meta_ref),
+        })
     };
     let mut out = Vec::new();
-    for version in spec["versions"].as_array().into_iter().flatten() {
-        let Some(name) = version["name"].as_str() else {
+    let versions = spec.get("versions").and_then(Node::as_seq).unwrap_or(&[]);
+    for version in versions {
+        let Some(name) = text(version.get("name")) else {
             continue;
         };
-        if version["served"] == Value::Bool(false) {
+        if version.get("served").map(|s| &s.value) == Some(&yaml::Value::Bool(false)) {
             continue;
         }
-        if let Some(schema) = version["schema"]["openAPIV3Schema"].as_object().or(shared) {
+        if let Some(schema) = open_api(version.get("schema")).or(shared) {
             out.push(version_schema(name, schema));
         }
     }
     if out.is_empty()
-        && let (Some(name), Some(schema)) = (spec["version"].as_str(), shared)
+        && let (Some(name), Some(schema)) = (text(spec.get("version")), shared)
     {
         out.push(version_schema(name, schema));
     }
-    out
+    out.into_iter().flatten().collect()
+}
+
+fn text(node: Option<&Node>) -> Option<&str> {
+    node.and_then(Node::as_str)
+}
+
+/// The `openAPIV3Schema` mapping under `holder`.
+fn open_api(holder: Option<&Node>) -> Option<&Node> {
+    holder
+        .and_then(|h| h.get("openAPIV3Schema"))
+        .filter(|s| s.as_map().is_some())
 }
 
 /// The custom resource's root: its schema, plus what every object has.
-fn root_schema(openapi: &Value, meta_ref: &str) -> Value {
+fn root_schema(openapi: &Node, meta_ref: &str) -> Value {
     let mut schema = match convert(openapi) {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -85,42 +110,43 @@ fn properties_of(schema: &mut Map<String, Value>) -> &mut Map<String, Value> {
     }
 }
 
-/// OpenAPI v3 (structural schema) → JSON schema, node by node:
+/// OpenAPI v3 (structural schema, as loaded) → JSON schema, node by node, without an
+/// intermediate copy of the CRD (CRDs are large, mostly descriptions, which are dropped here):
 /// - `null` is accepted everywhere (the API server prunes it), and a required field with a
 ///   `default` is not required (defaults apply first);
 /// - `x-kubernetes-int-or-string` is a string or an integer;
 /// - `x-kubernetes-embedded-resource` objects carry `apiVersion`, `kind` and `metadata`;
 /// - strict: an object that lists its `properties` takes no others, unless it has
 ///   `additionalProperties` or `x-kubernetes-preserve-unknown-fields: true`.
-fn convert(node: &Value) -> Value {
-    let Some(input) = node.as_object() else {
-        return node.clone();
+fn convert(node: &Node) -> Value {
+    let Some(input) = node.as_map() else {
+        return node.to_json();
     };
     let mut out = Map::new();
-    for (key, value) in input {
+    for Entry { key, value, .. } in input {
         let converted = match key.as_str() {
-            "properties" | "patternProperties" | "definitions" => match value.as_object() {
+            "properties" | "patternProperties" | "definitions" => match value.as_map() {
                 Some(props) => Value::Object(
                     props
                         .iter()
-                        .map(|(name, schema)| (name.clone(), convert(schema)))
+                        .map(|p| (p.key.clone(), convert(&p.value)))
                         .collect(),
                 ),
                 // Malformed (`properties: []`, or left empty by a template): nothing to check.
                 None => continue,
             },
             "items" | "additionalProperties" | "not" => convert(value),
-            "anyOf" | "oneOf" | "allOf" => match value.as_array() {
+            "anyOf" | "oneOf" | "allOf" => match value.as_seq() {
                 Some(items) => Value::Array(items.iter().map(convert).collect()),
-                None => value.clone(),
+                None => value.to_json(),
             },
             // Annotations. (`x-kubernetes-validations` stays: schema::cel evaluates it.)
             "description" | "example" | "externalDocs" => continue,
-            _ => value.clone(),
+            _ => value.to_json(),
         };
         out.insert(key.clone(), converted);
     }
-    let flag = |name: &str| input.get(name) == Some(&Value::Bool(true));
+    let flag = |name: &str| node.get(name).map(|v| &v.value) == Some(&yaml::Value::Bool(true));
     // OpenAPI v3.0's boolean exclusiveMinimum/Maximum modify minimum/maximum; JSON schema
     // 2020-12 gives the bound itself.
     for (exclusive, bound) in [
@@ -163,8 +189,8 @@ fn convert(node: &Value) -> Value {
         _ => {}
     }
     // Defaults are applied before validation: a required field with a default is never missing.
-    if let (Some(Value::Array(required)), Some(Value::Object(properties))) =
-        (out.get("required"), input.get("properties"))
+    if let (Some(Value::Array(required)), Some(properties)) =
+        (out.get("required"), node.get("properties"))
     {
         let still: Vec<Value> = required
             .iter()
@@ -196,6 +222,17 @@ fn convert(node: &Value) -> Value {
 mod tests {
     use super::*;
 
+    /// The JSON as kvet loads it (JSON is YAML).
+    fn node(json: Value) -> Node {
+        let parsed = yaml::parse(&json.to_string());
+        parsed
+            .documents
+            .into_iter()
+            .next()
+            .expect("one document")
+            .root
+    }
+
     #[test]
     fn structural_schemas_become_strict_json_schemas() {
         let openapi = json!({
@@ -208,7 +245,7 @@ mod tests {
                 "description": {"type": "string", "description": "a field called description"}
             }
         });
-        let s = convert(&openapi);
+        let s = convert(&node(openapi));
         assert_eq!(s["additionalProperties"], json!(false));
         assert_eq!(
             s["properties"]["replicas"]["type"],
@@ -240,19 +277,21 @@ mod tests {
             "required": ["interval", "repo"],
             "properties": {"interval": {"type": "string", "default": "5m"}, "repo": {"type": "string"}}
         });
-        assert_eq!(convert(&openapi)["required"], json!(["repo"]));
+        assert_eq!(convert(&node(openapi))["required"], json!(["repo"]));
     }
 
     #[test]
     fn malformed_properties_and_boolean_exclusive_bounds_are_handled() {
-        let s = root_schema(&json!({"type": "object", "properties": []}), "#/meta");
+        let s = root_schema(&node(json!({"type": "object", "properties": []})), "#/meta");
         assert!(s["properties"]["metadata"].is_object());
-        let n = convert(&json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true}));
+        let n = convert(&node(
+            json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true}),
+        ));
         assert_eq!(n["exclusiveMinimum"], json!(0));
         assert!(n.get("minimum").is_none());
-        let e = convert(
-            &json!({"type": "object", "x-kubernetes-embedded-resource": true, "properties": null}),
-        );
+        let e = convert(&node(
+            json!({"type": "object", "x-kubernetes-embedded-resource": true, "properties": null}),
+        ));
         assert!(e["properties"]["kind"].is_object());
     }
 }

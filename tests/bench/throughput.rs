@@ -92,8 +92,65 @@ fn main() {
             check.0.as_secs_f64() * 1e3
         );
     }
+    schema_validation_cost(&corpus);
     schema_compile_cost();
-    peak_memory(&corpus);
+    peak_memory(&corpus, &[]);
+    let crds = crds_beside(&corpus);
+    if let Some(crds) = &crds {
+        peak_memory(&corpus, &["--crds", &crds.display().to_string()]);
+    }
+}
+
+/// The CRDs of the corpus' projects (`../crds` next to it), when present.
+fn crds_beside(corpus: &Path) -> Option<PathBuf> {
+    Some(corpus.parent()?.join("crds")).filter(|p| p.is_dir())
+}
+
+/// What schema validation adds to the load of the corpus, measured on the real binary (as a
+/// user runs it: the process exits without freeing what it built): the check with the schema
+/// rules off, then on, then on with the corpus' CRDs (whose reading counts as validation here).
+fn schema_validation_cost(corpus: &Path) {
+    let off = std::env::temp_dir().join(format!("kvet-bench-{}.yaml", std::process::id()));
+    std::fs::write(
+        &off,
+        "rules: {schema: off, unknown-schema: off, removed-api: off, deprecated-api: off}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        median(|| {
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_kvet"))
+                .args(["check", "--format", "json"])
+                .arg(corpus)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(
+                status.code().is_some_and(|c| c < 2),
+                "kvet failed: {status}"
+            );
+        })
+        .0
+        .as_secs_f64()
+    };
+    let base = run(&["--config", &off.display().to_string()]);
+    let full = run(&[]);
+    println!(
+        "kvet check, schema rules off: {:.0} ms; on: {:.0} ms (adds {:.2}x)",
+        base * 1e3,
+        full * 1e3,
+        (full - base) / base
+    );
+    if let Some(crds) = crds_beside(corpus) {
+        let with_crds = run(&["--crds", &crds.display().to_string()]);
+        println!(
+            "kvet check --crds {}: {:.0} ms (adds {:.2}x)",
+            crds.display(),
+            with_crds * 1e3,
+            (with_crds - base) / base
+        );
+    }
+    let _ = std::fs::remove_file(off);
 }
 
 /// The first use of a Kubernetes version (decompress, parse, register), the first compile of
@@ -117,12 +174,13 @@ fn schema_compile_cost() {
 }
 
 /// Peak RSS of the real binary checking the corpus, as GNU time reports it.
-fn peak_memory(corpus: &Path) {
+fn peak_memory(corpus: &Path, extra: &[&str]) {
     let out = std::process::Command::new("/usr/bin/time")
         .args(["-f", "%M"])
         .arg(env!("CARGO_BIN_EXE_kvet"))
         .args(["check", "--format", "json"])
         .arg(corpus)
+        .args(extra)
         .stdout(std::process::Stdio::null())
         .output();
     match out {
@@ -133,7 +191,11 @@ fn peak_memory(corpus: &Path) {
                 .last()
                 .and_then(|l| l.trim().parse().ok())
                 .unwrap_or(0.0);
-            println!("peak RSS (kvet check, all cores): {:.1} MB", kb / 1024.0);
+            println!(
+                "peak RSS (kvet check {}, all cores): {:.1} MB",
+                extra.join(" "),
+                kb / 1024.0
+            );
         }
         Err(e) => println!("peak RSS: not measured (/usr/bin/time: {e}; apt-get install time)"),
     }
