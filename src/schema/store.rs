@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use jsonschema::{Registry, Resource, Validator};
+use jsonschema::{Registry, Validator};
 use serde_json::{Value, json};
 
 use super::builtin::{self, KubernetesSchemas};
@@ -133,10 +133,8 @@ fn version_store(version: &'static str) -> Option<&'static VersionStore> {
     }
     let schemas = builtin::schemas(version).ok()?;
     let registry = Registry::new()
-        .add(
-            document_uri(version),
-            Resource::from_contents(schemas.document.clone()),
-        )
+        // Borrowed: the document lives as long as the process, and is large.
+        .add(document_uri(version), &schemas.document)
         .ok()?
         .prepare()
         .ok()?;
