@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::diag::Level;
 use crate::diag::render::{Format, RenderOptions, render};
-use crate::rules::{self, RULES};
+use crate::policy::PolicyOptions;
+use crate::rules;
 use crate::{LintOptions, lint};
 
 /// Exit code: nothing at or above the fail level.
@@ -41,6 +42,22 @@ enum Command {
         /// Rule id, e.g. duplicate-volume.
         id: String,
     },
+    /// Run the `test_*` rules of `*_test.rego` files with the policies beside them, like
+    /// `conftest verify`.
+    Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TestArgs {
+    /// Policy folders or files (default: ./policy, as conftest).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// YAML or JSON files (or folders) merged into `data`. Repeatable.
+    #[arg(long, short = 'd', value_name = "PATH")]
+    data: Vec<PathBuf>,
+    /// Report, per policy file, the lines the tests did not evaluate.
+    #[arg(long)]
+    coverage: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -86,6 +103,19 @@ struct CheckArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     jobs: Option<usize>,
+    /// Folder or file of Rego policies, run as conftest does (`deny`, `violation`, `warn`,
+    /// `exception`); `*_test.rego` files are left out. Repeatable.
+    #[arg(long, short = 'p', value_name = "PATH")]
+    policy: Vec<PathBuf>,
+    /// Package of the --policy rules to run (default: main). Repeatable.
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    namespace: Vec<String>,
+    /// Run the rules of every package of the --policy files.
+    #[arg(long, conflicts_with = "namespace")]
+    all_namespaces: bool,
+    /// YAML or JSON files (or folders) merged into the policies' `data`. Repeatable.
+    #[arg(long, short = 'd', value_name = "PATH")]
+    data: Vec<PathBuf>,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -105,6 +135,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check(*args),
         Command::Rules => list_rules(),
         Command::Explain { id } => explain(&id),
+        Command::Test(args) => test(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -151,6 +182,12 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         crds: args.crds,
         schema_locations: args.schema_location,
         cache_dir: args.cache_dir,
+        policy: PolicyOptions {
+            policy_paths: args.policy,
+            namespaces: args.namespace,
+            all_namespaces: args.all_namespaces,
+            data_paths: args.data,
+        },
     };
     let report = lint(&opts, &config)?;
 
@@ -201,9 +238,12 @@ fn split_globs(globs: Vec<String>) -> Vec<String> {
 
 fn list_rules() -> miette::Result<u8> {
     let mut out = String::new();
-    let width = RULES.iter().map(|r| r.meta.id.len()).max().unwrap_or(0);
-    for rule in RULES {
-        let m = &rule.meta;
+    let width = rules::registry()
+        .iter()
+        .map(|m| m.id.len())
+        .max()
+        .unwrap_or(0);
+    for m in rules::registry() {
         out.push_str(&format!(
             "{:width$}  {:7}  {:9}  {}\n",
             m.id,
@@ -216,14 +256,13 @@ fn list_rules() -> miette::Result<u8> {
 }
 
 fn explain(id: &str) -> miette::Result<u8> {
-    let Some(rule) = rules::find(id) else {
-        let ids: Vec<_> = RULES.iter().map(|r| r.meta.id).collect();
+    let Some(m) = rules::meta(id) else {
+        let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
         miette::bail!(
             help = format!("known rules: {}", ids.join(", ")),
             "unknown rule \"{id}\""
         );
     };
-    let m = &rule.meta;
     let mut out = format!(
         "# {}\n\n{}\n\nDefault level: {} · Category: {}",
         m.id, m.summary, m.default_level, m.category
@@ -237,6 +276,69 @@ fn explain(id: &str) -> miette::Result<u8> {
         out.push('\n');
     }
     print_out(&out)
+}
+
+fn test(args: TestArgs) -> miette::Result<u8> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("policy")]
+    } else {
+        args.paths
+    };
+    let report = crate::policy::test::run(&paths, &args.data, args.coverage)?;
+    if report.outcomes.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        miette::bail!(
+            help = "tests are rules named test_* in files named *_test.rego",
+            "no tests in {}",
+            shown.join(", ")
+        );
+    }
+    let mut out = String::new();
+    for outcome in &report.outcomes {
+        match &outcome.failure {
+            None => out.push_str(&format!("PASS {}: {}\n", outcome.file, outcome.test)),
+            Some(why) => out.push_str(&format!(
+                "FAIL {}: {}\n     {}\n",
+                outcome.file,
+                outcome.test,
+                why.replace('\n', "\n     ")
+            )),
+        }
+    }
+    for file in report.coverage.iter().filter(|f| !f.reached) {
+        out.push_str(&format!(
+            "coverage {}: not evaluated by any test\n",
+            file.file
+        ));
+    }
+    for file in report.coverage.iter().filter(|f| f.reached) {
+        let total = file.covered + file.not_covered.len();
+        let percent = if total == 0 {
+            100.0
+        } else {
+            100.0 * file.covered as f64 / total as f64
+        };
+        out.push_str(&format!(
+            "coverage {}: {percent:.1}% ({}/{total} lines)",
+            file.file, file.covered
+        ));
+        if !file.not_covered.is_empty() {
+            let lines: Vec<String> = file.not_covered.iter().map(u32::to_string).collect();
+            out.push_str(&format!(", not covered: {}", lines.join(", ")));
+        }
+        out.push('\n');
+    }
+    let failed = report
+        .outcomes
+        .iter()
+        .filter(|o| o.failure.is_some())
+        .count();
+    out.push_str(&format!(
+        "{} passed, {failed} failed\n",
+        report.outcomes.len() - failed
+    ));
+    print_out(&out)?;
+    Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }
 
 fn print_out(text: &str) -> miette::Result<u8> {

@@ -198,8 +198,9 @@ impl ConfigParser<'_> {
             return Ok(out);
         }
         for entry in self.map(node, "`rules`")? {
-            if rules::find(&entry.key).is_none() {
-                let ids: Vec<_> = rules::RULES.iter().map(|r| r.meta.id).collect();
+            // `namespace.rule` names a rule of the user's policies, known only once they load.
+            if rules::meta(&entry.key).is_none() && !entry.key.contains('.') {
+                let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
                 return Err(self.error(
                     entry.key_span,
                     format!("unknown rule \"{}\"", entry.key),

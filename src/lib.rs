@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod load;
+pub mod policy;
 pub mod rules;
 pub mod schema;
 pub mod workload;
@@ -49,6 +50,8 @@ pub struct LintOptions {
     pub schema_locations: Vec<String>,
     /// Where downloaded schemas are kept; the user's cache folder when `None`.
     pub cache_dir: Option<PathBuf>,
+    /// The user's Rego policies and data (the built-in policies always load).
+    pub policy: policy::PolicyOptions,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -65,6 +68,9 @@ pub enum Error {
     Crds { path: String, message: String },
     #[error(transparent)]
     Location(#[from] schema::location::LocationError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Policy(#[from] policy::PolicyError),
     #[error("internal error while checking {file}: {message}")]
     #[diagnostic(help("this is a bug in kvet; please report it with the file that triggers it"))]
     Internal { file: String, message: String },
@@ -80,7 +86,7 @@ type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
 /// let dir = std::env::temp_dir().join(format!("kvet-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let file = dir.join("pod.yaml");
-/// std::fs::write(&file, "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - {name: a, image: x}\n    - {name: a, image: y}\n").unwrap();
+/// std::fs::write(&file, "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - {name: a, image: \"x:1\"}\n    - {name: a, image: \"y:1\"}\n").unwrap();
 ///
 /// let opts = LintOptions { paths: vec![file.display().to_string()], ..LintOptions::default() };
 /// let report = lint(&opts, &Config::default()).unwrap();
@@ -101,6 +107,8 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         Some(v) => schema::builtin::resolve_version(v)?,
         None => schema::builtin::latest(),
     };
+    // Policies first: a broken one stops the run before any file is read.
+    let policies = policy::Policies::load(&opts.policy)?;
     let discovered = discover(&opts.paths, &include, &exclude);
 
     let mut report = Report::default();
@@ -132,7 +140,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         .par_iter()
         .map(|source| {
             guarded(source, || {
-                check_file(source, config, &context, opts.keep_sources)
+                check_file(source, config, &context, &policies, opts.keep_sources)
             })
         })
         .collect::<Result<_, Error>>()?;
@@ -383,6 +391,7 @@ fn check_file(
     source: &Source,
     config: &Config,
     context: &Context,
+    policies: &policy::Policies,
     keep_source: bool,
 ) -> FileResult {
     let settings = config.settings_for(&source.config_path);
@@ -415,6 +424,7 @@ fn check_file(
         &loaded.objects,
         file,
         context,
+        policies,
         &result.settings,
     ));
 
@@ -507,11 +517,12 @@ fn loader_diagnostics(
     diagnostics
 }
 
-/// Every per-object rule that is on, on every object, in parallel.
+/// Every per-object rule and policy that is on, on every object, in parallel.
 fn object_diagnostics(
     objects: &[Object],
     file: &str,
     context: &Context,
+    policies: &policy::Policies,
     settings: &HashMap<String, Setting>,
 ) -> Vec<Diagnostic> {
     let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
@@ -533,10 +544,59 @@ fn object_diagnostics(
                     out.push(place(rule.meta.id, *level, file, object, finding));
                 }
             }
+            out.extend(policy_diagnostics(object, file, policies, settings));
             out
         })
         .collect();
     per_object.into_iter().flatten().collect()
+}
+
+/// The policies' findings on one object, and a `policy-error` for each rule that failed on it.
+fn policy_diagnostics(
+    object: &Object,
+    file: &str,
+    policies: &policy::Policies,
+    settings: &HashMap<String, Setting>,
+) -> Vec<Diagnostic> {
+    let level = |rule: &policy::PolicyRule, asked: Option<Level>| match settings.get(&rule.id) {
+        Some(setting) => *setting,
+        None => Some(asked.unwrap_or(rule.default_level)),
+    };
+    let mut out = Vec::new();
+    for evaluation in policies.evaluate(object, |rule| level(rule, None).is_some()) {
+        let rule = evaluation.rule;
+        match evaluation.results {
+            Ok(results) => {
+                for result in results {
+                    let Some(level) = level(rule, result.level) else {
+                        continue;
+                    };
+                    let mut finding = Finding::new(result.pointer, result.message);
+                    finding.metadata = result.metadata;
+                    out.push(place(&rule.id, level, file, object, finding));
+                }
+            }
+            Err(message) => {
+                if let Some(level) = level_of(&rules::POLICY_ERROR, settings) {
+                    let what = format!(
+                        "{} failed on {} {}: {message}",
+                        rule.id,
+                        object.id.kind,
+                        object.id.name.as_deref().unwrap_or("(unnamed)")
+                    );
+                    let finding = Finding::new("", what);
+                    out.push(place(
+                        rules::POLICY_ERROR.meta.id,
+                        level,
+                        file,
+                        object,
+                        finding,
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The text of a source, or the rule, place and message that say why it cannot be read.
@@ -616,14 +676,19 @@ fn level_of(rule: &Rule, settings: &HashMap<String, Setting>) -> Option<Level> {
     }
 }
 
-/// Places a finding at the line and column of its pointer.
+/// Places a finding at the line and column of its pointer; a finding on the object itself (the
+/// empty pointer) at the object's first line.
 fn place(rule: &str, level: Level, file: &str, object: &Object, finding: Finding) -> Diagnostic {
-    let located = if finding.at_key {
-        object.root.locate_key(&finding.pointer)
+    let span = if finding.pointer.is_empty() {
+        let start = object.root.span.start;
+        load::spans::Span { start, end: start }
+    } else if finding.at_key {
+        object.root.locate_key(&finding.pointer).span
     } else {
-        object.root.locate(&finding.pointer)
+        object.root.locate(&finding.pointer).span
     };
-    let mut d = Diagnostic::new(rule, level, file, located.span, finding.message);
+    let mut d = Diagnostic::new(rule, level, file, span, finding.message);
+    d.metadata = finding.metadata;
     d.help = finding.help;
     d.pointer = Some(finding.pointer);
     d.object = Some(object.id.clone());

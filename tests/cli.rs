@@ -3,20 +3,13 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
+
+use common::kvet;
 use predicates::prelude::*;
 use serde_json::Value;
 
 const EXAMPLE: &str = "testdata/examples/rendered-chart.yaml";
-
-fn kvet() -> Command {
-    let mut cmd = Command::cargo_bin("kvet").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .env_remove("RUST_BACKTRACE");
-    cmd
-}
 
 /// A scratch folder with `files` written into it (paths relative to it).
 fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -34,7 +27,7 @@ fn json(output: &[u8]) -> Value {
 }
 
 const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n";
-const DUP_ENV: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x\n      env: [{name: A}, {name: A}]\n";
+const DUP_ENV: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x:1\n      env: [{name: A}, {name: A}]\n";
 
 /// A Pod with a duplicate env var (a warning), named so that several never collide.
 fn dup_env(name: &str) -> String {

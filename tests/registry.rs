@@ -3,13 +3,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use kvet::rules::RULES;
+use kvet::policy::builtin;
+use kvet::rules::registry;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 #[test]
 fn ids_are_kebab_case_unique_and_sorted() {
-    let ids: Vec<&str> = RULES.iter().map(|r| r.meta.id).collect();
+    let ids: Vec<&str> = registry().iter().map(|m| m.id).collect();
     for id in &ids {
         assert!(
             !id.is_empty()
@@ -22,13 +23,15 @@ fn ids_are_kebab_case_unique_and_sorted() {
     let mut sorted = ids.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(ids, sorted, "RULES must be unique and in id order");
+    assert_eq!(
+        ids, sorted,
+        "rule ids must be unique (Rust rules and policies)"
+    );
 }
 
 #[test]
 fn every_rule_is_documented() {
-    for rule in RULES {
-        let m = &rule.meta;
+    for m in registry() {
         for section in ["## What it checks", "## Why", "## How to fix", "## Example"] {
             assert!(m.docs.contains(section), "{} docs lack {section:?}", m.id);
         }
@@ -50,9 +53,15 @@ fn every_rule_has_its_file_and_fixtures_and_nothing_else_does() {
             folders.insert(name);
         }
     }
-    let ids: BTreeSet<String> = RULES.iter().map(|r| r.meta.id.to_owned()).collect();
+    // testdata/policies/ holds user policies (conftest style) that fixtures and CLI tests use.
+    folders.remove("policies");
+    let ids: BTreeSet<String> = registry().iter().map(|m| m.id.to_owned()).collect();
     assert_eq!(folders, ids, "testdata/<rule-id>/ folders and rules differ");
+    let policies: BTreeSet<&str> = builtin::policies().iter().map(|p| p.meta.id).collect();
     for id in &ids {
+        if policies.contains(id.as_str()) {
+            continue;
+        }
         let file = Path::new(ROOT)
             .join("src/rules")
             .join(format!("{}.rs", id.replace('-', "_")));
@@ -68,4 +77,52 @@ fn every_rule_has_its_file_and_fixtures_and_nothing_else_does() {
             );
         }
     }
+}
+
+#[test]
+fn every_policy_is_embedded_valid_and_tested() {
+    assert!(
+        builtin::invalid().is_empty(),
+        "invalid built-in policies:\n{}",
+        builtin::invalid()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let root = Path::new(ROOT).join("policies");
+    let mut on_disk = BTreeSet::new();
+    let mut tests = BTreeSet::new();
+    for category in std::fs::read_dir(&root).unwrap() {
+        let category = category.unwrap().path();
+        if !category.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&category).unwrap() {
+            let file = file.unwrap().path();
+            let relative = file.strip_prefix(&root).unwrap().display().to_string();
+            match relative.strip_suffix("_test.rego") {
+                Some(tested) => {
+                    tests.insert(format!("{tested}.rego"));
+                }
+                None => {
+                    assert!(relative.ends_with(".rego"), "policies/{relative}: not Rego");
+                    on_disk.insert(relative);
+                }
+            }
+        }
+    }
+    let embedded: BTreeSet<String> = builtin::EMBEDDED
+        .iter()
+        .map(|(path, _)| (*path).to_owned())
+        .collect();
+    assert_eq!(on_disk, embedded, "policies/index.rs and policies/ differ");
+    for policy in builtin::policies() {
+        assert!(
+            tests.contains(policy.path),
+            "policies/{} has no _test.rego beside it",
+            policy.path
+        );
+    }
+    assert!(tests.is_subset(&on_disk), "a _test.rego tests no policy");
 }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use kvet::config::Config;
-use kvet::rules::RULES;
+use kvet::policy::PolicyOptions;
+use kvet::rules::registry;
 use kvet::{LintOptions, lint};
 
 fn testdata() -> PathBuf {
@@ -24,16 +25,26 @@ fn fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
 }
 
 /// How a fixture is checked: alone, against the Kubernetes version its
-/// `# kubernetes-version: X.Y` line names, if any.
+/// `# kubernetes-version: X.Y` line names, with the user policies its `# policy: PATH` lines
+/// name (relative to testdata/), if any.
 fn options(file: &Path) -> LintOptions {
     let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
-    let kubernetes_version = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("# kubernetes-version:"))
-        .map(|v| v.trim().to_owned());
+    let directive = |name: &str| {
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
     LintOptions {
         paths: vec![file.display().to_string()],
-        kubernetes_version,
+        kubernetes_version: directive("# kubernetes-version:").pop(),
+        policy: PolicyOptions {
+            policy_paths: directive("# policy:")
+                .iter()
+                .map(|p| testdata().join(p))
+                .collect(),
+            ..PolicyOptions::default()
+        },
         ..LintOptions::default()
     }
 }
@@ -68,8 +79,8 @@ fn expected(file: &Path) -> Vec<(u32, u32)> {
 #[test]
 fn every_rule_fires_exactly_where_its_fail_fixtures_say() {
     let mut failures = Vec::new();
-    for rule in RULES {
-        let id = rule.meta.id;
+    for rule in registry() {
+        let id = rule.id;
         for file in fixtures(id, "fail") {
             let want = expected(&file);
             assert!(
@@ -92,8 +103,8 @@ fn every_rule_fires_exactly_where_its_fail_fixtures_say() {
 #[test]
 fn every_rule_stays_silent_on_its_pass_fixtures() {
     let mut failures = Vec::new();
-    for rule in RULES {
-        let id = rule.meta.id;
+    for rule in registry() {
+        let id = rule.id;
         for file in fixtures(id, "pass") {
             let got = positions(id, &file);
             if !got.is_empty() {
@@ -115,11 +126,11 @@ fn pass_fixtures_are_clean_of_every_rule() {
     // without their CRD are allowed (fixtures use them to show what a rule ignores); they are
     // unknown-schema's business, whose own pass fixtures are held to the full standard.
     let mut failures = Vec::new();
-    for rule in RULES {
-        for file in fixtures(rule.meta.id, "pass") {
+    for rule in registry() {
+        for file in fixtures(rule.id, "pass") {
             let report = lint(&options(&file), &Config::default()).unwrap();
             for d in &report.diagnostics {
-                if d.rule == "unknown-schema" && rule.meta.id != "unknown-schema" {
+                if d.rule == "unknown-schema" && rule.id != "unknown-schema" {
                     continue;
                 }
                 failures.push(format!("{}:{}:{} {}", d.file, d.line, d.column, d.rule));

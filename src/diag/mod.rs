@@ -59,6 +59,11 @@ pub struct Finding {
     /// Place the finding on the key that holds the value (an unknown field, a mapping that
     /// lacks a field) rather than on the value.
     pub at_key: bool,
+    /// A level this finding asks for instead of its rule's default (a policy's `"level"`);
+    /// a level set in the config still wins.
+    pub level: Option<Level>,
+    /// Extra fields of a policy result, kept for the JSON output.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Finding {
@@ -68,6 +73,8 @@ impl Finding {
             message: message.into(),
             help: None,
             at_key: false,
+            level: None,
+            metadata: None,
         }
     }
 
@@ -97,6 +104,9 @@ pub struct Diagnostic {
     pub pointer: Option<String>,
     pub source_template: Option<String>,
     pub object: Option<ObjectRef>,
+    /// Extra fields of a policy's result (conftest's `metadata`); left out when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Diagnostic {
@@ -114,6 +124,7 @@ impl Diagnostic {
             pointer: None,
             source_template: None,
             object: None,
+            metadata: None,
         }
     }
 

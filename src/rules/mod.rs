@@ -17,6 +17,7 @@ mod duplicate_volume;
 mod duplicate_volume_mount;
 mod input_limit;
 mod missing_type_meta;
+mod policy_error;
 mod removed_api;
 mod schema;
 mod unknown_schema;
@@ -26,6 +27,7 @@ mod yaml_syntax;
 pub use duplicate_key::RULE as DUPLICATE_KEY;
 pub use input_limit::RULE as INPUT_LIMIT;
 pub use missing_type_meta::RULE as MISSING_TYPE_META;
+pub use policy_error::RULE as POLICY_ERROR;
 pub use schema::RULE as SCHEMA;
 pub use unknown_schema::RULE as UNKNOWN_SCHEMA;
 pub use unreadable_file::RULE as UNREADABLE_FILE;
@@ -114,6 +116,7 @@ pub static RULES: &[&Rule] = &[
     &duplicate_volume_mount::RULE,
     &input_limit::RULE,
     &missing_type_meta::RULE,
+    &policy_error::RULE,
     &removed_api::RULE,
     &schema::RULE,
     &unknown_schema::RULE,
@@ -123,6 +126,24 @@ pub static RULES: &[&Rule] = &[
 
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.meta.id == id)
+}
+
+/// Every rule kvet has, Rust rules and built-in policies, in id order: what `kvet rules`,
+/// `kvet explain` and the config read.
+pub fn registry() -> &'static [&'static RuleMeta] {
+    static REGISTRY: std::sync::OnceLock<Vec<&'static RuleMeta>> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let rust = RULES.iter().map(|r| &r.meta);
+        let rego = crate::policy::builtin::policies().iter().map(|p| &p.meta);
+        let mut all: Vec<&'static RuleMeta> = rust.chain(rego).collect();
+        all.sort_by_key(|m| m.id);
+        all
+    })
+}
+
+/// A rule of the registry by id.
+pub fn meta(id: &str) -> Option<&'static RuleMeta> {
+    registry().iter().copied().find(|m| m.id == id)
 }
 
 /// Declares a rule's `RULE` static; the doc comment above it becomes its docs.

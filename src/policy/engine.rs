@@ -1,0 +1,499 @@
+//! Loading policies into one regorus engine, and evaluating their rules on an object.
+//!
+//! The engine is compiled once; each object gets a clone (cheap: regorus shares its compiled
+//! state behind `Arc`s) with the object as `input`. Built-in rules are `deny` in their package;
+//! user rules follow conftest: `deny`, `violation`, `warn` and their `_`-suffixed variants in
+//! the selected namespaces, with `exception` rules suppressing them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regorus::unstable::{Rule, RuleHead};
+use regorus::{Engine, Value};
+
+use super::builtin;
+use super::input;
+use super::result::{self, PolicyResult};
+use crate::diag::Level;
+use crate::load::object::Object;
+
+/// How long one rule may run on one object before it is stopped.
+const TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// Which policies to run.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyOptions {
+    /// Folders (or files) of the user's `.rego` policies; `*_test.rego` files are left out.
+    pub policy_paths: Vec<PathBuf>,
+    /// conftest namespaces (Rego packages) whose rules run; `main` when empty.
+    pub namespaces: Vec<String>,
+    /// Run the rules of every package of the user's policies.
+    pub all_namespaces: bool,
+    /// YAML or JSON files (or folders of them) merged into `data`.
+    pub data_paths: Vec<PathBuf>,
+}
+
+/// Why the policies cannot run (exit 2).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {message}")]
+    Read { path: String, message: String },
+    #[error("policy {path} does not parse:\n{message}")]
+    #[diagnostic(help(
+        "kvet reads Rego v1 (`contains`/`if`) and v0 (`deny[msg] {{ ... }}`); this is the error of the one that got further"
+    ))]
+    Parse { path: String, message: String },
+    #[error("the policies do not compile:\n{message}")]
+    Compile { message: String },
+    #[error("cannot use data file {path}: {message}")]
+    Data { path: String, message: String },
+    #[error("no .rego policies in {path}")]
+    Empty { path: String },
+}
+
+/// One rule kvet evaluates on each object.
+#[derive(Debug, Clone)]
+pub struct PolicyRule {
+    /// The id in diagnostics and config: a built-in rule's id, `<namespace>.<rule>` for the user's.
+    pub id: String,
+    /// The rule's data path: `data.kvet.rules.host_path_mount.deny`, `data.main.deny_latest`.
+    pub query: String,
+    pub default_level: Level,
+    /// Kinds it applies to; empty for all.
+    pub kinds: Vec<String>,
+    /// A user rule's conftest namespace and the name its exceptions use.
+    exception: Option<(String, String)>,
+}
+
+/// What evaluating one rule on one object gave.
+#[derive(Debug)]
+pub struct Evaluation<'a> {
+    pub rule: &'a PolicyRule,
+    /// The rule's results, or the engine's error (a type error, the time limit).
+    pub results: Result<Vec<PolicyResult>, String>,
+}
+
+/// Compiled policies, ready to be evaluated on objects from many threads.
+pub struct Policies {
+    engine: Engine,
+    rules: Vec<PolicyRule>,
+    /// Namespaces that declare `exception` rules.
+    exception_namespaces: BTreeSet<String>,
+}
+
+impl Policies {
+    /// Loads the built-in policies and the user's, and compiles them. Errors name the file and
+    /// line the engine reports.
+    pub fn load(options: &PolicyOptions) -> Result<Policies, PolicyError> {
+        let mut engine = new_engine();
+        for (path, source) in builtin::EMBEDDED {
+            add_policy(&mut engine, &format!("policies/{path}"), source)?;
+        }
+        let user_files = rego_files(&options.policy_paths, false)?;
+        for file in &user_files {
+            let source = read(file)?;
+            add_policy(&mut engine, &file.display().to_string(), &source)?;
+        }
+        add_data(&mut engine, &options.data_paths)?;
+
+        let mut rules: Vec<PolicyRule> = builtin::policies()
+            .iter()
+            .map(|p| PolicyRule {
+                id: p.meta.id.to_owned(),
+                query: format!("{}.deny", p.package),
+                default_level: p.meta.default_level,
+                kinds: p.meta.kinds.iter().map(|k| (*k).to_owned()).collect(),
+                exception: None,
+            })
+            .collect();
+        let user_files: BTreeSet<String> =
+            user_files.iter().map(|f| f.display().to_string()).collect();
+        let declared = declared_rules(&mut engine, |file| user_files.contains(file));
+        let wanted = |namespace: &str| {
+            options.all_namespaces
+                || if options.namespaces.is_empty() {
+                    namespace == "main"
+                } else {
+                    options.namespaces.iter().any(|n| n == namespace)
+                }
+        };
+        let mut exception_namespaces = BTreeSet::new();
+        for (namespace, names) in &declared {
+            if !wanted(namespace) {
+                continue;
+            }
+            for name in names {
+                if name == "exception" {
+                    exception_namespaces.insert(namespace.clone());
+                }
+                if let Some(level) = conftest_level(name) {
+                    rules.push(PolicyRule {
+                        id: format!("{namespace}.{name}"),
+                        query: format!("data.{namespace}.{name}"),
+                        default_level: level,
+                        kinds: Vec::new(),
+                        exception: Some((namespace.clone(), exception_name(name).to_owned())),
+                    });
+                }
+            }
+        }
+        // Compile now, so a broken policy stops the run before any file is read.
+        engine.set_input(Value::new_object());
+        engine
+            .eval_query("true".to_owned(), false)
+            .map_err(|e| PolicyError::Compile {
+                message: e.to_string(),
+            })?;
+        Ok(Policies {
+            engine,
+            rules,
+            exception_namespaces,
+        })
+    }
+
+    pub fn rules(&self) -> &[PolicyRule] {
+        &self.rules
+    }
+
+    /// Evaluates every rule `wanted` on the object (those whose kinds include its kind).
+    pub fn evaluate(
+        &self,
+        object: &Object,
+        wanted: impl Fn(&PolicyRule) -> bool,
+    ) -> Vec<Evaluation<'_>> {
+        let kind = object.id.kind.as_str();
+        let selected: Vec<&PolicyRule> = self
+            .rules
+            .iter()
+            .filter(|r| r.kinds.is_empty() || r.kinds.iter().any(|k| k == kind))
+            .filter(|r| wanted(r))
+            .collect();
+        if selected.is_empty() {
+            return Vec::new();
+        }
+        let mut engine = self.engine.clone();
+        engine.set_input(input::from_node(&object.root));
+        let mut exceptions: BTreeMap<&str, Result<BTreeSet<String>, String>> = BTreeMap::new();
+        selected
+            .into_iter()
+            .map(|rule| {
+                let excepted = match &rule.exception {
+                    Some((namespace, name)) if self.exception_namespaces.contains(namespace) => {
+                        let names = exceptions
+                            .entry(namespace)
+                            .or_insert_with(|| excepted_names(&mut engine, namespace));
+                        match names {
+                            Ok(names) => names.contains(name),
+                            Err(e) => {
+                                return Evaluation {
+                                    rule,
+                                    results: Err(format!("data.{namespace}.exception: {e}")),
+                                };
+                            }
+                        }
+                    }
+                    _ => false,
+                };
+                let results = if excepted {
+                    Ok(Vec::new())
+                } else {
+                    engine
+                        .eval_rule(rule.query.clone())
+                        .map_err(|e| engine_error(&e.to_string()))
+                        .and_then(|value| result::results(&value))
+                };
+                Evaluation { rule, results }
+            })
+            .collect()
+    }
+}
+
+/// The engine's error, in words for a user where regorus' are internal.
+fn engine_error(message: &str) -> String {
+    if message.contains("exceeded time limit") {
+        format!(
+            "stopped after {} s, kvet's time limit for one rule on one object",
+            TIME_LIMIT.as_secs()
+        )
+    } else {
+        one_line(message)
+    }
+}
+
+/// regorus' multi-line error (`--> file:8:1`, the source line, `error: ...`) as one line:
+/// `file:8:1: ...`. Other messages are kept, trimmed.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().map(str::trim).collect();
+    let at = lines.iter().find_map(|l| l.strip_prefix("--> "));
+    let what = lines.iter().find_map(|l| l.strip_prefix("error: "));
+    match (at, what) {
+        (Some(at), Some(what)) => format!("{at}: {what}"),
+        _ => message.trim().to_owned(),
+    }
+}
+
+/// An engine with kvet's limits.
+pub(super) fn new_engine() -> Engine {
+    let mut engine = Engine::new();
+    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: TIME_LIMIT,
+        check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
+    });
+    engine
+}
+
+/// Adds one policy file: as Rego v1, or as v0 when only that parses. When neither does, the
+/// error of the parse that got further (the later line) is the likelier one to help.
+pub(super) fn add_policy(engine: &mut Engine, path: &str, source: &str) -> Result<(), PolicyError> {
+    engine.set_rego_v0(false);
+    let v1 = match engine.add_policy(path.to_owned(), source.to_owned()) {
+        Ok(_) => return Ok(()),
+        Err(e) => e.to_string(),
+    };
+    engine.set_rego_v0(true);
+    let v0 = engine.add_policy(path.to_owned(), source.to_owned());
+    engine.set_rego_v0(false);
+    match v0 {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let v0 = e.to_string();
+            let message = if error_line(&v0) > error_line(&v1) {
+                v0
+            } else {
+                v1
+            };
+            Err(PolicyError::Parse {
+                path: path.to_owned(),
+                message,
+            })
+        }
+    }
+}
+
+/// The line number in a regorus error (`file:12:5: error: ...`), 0 when there is none.
+fn error_line(message: &str) -> u32 {
+    message
+        .split(':')
+        .skip(1)
+        .find_map(|part| part.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Merges data files (YAML or JSON; folders are read for `*.yaml`, `*.yml`, `*.json`) into
+/// the engine's `data`, as conftest does.
+pub(super) fn add_data(engine: &mut Engine, paths: &[PathBuf]) -> Result<(), PolicyError> {
+    for file in data_files(paths)? {
+        let data_error = |message: String| PolicyError::Data {
+            path: file.display().to_string(),
+            message,
+        };
+        let text = read(&file)?;
+        let parsed = crate::load::yaml::parse(&text);
+        if let Some(issue) = parsed.issues.first() {
+            return Err(data_error(format!(
+                "line {}: {}",
+                issue.span.start.line, issue.message
+            )));
+        }
+        for document in parsed.documents {
+            let value = input::from_node(&document.root);
+            if value.as_object().is_err() {
+                return Err(data_error("the top level must be a mapping".into()));
+            }
+            engine
+                .add_data(value)
+                .map_err(|e| data_error(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+fn data_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PolicyError> {
+    files_under(paths, |p| {
+        p.extension()
+            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+    })
+}
+
+/// The `.rego` files under `paths` (files as given, folders recursively, sorted): tests only
+/// when `tests`, and never tests otherwise.
+pub(super) fn rego_files(paths: &[PathBuf], tests: bool) -> Result<Vec<PathBuf>, PolicyError> {
+    let files = files_under(paths, |p| p.extension().is_some_and(|e| e == "rego"))?;
+    for path in paths.iter().filter(|p| p.is_dir()) {
+        if !files.iter().any(|f| f.starts_with(path)) {
+            return Err(PolicyError::Empty {
+                path: path.display().to_string(),
+            });
+        }
+    }
+    Ok(files
+        .into_iter()
+        .filter(|f| tests || !is_test_file(f))
+        .collect())
+}
+
+pub(super) fn is_test_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("_test.rego"))
+}
+
+fn files_under(
+    paths: &[PathBuf],
+    matches: impl Fn(&Path) -> bool,
+) -> Result<Vec<PathBuf>, PolicyError> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_file() {
+            out.push(path.clone());
+            continue;
+        }
+        if !path.is_dir() {
+            return Err(PolicyError::Read {
+                path: path.display().to_string(),
+                message: "no such file or folder".into(),
+            });
+        }
+        let mut found = Vec::new();
+        for entry in walkdir(path) {
+            let entry = entry.map_err(|e| PolicyError::Read {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if entry.file_type().is_some_and(|t| t.is_file()) && matches(entry.path()) {
+                found.push(entry.into_path());
+            }
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+fn walkdir(path: &Path) -> ignore::Walk {
+    ignore::WalkBuilder::new(path)
+        .standard_filters(false)
+        .hidden(true)
+        .build()
+}
+
+fn read(path: &Path) -> Result<String, PolicyError> {
+    std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+        path: path.display().to_string(),
+        message: crate::load::discover::io_message(&e),
+    })
+}
+
+/// Rule names declared in each package (`main` for `data.main`) of the modules `selected`
+/// picks by file.
+pub(super) fn declared_rules(
+    engine: &mut Engine,
+    selected: impl Fn(&str) -> bool,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for module in engine.get_modules() {
+        if !selected(module.package.span.source.file()) {
+            continue;
+        }
+        let Ok(package) = regorus::utils::get_path_string(&module.package.refr, None) else {
+            continue;
+        };
+        let names = out.entry(package).or_default();
+        for rule in &module.policy {
+            let refr = match rule.as_ref() {
+                Rule::Spec { head, .. } => match head {
+                    RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } => refr,
+                    RuleHead::Func { .. } => continue,
+                },
+                Rule::Default { refr, .. } => refr,
+            };
+            if let Ok(name) = regorus::utils::get_root_var(refr) {
+                let name = name.text().to_owned();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// conftest's rules: `deny`, `violation` (failures) and `warn`, alone or `_`-suffixed.
+fn conftest_level(name: &str) -> Option<Level> {
+    let (prefix, rest) = name.split_at(name.find('_').unwrap_or(name.len()));
+    let suffix_ok = rest.is_empty()
+        || (rest.len() > 1 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    match prefix {
+        "deny" | "violation" if suffix_ok => Some(Level::Error),
+        "warn" if suffix_ok => Some(Level::Warning),
+        _ => None,
+    }
+}
+
+/// The name conftest exceptions use for a rule: `deny_latest` → `latest`; `deny` → `deny`.
+fn exception_name(rule: &str) -> &str {
+    rule.split_once('_').map_or(rule, |(_, rest)| rest)
+}
+
+/// The rule names a namespace's `exception` rules give for the current input.
+fn excepted_names(engine: &mut Engine, namespace: &str) -> Result<BTreeSet<String>, String> {
+    let value = engine
+        .eval_rule(format!("data.{namespace}.exception"))
+        .map_err(|e| e.to_string())?;
+    let mut names = BTreeSet::new();
+    let mut add = |v: &Value| {
+        if let Ok(s) = v.as_string() {
+            names.insert(s.to_string());
+        }
+    };
+    let outer: Vec<Value> = match &value {
+        Value::Set(set) => set.iter().cloned().collect(),
+        Value::Array(items) => items.to_vec(),
+        _ => Vec::new(),
+    };
+    for item in &outer {
+        match item {
+            Value::Array(inner) => inner.iter().for_each(&mut add),
+            Value::Set(inner) => inner.iter().for_each(&mut add),
+            other => add(other),
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conftest_rule_names() {
+        assert_eq!(conftest_level("deny"), Some(Level::Error));
+        assert_eq!(conftest_level("violation_no_owner"), Some(Level::Error));
+        assert_eq!(conftest_level("warn_latest"), Some(Level::Warning));
+        for not_a_rule in ["denied", "deny_", "warning", "exception", "helper"] {
+            assert_eq!(conftest_level(not_a_rule), None, "{not_a_rule}");
+        }
+        assert_eq!(exception_name("deny_latest_tag"), "latest_tag");
+        assert_eq!(exception_name("warn"), "warn");
+    }
+
+    #[test]
+    fn engine_errors_become_one_line() {
+        let message =
+            "--> p.rego:8:1\n  |\n8 | x := 1\n  | ^\nerror: rule conflicts with rule at p.rego:6:1";
+        assert_eq!(
+            one_line(message),
+            "p.rego:8:1: rule conflicts with rule at p.rego:6:1"
+        );
+        assert_eq!(one_line(" plain "), "plain");
+        assert!(engine_error("execution exceeded time limit (elapsed=1ns)").contains("2 s"));
+    }
+
+    #[test]
+    fn error_lines_are_read_from_regorus_messages() {
+        assert_eq!(error_line("p.rego:12:5: error: expected if"), 12);
+        assert_eq!(error_line("no position"), 0);
+    }
+}

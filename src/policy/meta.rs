@@ -1,0 +1,148 @@
+//! The OPA-style `# METADATA` block of a built-in policy: its title, documentation, level,
+//! kinds and category. regorus does not expose `rego.metadata`, so kvet reads the comment.
+
+use crate::diag::Level;
+use crate::load::yaml::{self, Node};
+
+/// What a policy's METADATA says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyMeta {
+    /// One line: what is wrong (becomes the rule's summary).
+    pub title: String,
+    /// Markdown: What it checks / Why / How to fix / Example.
+    pub description: String,
+    pub level: Level,
+    pub category: String,
+    /// Kinds the policy looks at; empty for every kind.
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetaError {
+    #[error("no `# METADATA` comment block before the package")]
+    Missing,
+    #[error("the METADATA block is not valid YAML: {0}")]
+    Yaml(String),
+    #[error("METADATA `{field}`: {problem}")]
+    Field {
+        field: &'static str,
+        problem: &'static str,
+    },
+}
+
+/// Reads the first `# METADATA` block of a policy's source.
+pub fn parse(source: &str) -> Result<PolicyMeta, MetaError> {
+    let block = block(source).ok_or(MetaError::Missing)?;
+    let parsed = yaml::parse(&block);
+    if let Some(issue) = parsed.issues.first() {
+        return Err(MetaError::Yaml(issue.message.clone()));
+    }
+    let root = parsed
+        .documents
+        .into_iter()
+        .next()
+        .map(|d| d.root)
+        .ok_or(MetaError::Missing)?;
+    let text = |node: Option<&Node>, field: &'static str| {
+        node.and_then(Node::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned)
+            .ok_or(MetaError::Field {
+                field,
+                problem: "must be a non-empty string",
+            })
+    };
+    let custom = root.get("custom");
+    let level = text(custom.and_then(|c| c.get("level")), "custom.level")?
+        .parse::<Level>()
+        .map_err(|_| MetaError::Field {
+            field: "custom.level",
+            problem: "must be error, warning or info",
+        })?;
+    let kinds = match custom.and_then(|c| c.get("kinds")) {
+        None => Vec::new(),
+        Some(list) => list
+            .as_seq()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .ok_or(MetaError::Field {
+                field: "custom.kinds",
+                problem: "must be a list of kinds",
+            })?,
+    };
+    Ok(PolicyMeta {
+        title: text(root.get("title"), "title")?,
+        description: text(root.get("description"), "description")?,
+        level,
+        category: text(custom.and_then(|c| c.get("category")), "custom.category")?,
+        kinds,
+    })
+}
+
+/// The YAML of the first METADATA block: the comment lines that follow `# METADATA`, without
+/// their `#` and the one space after it.
+fn block(source: &str) -> Option<String> {
+    let mut lines = source.lines().skip_while(|l| l.trim() != "# METADATA");
+    lines.next()?;
+    let mut out = String::new();
+    for line in lines {
+        let Some(comment) = line.trim_start().strip_prefix('#') else {
+            break;
+        };
+        out.push_str(comment.strip_prefix(' ').unwrap_or(comment));
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// The package a policy declares (`kvet.rules.host_path_mount`), from its `package` line.
+pub fn package(source: &str) -> Option<&str> {
+    source
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("package "))
+        .map(str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = "# METADATA\n# title: a thing is wrong\n# description: |-\n#   ## What it checks\n#   Things.\n# custom:\n#   level: warning\n#   category: workload\n#   kinds: [Pod, Job]\npackage kvet.rules.thing\n\n# not metadata\n";
+
+    #[test]
+    fn reads_the_block_before_the_package() {
+        let meta = parse(POLICY).unwrap();
+        assert_eq!(meta.title, "a thing is wrong");
+        assert_eq!(meta.description, "## What it checks\nThings.");
+        assert_eq!(meta.level, Level::Warning);
+        assert_eq!(meta.category, "workload");
+        assert_eq!(meta.kinds, ["Pod", "Job"]);
+        assert_eq!(package(POLICY), Some("kvet.rules.thing"));
+    }
+
+    #[test]
+    fn says_what_is_missing_or_wrong() {
+        assert_eq!(parse("package x\n"), Err(MetaError::Missing));
+        let bad_level = POLICY.replace("level: warning", "level: fatal");
+        assert!(matches!(
+            parse(&bad_level),
+            Err(MetaError::Field {
+                field: "custom.level",
+                ..
+            })
+        ));
+        let no_title = POLICY.replace("# title: a thing is wrong\n", "");
+        assert!(matches!(
+            parse(&no_title),
+            Err(MetaError::Field { field: "title", .. })
+        ));
+        assert!(matches!(
+            parse("# METADATA\n# title: [\npackage x\n"),
+            Err(MetaError::Yaml(_))
+        ));
+    }
+}

@@ -1,0 +1,11 @@
+//! Rego policies: kvet's built-in ones (`policies/`, embedded) and the user's (`--policy`,
+//! conftest's contract), evaluated by regorus on each object.
+
+pub mod builtin;
+pub mod engine;
+pub mod input;
+pub mod meta;
+pub mod result;
+pub mod test;
+
+pub use engine::{Policies, PolicyError, PolicyOptions, PolicyRule};

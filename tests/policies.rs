@@ -1,0 +1,296 @@
+//! The policy engine end to end, on the real binary: conftest policy folders (`--policy`,
+//! namespaces, data, exceptions, v0 and v1), broken and failing policies, and `kvet test`.
+
+mod common;
+
+use common::kvet;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const POLICIES: &str = "testdata/policies";
+const MANIFESTS: &str = "testdata/policies/manifests/app.yaml";
+
+/// `(rule, level, line, column)` of every diagnostic of a JSON report.
+fn diagnostics(stdout: &[u8]) -> Vec<(String, String, u64, u64)> {
+    let report: Value = serde_json::from_slice(stdout).expect("JSON output");
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_owned(),
+                d["level"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn d(rule: &str, level: &str, line: u64, column: u64) -> (String, String, u64, u64) {
+    (rule.to_owned(), level.to_owned(), line, column)
+}
+
+#[test]
+fn conftest_policies_run_unchanged_with_data_exceptions_and_both_rego_versions() {
+    let out = kvet()
+        .args(["check", "--format", "json", MANIFESTS])
+        .args(["--policy", &format!("{POLICIES}/conftest")])
+        .args(["--data", &format!("{POLICIES}/conftest/data.yaml")])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        diagnostics(&out),
+        [
+            // warn_latest has no path: the object's first line. The legacy Deployment's is
+            // suppressed by its exception; the built-in image-tag-latest still sees both.
+            d("main.warn_latest", "warning", 1, 1),
+            // deny with an object result: placed by its path, extra fields kept.
+            d("main.deny", "error", 6, 13),
+            d("image-tag-latest", "warning", 16, 18),
+            d("image-tag-latest", "warning", 34, 18),
+            // violation[msg] { ... }: Rego v0 in the same package.
+            d("main.violation", "error", 36, 1),
+        ]
+    );
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let deny = &report["diagnostics"][1];
+    assert_eq!(deny["message"], "web runs 1 replicas, fewer than 2");
+    assert_eq!(deny["pointer"], "/spec/replicas");
+    assert_eq!(deny["metadata"], serde_json::json!({"ticket": "OPS-12"}));
+    assert!(report["diagnostics"][0].get("metadata").is_none());
+}
+
+#[test]
+fn namespaces_select_the_packages_that_run() {
+    let run = |extra: &[&str]| {
+        let out = kvet()
+            .args(["check", "--format", "json", MANIFESTS])
+            .args(["-p", &format!("{POLICIES}/conftest")])
+            .args(["-d", &format!("{POLICIES}/conftest")])
+            .args(extra)
+            .output()
+            .unwrap();
+        let mut rules: Vec<String> = diagnostics(&out.stdout)
+            .into_iter()
+            .map(|(rule, ..)| rule)
+            .filter(|r| r.contains('.'))
+            .collect();
+        rules.dedup();
+        rules
+    };
+    assert_eq!(
+        run(&["--namespace", "k8s.security"]),
+        ["k8s.security.deny_host_network"]
+    );
+    assert_eq!(
+        run(&["--all-namespaces"]),
+        [
+            "main.warn_latest",
+            "main.deny",
+            "k8s.security.deny_host_network",
+            "main.violation"
+        ]
+    );
+}
+
+#[test]
+fn config_sets_levels_of_built_in_and_user_policy_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kvet.yaml");
+    std::fs::write(
+        &config,
+        "rules:\n  image-tag-latest: off\n  main.deny: warning\n  main.warn_latest: off\n",
+    )
+    .unwrap();
+    let out = kvet()
+        .args(["check", "--format", "json", MANIFESTS])
+        .args(["-p", &format!("{POLICIES}/conftest")])
+        .args(["-d", &format!("{POLICIES}/conftest/data.yaml")])
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(
+        diagnostics(&out.stdout),
+        [
+            d("main.deny", "warning", 6, 13),
+            d("main.violation", "error", 36, 1)
+        ]
+    );
+}
+
+#[test]
+fn a_policy_that_does_not_parse_stops_the_run_naming_file_and_line() {
+    kvet()
+        .args([
+            "check",
+            MANIFESTS,
+            "--policy",
+            &format!("{POLICIES}/broken"),
+        ])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("testdata/policies/broken/policy.rego does not parse")
+                .and(predicate::str::contains("policy.rego:7:25"))
+                .and(predicate::str::contains("invalid character in string")),
+        );
+}
+
+#[test]
+fn missing_policy_and_data_paths_are_errors() {
+    kvet()
+        .args(["check", MANIFESTS, "--policy", "testdata/no-such-policy"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read policy testdata/no-such-policy",
+        ));
+    kvet()
+        .args(["check", MANIFESTS, "-p", &format!("{POLICIES}/conftest")])
+        .args(["--data", "testdata/policies/manifests/app.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot use data file"));
+    kvet()
+        .args(["check", MANIFESTS, "--policy", "testdata/examples"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no .rego policies in testdata/examples",
+        ));
+}
+
+#[test]
+fn a_runtime_error_is_a_diagnostic_and_everything_else_still_runs() {
+    let out = kvet()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "testdata/policy-error/fail/conflict.yaml",
+        ])
+        .args(["--policy", &format!("{POLICIES}/runtime-error")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "main.deny failed on Deployment web: testdata/policies/runtime-error/conflict.rego:8:1: rule conflicts with rule at testdata/policies/runtime-error/conflict.rego:6:1",
+            "main.deny failed on Deployment api: testdata/policies/runtime-error/conflict.rego:8:1: rule conflicts with rule at testdata/policies/runtime-error/conflict.rego:6:1",
+        ]
+    );
+}
+
+#[test]
+fn a_policy_that_runs_too_long_is_stopped_with_a_diagnostic() {
+    let out = kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "testdata/image-tag-latest/fail/cronjob.yaml",
+        ])
+        .args(["--policy", &format!("{POLICIES}/slow")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        "testdata/image-tag-latest/fail/cronjob.yaml:2:1: error[policy-error] main.deny failed on CronJob report: stopped after 2 s, kvet's time limit for one rule on one object\n\
+         testdata/image-tag-latest/fail/cronjob.yaml:15:22: warning[image-tag-latest] container \"report\" uses \"busybox:latest\": the latest tag moves, so what runs is not what Git says\n"
+    );
+}
+
+#[test]
+fn kvet_test_runs_the_built_in_policies_tests_with_full_coverage() {
+    let out = kvet()
+        .args(["test", "policies", "--coverage"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8(out).unwrap();
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    let coverage: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("coverage "))
+        .collect();
+    assert!(!coverage.is_empty(), "{stdout}");
+    for line in coverage {
+        assert!(line.contains(": 100.0% ("), "not fully covered: {line}");
+    }
+    assert!(stdout.ends_with(" passed, 0 failed\n"), "{stdout}");
+}
+
+#[test]
+fn kvet_test_reports_failures_and_exits_1() {
+    kvet()
+        .args(["test", &format!("{POLICIES}/failing-test")])
+        .assert()
+        .code(1)
+        .stdout(
+            "PASS testdata/policies/failing-test/labels_test.rego: data.labels.test_owner_is_required\n\
+             FAIL testdata/policies/failing-test/labels_test.rego: data.labels.test_owned_objects_are_denied\n     \
+             undefined (a condition did not hold)\n\
+             1 passed, 1 failed\n",
+        );
+    kvet()
+        .args([
+            "test",
+            &format!("{POLICIES}/conftest"),
+            "--data",
+            &format!("{POLICIES}/conftest/data.yaml"),
+            "--coverage",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "coverage testdata/policies/conftest/security.rego: not evaluated by any test",
+        ))
+        .stdout(predicate::str::ends_with("2 passed, 0 failed\n"));
+    kvet()
+        .args(["test", &format!("{POLICIES}/runtime-error")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no tests in testdata/policies/runtime-error",
+        ));
+}
+
+#[test]
+fn rules_and_explain_list_policies_with_the_rust_rules() {
+    kvet()
+        .args(["rules"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "host-path-mount           warning  workload   a volume mounts a path of the node's file system",
+        ));
+    kvet()
+        .args(["explain", "image-tag-latest"])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::starts_with(
+                "# image-tag-latest\n\na container image is not pinned to a version\n",
+            )
+            .and(predicate::str::contains("## How to fix\nPin a version tag")),
+        );
+}
