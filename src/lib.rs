@@ -151,8 +151,15 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let mut settings = Vec::new();
     let mut pending = Vec::new();
     let mut input_crds = Vec::new();
+    let mut stream_objects = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
         input_crds.extend(result.crds);
+        stream_objects.extend(
+            result
+                .stream_inputs
+                .into_iter()
+                .map(|o| StreamObject { file: i, ..o }),
+        );
         if !result.pending.is_empty() {
             pending.push((i, result.pending));
         }
@@ -190,6 +197,19 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     report.diagnostics.extend(late.into_iter().flatten());
 
     run_stream_rules(&summaries, &file_of, &settings, &mut report);
+    let stream = stream_policy_diagnostics(
+        &policies,
+        &stream_objects,
+        &sources,
+        &settings,
+        |file, object| {
+            // Summaries are in file order, a file's in object order.
+            let first = file_of.partition_point(|&f| f < file);
+            let summary = summaries.get(first + object)?;
+            Some(format!("{}:{}", summary.file, summary.name_span.start.line))
+        },
+    );
+    report.diagnostics.extend(stream?);
 
     // Files whose only diagnostics came from whole-stream rules: read them again for snippets.
     let with_diagnostics: std::collections::HashSet<&str> =
@@ -302,6 +322,115 @@ fn check_pending(
     out
 }
 
+/// A policy rule's level in a file: the config's, else the level its result asks for, else
+/// its default; `None` when it is off.
+fn policy_level(
+    rule: &policy::PolicyRule,
+    asked: Option<Level>,
+    settings: &HashMap<String, Setting>,
+) -> Option<Level> {
+    match settings.get(&rule.id) {
+        Some(setting) => *setting,
+        None => Some(asked.unwrap_or(rule.default_level)),
+    }
+}
+
+/// An object a whole-stream policy looks at: where it is, and its value as policy input.
+struct StreamObject {
+    /// Index of its source.
+    file: usize,
+    /// Position among the file's objects.
+    object: usize,
+    kind: String,
+    value: regorus::Value,
+}
+
+/// Evaluates each whole-stream policy once over the objects of its kinds, then places the
+/// findings: the files they fall in are read again, as only objects' values were kept.
+fn stream_policy_diagnostics(
+    policies: &policy::Policies,
+    objects: &[StreamObject],
+    sources: &[Source],
+    settings: &[HashMap<String, Setting>],
+    whereabouts: impl Fn(usize, usize) -> Option<String>,
+) -> Result<Vec<Diagnostic>, Error> {
+    /// A finding on an object of a file, before it is placed.
+    struct Hit<'a> {
+        object: usize,
+        rule: &'a str,
+        /// The level the result asks for.
+        asked: Option<Level>,
+        finding: Finding,
+    }
+    let mut by_file: std::collections::BTreeMap<usize, Vec<Hit>> = Default::default();
+    for rule in policies.stream_rules() {
+        let on = |o: &StreamObject| policy_level(rule, None, &settings[o.file]).is_some();
+        let members: Vec<&StreamObject> = objects
+            .iter()
+            .filter(|o| rule.applies_to(&o.kind) && on(o))
+            .collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        let values = members.iter().map(|o| o.value.clone()).collect();
+        match policies.evaluate_stream(rule, values) {
+            Ok(results) => {
+                for result in results {
+                    let at = members[result.object.unwrap_or(0)];
+                    let mut message = result.message;
+                    if let Some(related) = result.related.map(|i| members[i])
+                        && let Some(place) = whereabouts(related.file, related.object)
+                    {
+                        message.push_str(&format!(" (first at {place})"));
+                    }
+                    let mut finding = Finding::new(result.pointer, message);
+                    finding.metadata = result.metadata;
+                    by_file.entry(at.file).or_default().push(Hit {
+                        object: at.object,
+                        rule: &rule.id,
+                        asked: result.level,
+                        finding,
+                    });
+                }
+            }
+            Err(message) => {
+                let finding =
+                    Finding::new("", format!("{} failed on the input: {message}", rule.id));
+                by_file.entry(first.file).or_default().push(Hit {
+                    object: first.object,
+                    rule: rules::POLICY_ERROR.meta.id,
+                    asked: None,
+                    finding,
+                });
+            }
+        }
+    }
+    let placed: Vec<Vec<Diagnostic>> = by_file
+        .into_par_iter()
+        .map(|(file, found)| {
+            let source = &sources[file];
+            guarded(source, || {
+                let Ok(text) = read_text(source) else {
+                    return Vec::new();
+                };
+                let loaded = load::load_text(&text);
+                let mut out = Vec::new();
+                for hit in found {
+                    let level = match policies.rules().iter().find(|r| r.id == hit.rule) {
+                        Some(rule) => policy_level(rule, hit.asked, &settings[file]),
+                        None => level_of(&rules::POLICY_ERROR, &settings[file]),
+                    };
+                    if let (Some(level), Some(object)) = (level, loaded.objects.get(hit.object)) {
+                        out.push(place(hit.rule, level, &source.name, object, hit.finding));
+                    }
+                }
+                out
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(placed.into_iter().flatten().collect())
+}
+
 /// The inputs as sources to check: files by path, stdin read whole now.
 fn read_sources(inputs: Vec<Input>, opts: &LintOptions) -> Result<Vec<Source>, Error> {
     inputs
@@ -379,6 +508,8 @@ struct FileResult {
     crds: Vec<schema::crd::CrdSchema>,
     /// Objects (by position) that are custom resources whose CRD was not known yet.
     pending: Vec<usize>,
+    /// Objects (by position) whole-stream policies look at, as policy input.
+    stream_inputs: Vec<StreamObject>,
     summaries: Vec<ObjectSummary>,
     /// The text, kept when there are diagnostics to show snippets of.
     text: Option<Arc<str>>,
@@ -399,6 +530,7 @@ fn check_file(
         diagnostics: Vec::new(),
         crds: Vec::new(),
         pending: Vec::new(),
+        stream_inputs: Vec::new(),
         summaries: Vec::new(),
         text: None,
         objects: 0,
@@ -449,6 +581,20 @@ fn check_file(
         let (api_version, kind) = (&o.id.api_version, &o.id.kind);
         if context.lacks_schema(api_version, kind) {
             result.pending.push(i);
+        }
+    }
+    for (i, o) in loaded.objects.iter().enumerate() {
+        let on = |r: &policy::PolicyRule| policy_level(r, None, &result.settings).is_some();
+        if policies
+            .stream_rules()
+            .any(|r| r.applies_to(&o.id.kind) && on(r))
+        {
+            result.stream_inputs.push(StreamObject {
+                file: 0, // set by the caller, which knows the file's index
+                object: i,
+                kind: o.id.kind.clone(),
+                value: policy::input::from_node(&o.root),
+            });
         }
     }
     result.objects = loaded.objects.len();
@@ -558,10 +704,7 @@ fn policy_diagnostics(
     policies: &policy::Policies,
     settings: &HashMap<String, Setting>,
 ) -> Vec<Diagnostic> {
-    let level = |rule: &policy::PolicyRule, asked: Option<Level>| match settings.get(&rule.id) {
-        Some(setting) => *setting,
-        None => Some(asked.unwrap_or(rule.default_level)),
-    };
+    let level = |rule: &policy::PolicyRule, asked| policy_level(rule, asked, settings);
     let mut out = Vec::new();
     for evaluation in policies.evaluate(object, |rule| level(rule, None).is_some()) {
         let rule = evaluation.rule;

@@ -294,3 +294,36 @@ fn rules_and_explain_list_policies_with_the_rust_rules() {
             .and(predicate::str::contains("## How to fix\nPin a version tag")),
         );
 }
+
+#[test]
+fn whole_stream_policies_see_every_file_of_the_run() {
+    // duplicate-template is evaluated once over the templates of all files, and its finding
+    // lands in the file and line of the later copy.
+    let dir = tempfile::tempdir().unwrap();
+    let template = |name: &str| {
+        format!(
+            "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: {name}\nspec:\n  steps:\n    - name: build\n      image: golang:1.23\n      script: go build ./...\n"
+        )
+    };
+    std::fs::write(dir.path().join("a.yaml"), template("build")).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), template("build-go")).unwrap();
+    let out = kvet()
+        .args(["check", "--format", "compact", "--config", "/dev/null"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let found: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("duplicate-template"))
+        .collect();
+    assert_eq!(found.len(), 1, "{stdout}");
+    let a = dir.path().join("a.yaml");
+    assert!(
+        found[0].ends_with(&format!(
+            "b.yaml:4:9: warning[duplicate-template] Task \"build-go\" has the same spec as \"build\": one of them is a copy that will drift (first at {}:4)",
+            a.display()
+        )),
+        "{stdout}"
+    );
+}

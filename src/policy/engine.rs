@@ -15,6 +15,7 @@ use regorus::{Engine, Value};
 
 use super::builtin;
 use super::input;
+use super::meta::Scope;
 use super::result::{self, PolicyResult};
 use crate::diag::Level;
 use crate::load::object::Object;
@@ -63,6 +64,7 @@ pub struct PolicyRule {
     pub default_level: Level,
     /// Kinds it applies to; empty for all.
     pub kinds: Vec<String>,
+    pub scope: Scope,
     /// A user rule's conftest namespace and the name its exceptions use.
     exception: Option<(String, String)>,
 }
@@ -105,6 +107,7 @@ impl Policies {
                 query: format!("{}.deny", p.package),
                 default_level: p.meta.default_level,
                 kinds: p.meta.kinds.iter().map(|k| (*k).to_owned()).collect(),
+                scope: p.scope,
                 exception: None,
             })
             .collect();
@@ -134,6 +137,7 @@ impl Policies {
                         query: format!("data.{namespace}.{name}"),
                         default_level: level,
                         kinds: Vec::new(),
+                        scope: Scope::Object,
                         exception: Some((namespace.clone(), exception_name(name).to_owned())),
                     });
                 }
@@ -157,7 +161,13 @@ impl Policies {
         &self.rules
     }
 
-    /// Evaluates every rule `wanted` on the object (those whose kinds include its kind).
+    /// The whole-stream rules.
+    pub fn stream_rules(&self) -> impl Iterator<Item = &PolicyRule> {
+        self.rules.iter().filter(|r| r.scope == Scope::Stream)
+    }
+
+    /// Evaluates every per-object rule `wanted` on the object (those whose kinds include its
+    /// kind).
     pub fn evaluate(
         &self,
         object: &Object,
@@ -167,7 +177,7 @@ impl Policies {
         let selected: Vec<&PolicyRule> = self
             .rules
             .iter()
-            .filter(|r| r.kinds.is_empty() || r.kinds.iter().any(|k| k == kind))
+            .filter(|r| r.scope == Scope::Object && r.applies_to(kind))
             .filter(|r| wanted(r))
             .collect();
         if selected.is_empty() {
@@ -207,6 +217,42 @@ impl Policies {
                 Evaluation { rule, results }
             })
             .collect()
+    }
+}
+
+impl PolicyRule {
+    pub fn applies_to(&self, kind: &str) -> bool {
+        self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind)
+    }
+}
+
+impl Policies {
+    /// Evaluates a whole-stream rule once, with `{"objects": objects}` as input. Every result
+    /// must name its object by index.
+    pub fn evaluate_stream(
+        &self,
+        rule: &PolicyRule,
+        objects: Vec<Value>,
+    ) -> Result<Vec<PolicyResult>, String> {
+        let count = objects.len();
+        let mut input = BTreeMap::new();
+        input.insert(Value::from("objects"), Value::from(objects));
+        let mut engine = self.engine.clone();
+        engine.set_input(Value::from(input));
+        let value = engine
+            .eval_rule(rule.query.clone())
+            .map_err(|e| engine_error(&e.to_string()))?;
+        let results = result::results(&value)?;
+        let bad = |r: &PolicyResult| {
+            r.object.is_none_or(|i| i >= count) || r.related.is_some_and(|i| i >= count)
+        };
+        match results.iter().find(|r| bad(r)) {
+            Some(bad) => Err(format!(
+                "a whole-stream result must name its object by index in input.objects (0..{count}): {:?}",
+                bad.message
+            )),
+            None => Ok(results),
+        }
     }
 }
 

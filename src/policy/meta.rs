@@ -15,6 +15,18 @@ pub struct PolicyMeta {
     pub category: String,
     /// Kinds the policy looks at; empty for every kind.
     pub kinds: Vec<String>,
+    pub scope: Scope,
+}
+
+/// What a policy's `input` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// One object; the policy is evaluated on each object of its kinds.
+    #[default]
+    Object,
+    /// `{"objects": [...]}`: every object of its kinds in the input, in input order; the
+    /// policy is evaluated once and each result names its object by index (`"object": i`).
+    Stream,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -74,12 +86,23 @@ pub fn parse(source: &str) -> Result<PolicyMeta, MetaError> {
                 problem: "must be a list of kinds",
             })?,
     };
+    let scope = match custom.and_then(|c| c.get("scope")).map(|s| s.as_str()) {
+        None | Some(Some("object")) => Scope::Object,
+        Some(Some("stream")) => Scope::Stream,
+        Some(_) => {
+            return Err(MetaError::Field {
+                field: "custom.scope",
+                problem: "must be object or stream",
+            });
+        }
+    };
     Ok(PolicyMeta {
         title: text(root.get("title"), "title")?,
         description: text(root.get("description"), "description")?,
         level,
         category: text(custom.and_then(|c| c.get("category")), "custom.category")?,
         kinds,
+        scope,
     })
 }
 
@@ -121,6 +144,9 @@ mod tests {
         assert_eq!(meta.level, Level::Warning);
         assert_eq!(meta.category, "workload");
         assert_eq!(meta.kinds, ["Pod", "Job"]);
+        assert_eq!(meta.scope, Scope::Object);
+        let stream = POLICY.replace("kinds: [Pod, Job]", "kinds: [Pod, Job]\n#   scope: stream");
+        assert_eq!(parse(&stream).unwrap().scope, Scope::Stream);
         assert_eq!(package(POLICY), Some("kvet.rules.thing"));
     }
 

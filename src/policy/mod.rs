@@ -9,3 +9,4 @@ pub mod result;
 pub mod test;
 
 pub use engine::{Policies, PolicyError, PolicyOptions, PolicyRule};
+pub use meta::Scope;

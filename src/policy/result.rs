@@ -13,6 +13,11 @@ pub struct PolicyResult {
     pub pointer: String,
     /// A level the result asks for instead of the rule's default (`"level": "error"`).
     pub level: Option<Level>,
+    /// For a whole-stream policy: the index of the object in `input.objects`.
+    pub object: Option<usize>,
+    /// For a whole-stream policy: another object the finding refers to (the first of two
+    /// copies), by index; kvet adds where it is to the message.
+    pub related: Option<usize>,
     /// The result's other fields, kept for the JSON output (conftest's `metadata`).
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -32,6 +37,8 @@ fn one(value: &Value) -> Result<PolicyResult, String> {
         message,
         pointer: String::new(),
         level: None,
+        object: None,
+        related: None,
         metadata: None,
     };
     match value {
@@ -52,6 +59,17 @@ fn one(value: &Value) -> Result<PolicyResult, String> {
                             .to_string();
                     }
                     "path" => result.pointer = pointer(field)?,
+                    "object" | "related" => {
+                        let index = field
+                            .as_u64()
+                            .map_err(|_| "`object` and `related` must be indexes")?;
+                        let slot = if key.as_ref() == "object" {
+                            &mut result.object
+                        } else {
+                            &mut result.related
+                        };
+                        *slot = Some(index as usize);
+                    }
                     "level" => {
                         let level = field.as_string().map_err(|_| "`level` must be a string")?;
                         result.level = Some(level.parse()?);

@@ -93,6 +93,7 @@ fn main() {
         );
     }
     schema_validation_cost(&corpus);
+    policy_cost(&corpus, objects);
     schema_compile_cost();
     peak_memory(&corpus, &[]);
     let crds = crds_beside(&corpus);
@@ -106,35 +107,38 @@ fn crds_beside(corpus: &Path) -> Option<PathBuf> {
     Some(corpus.parent()?.join("crds")).filter(|p| p.is_dir())
 }
 
-/// What schema validation adds to the load of the corpus, measured on the real binary (as a
-/// user runs it: the process exits without freeing what it built): the check with the schema
-/// rules off, then on, then on with the corpus' CRDs (whose reading counts as validation here).
+/// Median wall time of the real binary checking the corpus with `args` (as a user runs it:
+/// the process exits without freeing what it built). `config` is written to a file and passed
+/// with `--config`.
+fn binary_median(corpus: &Path, config: &str, args: &[&str]) -> f64 {
+    let file = std::env::temp_dir().join(format!("kvet-bench-{}.yaml", std::process::id()));
+    std::fs::write(&file, config).unwrap();
+    let time = median(|| {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_kvet"))
+            .args(["check", "--format", "json", "--config"])
+            .arg(&file)
+            .arg(corpus)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            status.code().is_some_and(|c| c < 2),
+            "kvet failed: {status}"
+        );
+    })
+    .0
+    .as_secs_f64();
+    let _ = std::fs::remove_file(file);
+    time
+}
+
+/// What schema validation adds to the load of the corpus: the check with the schema rules off,
+/// then on, then on with the corpus' CRDs (whose reading counts as validation here).
 fn schema_validation_cost(corpus: &Path) {
-    let off = std::env::temp_dir().join(format!("kvet-bench-{}.yaml", std::process::id()));
-    std::fs::write(
-        &off,
-        "rules: {schema: off, unknown-schema: off, removed-api: off, deprecated-api: off}\n",
-    )
-    .unwrap();
-    let run = |args: &[&str]| {
-        median(|| {
-            let status = std::process::Command::new(env!("CARGO_BIN_EXE_kvet"))
-                .args(["check", "--format", "json"])
-                .arg(corpus)
-                .args(args)
-                .stdout(std::process::Stdio::null())
-                .status()
-                .unwrap();
-            assert!(
-                status.code().is_some_and(|c| c < 2),
-                "kvet failed: {status}"
-            );
-        })
-        .0
-        .as_secs_f64()
-    };
-    let base = run(&["--config", &off.display().to_string()]);
-    let full = run(&[]);
+    let off = "rules: {schema: off, unknown-schema: off, removed-api: off, deprecated-api: off}";
+    let base = binary_median(corpus, off, &[]);
+    let full = binary_median(corpus, "", &[]);
     println!(
         "kvet check, schema rules off: {:.0} ms; on: {:.0} ms (adds {:.2}x)",
         base * 1e3,
@@ -142,7 +146,7 @@ fn schema_validation_cost(corpus: &Path) {
         (full - base) / base
     );
     if let Some(crds) = crds_beside(corpus) {
-        let with_crds = run(&["--crds", &crds.display().to_string()]);
+        let with_crds = binary_median(corpus, "", &["--crds", &crds.display().to_string()]);
         println!(
             "kvet check --crds {}: {:.0} ms (adds {:.2}x)",
             crds.display(),
@@ -150,7 +154,28 @@ fn schema_validation_cost(corpus: &Path) {
             (with_crds - base) / base
         );
     }
-    let _ = std::fs::remove_file(off);
+}
+
+/// What the built-in per-object policies (host-path-mount, image-tag-latest) add, and the same
+/// two rules as a conftest policy loaded with `--policy` (tests/bench/conftest).
+fn policy_cost(corpus: &Path, objects: usize) {
+    let policies_off =
+        "rules: {host-path-mount: off, image-tag-latest: off, duplicate-template: off}";
+    let base = binary_median(corpus, policies_off, &[]);
+    let builtin = binary_median(corpus, "", &[]);
+    let conftest = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bench/conftest");
+    let user = binary_median(corpus, policies_off, &["--policy", conftest]);
+    let rate = |t: f64| objects as f64 / (t - base).max(1e-9);
+    println!(
+        "policies off: {:.0} ms; built-in on: {:.0} ms (adds {:.2}x, {:.0} objects/s for the policies alone); as a --policy conftest folder: {:.0} ms (adds {:.2}x, {:.0} objects/s)",
+        base * 1e3,
+        builtin * 1e3,
+        (builtin - base) / base,
+        rate(builtin),
+        user * 1e3,
+        (user - base) / base,
+        rate(user)
+    );
 }
 
 /// The first use of a Kubernetes version (decompress, parse, register), the first compile of
