@@ -165,6 +165,20 @@ fn missing_policy_and_data_paths_are_errors() {
         .stderr(predicate::str::contains(
             "no .rego policies in testdata/examples",
         ));
+    // conftest's default namespace is main: a folder of other packages would run nothing.
+    kvet()
+        .args([
+            "check",
+            MANIFESTS,
+            "-p",
+            &format!("{POLICIES}/conftest/security.rego"),
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no deny, violation or warn rules in namespace main")
+                .and(predicate::str::contains("their packages: k8s.security")),
+        );
 }
 
 #[test]

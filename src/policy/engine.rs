@@ -52,6 +52,11 @@ pub enum PolicyError {
     Data { path: String, message: String },
     #[error("no .rego policies in {path}")]
     Empty { path: String },
+    #[error("no deny, violation or warn rules in namespace {namespace} of the --policy files")]
+    #[diagnostic(help(
+        "their packages: {found}; pick with --namespace, or run them all with --all-namespaces"
+    ))]
+    NoRules { namespace: String, found: String },
 }
 
 /// One rule kvet evaluates on each object.
@@ -122,6 +127,25 @@ impl Policies {
                     options.namespaces.iter().any(|n| n == namespace)
                 }
         };
+        if !user_files.is_empty() && !options.all_namespaces {
+            let asked = if options.namespaces.is_empty() {
+                vec!["main".to_owned()]
+            } else {
+                options.namespaces.clone()
+            };
+            for namespace in asked {
+                let has_rules = declared
+                    .get(&namespace)
+                    .is_some_and(|names| names.iter().any(|n| conftest_level(n).is_some()));
+                if !has_rules {
+                    let found: Vec<&str> = declared.keys().map(String::as_str).collect();
+                    return Err(PolicyError::NoRules {
+                        namespace,
+                        found: found.join(", "),
+                    });
+                }
+            }
+        }
         let mut exception_namespaces = BTreeSet::new();
         for (namespace, names) in &declared {
             if !wanted(namespace) {
