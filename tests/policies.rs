@@ -226,7 +226,7 @@ fn a_policy_that_runs_too_long_is_stopped_with_a_diagnostic() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         stdout,
-        "testdata/image-tag-latest/fail/cronjob.yaml:2:1: error[policy-error] main.deny failed on CronJob report: stopped after 2 s, kvet's time limit for one rule on one object\n\
+        "testdata/image-tag-latest/fail/cronjob.yaml:2:1: error[policy-error] main.deny failed on CronJob report: stopped after 2 s, kvet's time limit for one rule on one object (30 s for a whole-stream rule)\n\
          testdata/image-tag-latest/fail/cronjob.yaml:15:22: warning[image-tag-latest] container \"report\" uses \"busybox:latest\": the latest tag moves, so what runs is not what Git says\n"
     );
 }

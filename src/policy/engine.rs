@@ -22,6 +22,8 @@ use crate::load::object::Object;
 
 /// How long one rule may run on one object before it is stopped.
 const TIME_LIMIT: Duration = Duration::from_secs(2);
+/// How long a whole-stream rule may run over the whole input.
+const STREAM_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// Which policies to run.
 #[derive(Debug, Clone, Default)]
@@ -262,6 +264,7 @@ impl Policies {
         let mut input = BTreeMap::new();
         input.insert(Value::from("objects"), Value::from(objects));
         let mut engine = self.engine.clone();
+        engine.set_execution_timer_config(timer(STREAM_TIME_LIMIT));
         engine.set_input(Value::from(input));
         let value = engine
             .eval_rule(rule.query.clone())
@@ -284,8 +287,9 @@ impl Policies {
 fn engine_error(message: &str) -> String {
     if message.contains("exceeded time limit") {
         format!(
-            "stopped after {} s, kvet's time limit for one rule on one object",
-            TIME_LIMIT.as_secs()
+            "stopped after {} s, kvet's time limit for one rule on one object ({} s for a whole-stream rule)",
+            TIME_LIMIT.as_secs(),
+            STREAM_TIME_LIMIT.as_secs()
         )
     } else {
         one_line(message)
@@ -307,11 +311,15 @@ fn one_line(message: &str) -> String {
 /// An engine with kvet's limits.
 pub(super) fn new_engine() -> Engine {
     let mut engine = Engine::new();
-    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-        limit: TIME_LIMIT,
-        check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
-    });
+    engine.set_execution_timer_config(timer(TIME_LIMIT));
     engine
+}
+
+fn timer(limit: Duration) -> regorus::utils::limits::ExecutionTimerConfig {
+    regorus::utils::limits::ExecutionTimerConfig {
+        limit,
+        check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
+    }
 }
 
 /// Adds one policy file: as Rego v1, or as v0 when only that parses. When neither does, the
