@@ -1,34 +1,49 @@
-# Where workload objects keep their pods' containers and volumes, for the rules that look at
-# them. Not a rule: it has no METADATA and reports nothing.
+# Where workload objects keep their pods, for the rules that look at them. Not a rule: it has no
+# METADATA and reports nothing. Paths are lists of keys and indexes, as results' `path` takes.
 package kvet.lib.workload
 
 import rego.v1
 
-# The path of the pod spec in each kind that has one (argoproj.io Rollouts included).
-pod_spec_paths := {
-	"Pod": ["spec"],
-	"PodTemplate": ["template", "spec"],
-	"Deployment": ["spec", "template", "spec"],
-	"StatefulSet": ["spec", "template", "spec"],
-	"DaemonSet": ["spec", "template", "spec"],
-	"ReplicaSet": ["spec", "template", "spec"],
-	"ReplicationController": ["spec", "template", "spec"],
-	"Job": ["spec", "template", "spec"],
-	"Rollout": ["spec", "template", "spec"],
-	"CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+# The path of the pod template (metadata + spec) in each kind that has one; a Pod is its own.
+# argoproj.io Rollouts included (a Rollout with workloadRef has no template: nothing is found).
+template_paths := {
+	"Pod": [],
+	"PodTemplate": ["template"],
+	"Deployment": ["spec", "template"],
+	"StatefulSet": ["spec", "template"],
+	"DaemonSet": ["spec", "template"],
+	"ReplicaSet": ["spec", "template"],
+	"ReplicationController": ["spec", "template"],
+	"Job": ["spec", "template"],
+	"Rollout": ["spec", "template"],
+	"CronJob": ["spec", "jobTemplate", "spec", "template"],
 }
 
-# Every container of the object's pod spec: {"path": [...], "container": {...}}.
-containers contains {"path": array.concat(base, [field, i]), "container": container} if {
-	base := pod_spec_paths[input.kind]
-	spec := object.get(input, base, {})
+# The kinds that run pods.
+kinds := {kind | some kind, _ in template_paths}
+
+# The path of the pod spec in each kind that has one.
+pod_spec_paths := {kind: array.concat(path, ["spec"]) | some kind, path in template_paths}
+
+# The object's pod spec with its path: {"path": [...], "spec": {...}}; undefined for objects
+# that run no pods.
+pod := {"path": path, "spec": spec} if {
+	path := pod_spec_paths[input.kind]
+	spec := object.get(input, path, null)
+	is_object(spec)
+}
+
+# The labels of the object's pods (of the template; a Pod's own), {} when it has none.
+pod_labels := object.get(input, array.concat(template_paths[input.kind], ["metadata", "labels"]), {})
+
+# Every container of the object's pod spec: {"path": [...], "container": {...}, "field":
+# "initContainers" | "containers" | "ephemeralContainers"}.
+containers contains {"path": array.concat(pod.path, [field, i]), "container": container, "field": field} if {
 	some field in ["initContainers", "containers", "ephemeralContainers"]
-	some i, container in spec[field]
+	some i, container in object.get(pod.spec, field, [])
 }
 
 # Every volume of the object's pod spec: {"path": [...], "volume": {...}}.
-volumes contains {"path": array.concat(base, ["volumes", i]), "volume": volume} if {
-	base := pod_spec_paths[input.kind]
-	spec := object.get(input, base, {})
-	some i, volume in spec.volumes
+volumes contains {"path": array.concat(pod.path, ["volumes", i]), "volume": volume} if {
+	some i, volume in object.get(pod.spec, "volumes", [])
 }

@@ -1,8 +1,12 @@
-//! Arbitrary bytes through decoding and loading, then every object rule on every object.
-//! Nothing is written to disk.
+//! Arbitrary bytes through decoding and loading, then every object rule, every built-in policy
+//! and the CRD conversion on every object. Nothing is written to disk.
 #![no_main]
 
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
+
+static POLICIES: OnceLock<kvet::policy::Policies> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = kvet::load::decode(data.to_vec()) else {
@@ -25,5 +29,10 @@ fuzz_target!(|data: &[u8]| {
                 f(object, &context, &mut Vec::new());
             }
         }
+        let policies = POLICIES.get_or_init(|| {
+            kvet::policy::Policies::load(&Default::default()).expect("built-in policies load")
+        });
+        let _ = policies.evaluate(object, |_| true);
+        let _ = kvet::schema::crd::schemas_of(object, "#/meta", |_, _| true);
     }
 });
