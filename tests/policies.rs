@@ -341,3 +341,39 @@ fn whole_stream_policies_see_every_file_of_the_run() {
         "{stdout}"
     );
 }
+
+#[test]
+fn user_policies_may_look_at_the_whole_input_through_metadata() {
+    // testdata/policies/stream declares `custom: {kinds: [Service, Deployment], scope: stream}`.
+    let dir = tempfile::tempdir().unwrap();
+    let service = dir.path().join("api.yaml");
+    std::fs::write(
+        &service,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  selector: {app: api}\n  ports: [{port: 80}]\n",
+    )
+    .unwrap();
+    let out = kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "-p",
+            &format!("{POLICIES}/stream"),
+            MANIFESTS,
+        ])
+        .arg(&service)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let found: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("[main.deny]"))
+        .collect();
+    assert_eq!(
+        found,
+        [format!(
+            "{}:5:13: error[main.deny] Service api selects no Deployment of the input",
+            service.display()
+        )]
+    );
+}

@@ -101,9 +101,18 @@ impl Policies {
             add_policy(&mut engine, &format!("policies/{path}"), source)?;
         }
         let user_files = rego_files(&options.policy_paths, false)?;
+        // A user policy may say in METADATA which kinds it is for and that it looks at the
+        // whole input (`custom: {kinds: [...], scope: stream}`), as built-in ones do.
+        let mut targets = BTreeMap::new();
         for file in &user_files {
             let source = read(file)?;
-            add_policy(&mut engine, &file.display().to_string(), &source)?;
+            let name = file.display().to_string();
+            add_policy(&mut engine, &name, &source)?;
+            let target = super::meta::targets(&source).map_err(|e| PolicyError::Parse {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
+            targets.insert(name, target);
         }
         add_data(&mut engine, &options.data_paths)?;
 
@@ -138,7 +147,7 @@ impl Policies {
             for namespace in asked {
                 let has_rules = declared
                     .get(&namespace)
-                    .is_some_and(|names| names.iter().any(|n| conftest_level(n).is_some()));
+                    .is_some_and(|rules| rules.iter().any(|(n, _)| conftest_level(n).is_some()));
                 if !has_rules {
                     let found: Vec<&str> = declared.keys().map(String::as_str).collect();
                     return Err(PolicyError::NoRules {
@@ -153,17 +162,18 @@ impl Policies {
             if !wanted(namespace) {
                 continue;
             }
-            for name in names {
+            for (name, file) in names {
                 if name == "exception" {
                     exception_namespaces.insert(namespace.clone());
                 }
                 if let Some(level) = conftest_level(name) {
+                    let (scope, kinds) = targets.get(file).cloned().unwrap_or_default();
                     rules.push(PolicyRule {
                         id: format!("{namespace}.{name}"),
                         query: format!("data.{namespace}.{name}"),
                         default_level: level,
-                        kinds: Vec::new(),
-                        scope: Scope::Object,
+                        kinds,
+                        scope,
                         exception: Some((namespace.clone(), exception_name(name).to_owned())),
                     });
                 }
@@ -465,14 +475,15 @@ fn read(path: &Path) -> Result<String, PolicyError> {
 }
 
 /// Rule names declared in each package (`main` for `data.main`) of the modules `selected`
-/// picks by file.
+/// picks by file, each with the file that first declares it.
 pub(super) fn declared_rules(
     engine: &mut Engine,
     selected: impl Fn(&str) -> bool,
-) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for module in engine.get_modules() {
-        if !selected(module.package.span.source.file()) {
+        let file = module.package.span.source.file();
+        if !selected(file) {
             continue;
         }
         let Ok(package) = regorus::utils::get_path_string(&module.package.refr, None) else {
@@ -489,8 +500,8 @@ pub(super) fn declared_rules(
             };
             if let Ok(name) = regorus::utils::get_root_var(refr) {
                 let name = name.text().to_owned();
-                if !names.contains(&name) {
-                    names.push(name);
+                if !names.iter().any(|(n, _)| *n == name) {
+                    names.push((name, file.clone()));
                 }
             }
         }

@@ -71,6 +71,32 @@ pub fn parse(source: &str) -> Result<PolicyMeta, MetaError> {
             field: "custom.level",
             problem: "must be error, warning or info",
         })?;
+    let (scope, kinds) = targets_of(custom)?;
+    Ok(PolicyMeta {
+        title: text(root.get("title"), "title")?,
+        description: text(root.get("description"), "description")?,
+        level,
+        category: text(custom.and_then(|c| c.get("category")), "custom.category")?,
+        kinds,
+        scope,
+    })
+}
+
+/// The scope and kinds a policy's METADATA gives (`custom.scope`, `custom.kinds`), for
+/// users' policies, whose METADATA is optional: without one, an object policy for every kind.
+pub fn targets(source: &str) -> Result<(Scope, Vec<String>), MetaError> {
+    let Some(block) = block(source) else {
+        return Ok((Scope::Object, Vec::new()));
+    };
+    let parsed = yaml::parse(&block);
+    if let Some(issue) = parsed.issues.first() {
+        return Err(MetaError::Yaml(issue.message.clone()));
+    }
+    let root = parsed.documents.into_iter().next().map(|d| d.root);
+    targets_of(root.as_ref().and_then(|r| r.get("custom")))
+}
+
+fn targets_of(custom: Option<&Node>) -> Result<(Scope, Vec<String>), MetaError> {
     let kinds = match custom.and_then(|c| c.get("kinds")) {
         None => Vec::new(),
         Some(list) => list
@@ -96,14 +122,7 @@ pub fn parse(source: &str) -> Result<PolicyMeta, MetaError> {
             });
         }
     };
-    Ok(PolicyMeta {
-        title: text(root.get("title"), "title")?,
-        description: text(root.get("description"), "description")?,
-        level,
-        category: text(custom.and_then(|c| c.get("category")), "custom.category")?,
-        kinds,
-        scope,
-    })
+    Ok((scope, kinds))
 }
 
 /// The YAML of the first METADATA block: the comment lines that follow `# METADATA`, without

@@ -63,7 +63,7 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
     for file in test_files {
         let declared = declared_rules(&mut engine, |f| f == file.as_str());
         for (package, rules) in declared {
-            for name in rules.iter().filter(|n| n.starts_with("test_")) {
+            for (name, _) in rules.iter().filter(|(n, _)| n.starts_with("test_")) {
                 let test = format!("data.{package}.{name}");
                 engine.set_input(Value::new_object());
                 let failure = match engine.eval_rule(test.clone()) {
