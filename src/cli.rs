@@ -187,6 +187,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             namespaces: args.namespace,
             all_namespaces: args.all_namespaces,
             data_paths: args.data,
+            ..PolicyOptions::default()
         },
     };
     let report = lint(&opts, &config)?;

@@ -10,6 +10,10 @@
 //! ```
 //! Globs in `files` are relative to the folder of the config file; a glob matches a path whole
 //! or by file name. Later overrides win. Unknown keys, rules and levels are errors with their line.
+//!
+//! A rule that takes options is configured with a mapping, in the top-level `rules` only
+//! (options hold for the whole run): `required-secret-labels: {level: error, labels: [team]}`.
+//! Policies read them as `data.kvet.options.<rule_id>` (the id with `_` for `-`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +37,8 @@ pub struct Config {
     /// Folder the config file is in; override globs are relative to it.
     pub root: PathBuf,
     pub rules: HashMap<String, Setting>,
+    /// Options of rules, by rule id: the mapping a rule was configured with, without `level`.
+    pub options: HashMap<String, serde_json::Value>,
     pub overrides: Vec<Override>,
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
@@ -158,7 +164,9 @@ impl ConfigParser<'_> {
         }
         for entry in self.map(&doc.root, "the config file")? {
             match entry.key.as_str() {
-                "rules" => config.rules = self.rules(&entry.value)?,
+                "rules" => {
+                    (config.rules, config.options) = self.rules(&entry.value, true)?;
+                }
                 "overrides" => {
                     let Value::Seq(items) = &entry.value.value else {
                         return Err(self.error(
@@ -192,10 +200,17 @@ impl ConfigParser<'_> {
             .ok_or_else(|| self.error(node.span, format!("{what} must be a mapping"), None))
     }
 
-    fn rules(&self, node: &Node) -> Result<HashMap<String, Setting>, ConfigError> {
+    /// Rule levels and, when `with_options`, the options of rules given as mappings.
+    #[allow(clippy::type_complexity)]
+    fn rules(
+        &self,
+        node: &Node,
+        with_options: bool,
+    ) -> Result<(HashMap<String, Setting>, HashMap<String, serde_json::Value>), ConfigError> {
         let mut out = HashMap::new();
+        let mut options = HashMap::new();
         if node.is_null() {
-            return Ok(out);
+            return Ok((out, options));
         }
         for entry in self.map(node, "`rules`")? {
             // `namespace.rule` names a rule of the user's policies, known only once they load.
@@ -207,20 +222,44 @@ impl ConfigParser<'_> {
                     Some(format!("`kvet rules` lists the rules: {}", ids.join(", "))),
                 ));
             }
+            let mut value = &entry.value;
+            if let Value::Map(fields) = &entry.value.value {
+                if !with_options {
+                    return Err(self.error(
+                        entry.value.span,
+                        format!(
+                            "options of \"{}\" can only be set in the top-level `rules`",
+                            entry.key
+                        ),
+                        Some("an override sets levels: off, info, warning, error".into()),
+                    ));
+                }
+                let mut json = serde_json::Map::new();
+                for field in fields {
+                    if field.key != "level" {
+                        json.insert(field.key.clone(), field.value.to_json());
+                    }
+                }
+                options.insert(entry.key.clone(), serde_json::Value::Object(json));
+                match entry.value.get("level") {
+                    Some(level) => value = level,
+                    None => continue,
+                }
+            }
             // `off` is a boolean to YAML 1.1, and some write `false`.
-            let setting = match &entry.value.value {
+            let setting = match &value.value {
                 Value::Bool(false) => None,
                 Value::Str(s) if s == "off" => None,
                 Value::Str(s) => Some(s.parse::<Level>().map_err(|m| {
                     self.error(
-                        entry.value.span,
+                        value.span,
                         m,
                         Some("levels: off, info, warning, error".into()),
                     )
                 })?),
                 _ => {
                     return Err(self.error(
-                        entry.value.span,
+                        value.span,
                         format!(
                             "the level of \"{}\" must be off, info, warning or error",
                             entry.key
@@ -231,7 +270,7 @@ impl ConfigParser<'_> {
             };
             out.insert(entry.key.clone(), setting);
         }
-        Ok(out)
+        Ok((out, options))
     }
 
     fn override_entry(&self, node: &Node) -> Result<Override, ConfigError> {
@@ -257,7 +296,7 @@ impl ConfigParser<'_> {
                             .map_err(|e| self.error(entry.value.span, e.to_string(), None))?,
                     );
                 }
-                "rules" => rules = self.rules(&entry.value)?,
+                "rules" => rules = self.rules(&entry.value, false)?.0,
                 other => {
                     return Err(self.error(
                         entry.key_span,

@@ -108,7 +108,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         None => schema::builtin::latest(),
     };
     // Policies first: a broken one stops the run before any file is read.
-    let policies = policy::Policies::load(&opts.policy)?;
+    let policies = policy::Policies::load(&policy::PolicyOptions {
+        rule_options: config.options.clone().into_iter().collect(),
+        ..opts.policy.clone()
+    })?;
     let discovered = discover(&opts.paths, &include, &exclude);
 
     let mut report = Report::default();

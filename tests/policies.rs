@@ -377,3 +377,48 @@ fn user_policies_may_look_at_the_whole_input_through_metadata() {
         )]
     );
 }
+
+#[test]
+fn rule_options_from_the_config_reach_policies_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |config: &str| {
+        let file = dir.path().join("kvet.yaml");
+        std::fs::write(&file, config).unwrap();
+        kvet()
+            .args([
+                "check",
+                "--format",
+                "compact",
+                "-p",
+                &format!("{POLICIES}/options"),
+                MANIFESTS,
+            ])
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let deny = |out: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains("[main.deny]"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert!(deny(&run("rules: {}\n")).is_empty());
+    assert_eq!(
+        deny(&run(
+            "rules:\n  main.deny: {level: warning, max_replicas: 2}\n"
+        )),
+        ["testdata/policies/manifests/app.yaml:25:13: warning[main.deny] 3 replicas, more than 2"]
+    );
+    let out =
+        run("overrides:\n  - files: ['**']\n    rules:\n      main.deny: {max_replicas: 2}\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("options of \"main.deny\" can only be set in"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

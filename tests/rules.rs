@@ -26,7 +26,7 @@ fn fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
 
 /// How a fixture is checked: alone, against the Kubernetes version its
 /// `# kubernetes-version: X.Y` line names, with the user policies its `# policy: PATH` lines
-/// name (relative to testdata/), if any.
+/// name (relative to testdata/), if any; and with the config of its `# config:` line.
 fn options(file: &Path) -> LintOptions {
     let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
     let directive = |name: &str| {
@@ -49,9 +49,18 @@ fn options(file: &Path) -> LintOptions {
     }
 }
 
+/// The config a fixture's `# config: {...}` line gives (one line of flow YAML), else none.
+fn config(file: &Path) -> Config {
+    let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("# config:"))
+        .map(|yaml| Config::parse("fixture config", yaml.trim()).expect("fixture config parses"))
+        .unwrap_or_default()
+}
+
 /// `(line, column)` of every diagnostic of `rule` when the file is checked on its own.
 fn positions(rule: &str, file: &Path) -> Vec<(u32, u32)> {
-    let report = lint(&options(file), &Config::default()).expect("lint runs");
+    let report = lint(&options(file), &config(file)).expect("lint runs");
     report
         .diagnostics
         .iter()
@@ -137,7 +146,7 @@ fn pass_fixtures_are_clean_of_every_rule() {
     let mut failures = Vec::new();
     for rule in registry() {
         for file in fixtures(rule.id, "pass") {
-            let report = lint(&options(&file), &Config::default()).unwrap();
+            let report = lint(&options(&file), &config(&file)).unwrap();
             for d in &report.diagnostics {
                 if exempt(rule.id, &d.rule) {
                     continue;

@@ -36,6 +36,8 @@ pub struct PolicyOptions {
     pub all_namespaces: bool,
     /// YAML or JSON files (or folders of them) merged into `data`.
     pub data_paths: Vec<PathBuf>,
+    /// Rules' options from the config, by rule id: `data.kvet.options.<rule_id>`.
+    pub rule_options: BTreeMap<String, serde_json::Value>,
 }
 
 /// Why the policies cannot run (exit 2).
@@ -115,6 +117,7 @@ impl Policies {
             targets.insert(name, target);
         }
         add_data(&mut engine, &options.data_paths)?;
+        add_rule_options(&mut engine, &options.rule_options)?;
 
         let mut rules: Vec<PolicyRule> = builtin::policies()
             .iter()
@@ -396,6 +399,28 @@ pub(super) fn add_data(engine: &mut Engine, paths: &[PathBuf]) -> Result<(), Pol
         }
     }
     Ok(())
+}
+
+/// Rules' options under `data.kvet.options`, keyed by the id as a Rego name
+/// (`required-secret-labels` → `required_secret_labels`).
+fn add_rule_options(
+    engine: &mut Engine,
+    options: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), PolicyError> {
+    if options.is_empty() {
+        return Ok(());
+    }
+    let by_name: serde_json::Map<String, serde_json::Value> = options
+        .iter()
+        .map(|(id, value)| (id.replace('-', "_"), value.clone()))
+        .collect();
+    let data = serde_json::json!({"kvet": {"options": by_name}});
+    engine
+        .add_data(Value::from(data))
+        .map_err(|e| PolicyError::Data {
+            path: "the config's rule options".into(),
+            message: e.to_string(),
+        })
 }
 
 fn data_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PolicyError> {
