@@ -9,6 +9,11 @@
 #   same kind in the same namespace under a different name. The later one is reported, naming
 #   the first. Templates of the same name are duplicate-object's business.
 #
+#   Near-copies — specs that differ only in names, descriptions and parameters (the `name` of
+#   list items such as metrics, steps and tasks — not references like `taskRef.name` —, and
+#   `displayName`, `description`, `args`, `params`, `parameters` at any depth) — are reported
+#   as `info`, naming one of the others.
+#
 #   This rule looks at the whole input at once (`scope: stream`): put every file of an
 #   application in one run.
 #
@@ -81,4 +86,83 @@ deny contains result if {
 		"path": "/metadata/name",
 		"msg": sprintf("%s %q has the same spec as %q: one of them is a copy that will drift", [template.kind, template.metadata.name, first.metadata.name]),
 	}
+}
+
+# Near-copies: the same job once names, descriptions and parameters are taken out.
+ignored_keys := {"name", "displayName", "description", "args", "params", "parameters"}
+
+# The spec without the ignored keys (and whatever is under them).
+stripped(spec) := json.patch(spec, [{"op": "remove", "path": pointer(p)} | walk(spec, [p, _]); removable(p)])
+
+removable(p) if {
+	count(p) > 0
+	last := p[count(p) - 1]
+	is_string(last)
+	last in ignored_keys
+	not reference_name(p)
+	every k in array.slice(p, 0, count(p) - 1) {
+		not k in ignored_keys
+	}
+}
+
+# A `name` that is not the name of a list item refers to something (taskRef.name,
+# secretKeyRef.name): a different one is a different job.
+reference_name(p) if {
+	p[count(p) - 1] == "name"
+	not list_item(p)
+}
+
+list_item(p) if {
+	count(p) > 1
+	is_number(p[count(p) - 2])
+}
+
+pointer(p) := concat("", [sprintf("/%v", [replace(replace(sprintf("%v", [k]), "~", "~0"), "/", "~1")]) | some k in p])
+
+# [loose job, exact job, index], sorted: near-copies are next to each other, exact copies of
+# one another adjacent within them.
+near := sort([[loose, job(o), i] |
+	some i, o in input.objects
+	o.spec
+	j := job(o)
+	loose := [j[0], j[1], j[2], stripped(o.spec)]
+])
+
+near_starts := [k | some k, _ in near; not same_loose_as_previous(k)]
+
+same_loose_as_previous(k) if {
+	k > 0
+	near[k][0] == near[k - 1][0]
+}
+
+near_end(g) := near_starts[g + 1] if g + 1 < count(near_starts)
+
+near_end(g) := count(near) if g + 1 == count(near_starts)
+
+deny contains result if {
+	some g, start in near_starts
+	end := near_end(g)
+	# numbers.range counts down when its end is below its start: groups of one are skipped.
+	end - start > 1
+	members := numbers.range(start, end - 1)
+	earliest := min({near[m][2] | some m in members})
+	some k in members
+	near[k][2] != earliest
+	not copy_of_previous(k, start)
+	first := input.objects[earliest]
+	template := input.objects[near[k][2]]
+	template.metadata.name != first.metadata.name
+	result := {
+		"object": near[k][2],
+		"related": earliest,
+		"path": "/metadata/name",
+		"level": "info",
+		"msg": sprintf("%s %q differs from %q only in names, descriptions or parameters: consider one template with arguments", [template.kind, template.metadata.name, first.metadata.name]),
+	}
+}
+
+# An exact copy of the one before it in its group: reported above, as a warning.
+copy_of_previous(k, start) if {
+	k > start
+	near[k][1] == near[k - 1][1]
 }

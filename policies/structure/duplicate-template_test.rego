@@ -51,3 +51,40 @@ test_groups_are_read_from_api_versions if {
 	duplicate_template.group("tekton.dev/v1") == "tekton.dev"
 	duplicate_template.group("v1") == ""
 }
+
+test_near_copies_are_info_once_each if {
+	renamed := {"metrics": [{"name": "failures", "interval": "1m", "provider": {"prometheus": {"query": "sum(rate(x[5m]))"}}}], "args": [{"name": "service"}]}
+	results := duplicate_template.deny with input as {"objects": [
+		template("AnalysisTemplate", "error-rate", error_rate),
+		template("AnalysisTemplate", "error-rate-renamed", renamed),
+		template("AnalysisTemplate", "error-rate-copy", error_rate),
+	]}
+	infos := {[r.object, r.related] | some r in results; r.level == "info"}
+	warnings := {r.object | some r in results; not r.level}
+	warnings == {2}
+	count(infos) == 1
+	some info in results
+	info.level == "info"
+	contains(info.msg, "only in names, descriptions or parameters")
+}
+
+test_keys_with_slashes_are_escaped_in_pointers if {
+	duplicate_template.pointer(["a/b", "c~d", 0]) == "/a~1b/c~0d/0"
+}
+
+calls(task) := {"tasks": [{"name": "run", "taskRef": {"name": task}}]}
+
+test_references_by_name_are_kept if {
+	count(duplicate_template.deny) == 0 with input as {"objects": [
+		template("Pipeline", "build", calls("go-build")),
+		template("Pipeline", "test", calls("go-test")),
+	]}
+}
+
+test_the_later_near_copy_is_reported_whatever_the_sort_order if {
+	results := duplicate_template.deny with input as {"objects": [
+		template("AnalysisTemplate", "first", {"metrics": [{"name": "zzz", "interval": "1m"}]}),
+		template("AnalysisTemplate", "second", {"metrics": [{"name": "aaa", "interval": "1m"}]}),
+	]}
+	[[r.object, r.related, r.level] | some r in results] == [[1, 0, "info"]]
+}
