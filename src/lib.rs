@@ -91,8 +91,8 @@ type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
 /// let opts = LintOptions { paths: vec![file.display().to_string()], ..LintOptions::default() };
 /// let report = lint(&opts, &Config::default()).unwrap();
 ///
-/// let d = &report.diagnostics[0];
-/// assert_eq!((d.rule.as_str(), d.line, d.column), ("duplicate-container-name", 7, 14));
+/// let d = report.diagnostics.iter().find(|d| d.rule == "duplicate-container-name").unwrap();
+/// assert_eq!((d.line, d.column), (7, 14));
 /// assert_eq!(d.pointer.as_deref(), Some("/spec/containers/1/name"));
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// ```

@@ -27,9 +27,11 @@ fn json(output: &[u8]) -> Value {
 }
 
 const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\n";
-const DUP_ENV: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x:1\n      env: [{name: A}, {name: A}]\n";
+/// A hardened Pod (resources, probes, securityContext: the hardening rules stay silent) whose
+/// only problem is a duplicate env var (a warning) at 8:31.
+const DUP_ENV: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: c\n      image: x:1\n      env: [{name: A}, {name: A}]\n      resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 16Mi}}\n      livenessProbe: {exec: {command: [\"true\"]}}\n      securityContext: {runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}\n  automountServiceAccountToken: false\n";
 
-/// A Pod with a duplicate env var (a warning), named so that several never collide.
+/// [`DUP_ENV`], named so that several never collide.
 fn dup_env(name: &str) -> String {
     DUP_ENV.replace("{name: p}", &format!("{{name: {name}}}"))
 }
@@ -92,7 +94,7 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(object_keys, ["apiVersion", "kind", "name", "namespace"]);
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"files": 1, "objects": 3, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0})
+        serde_json::json!({"files": 1, "objects": 4, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0})
     );
     let volume = doc["diagnostics"]
         .as_array()
@@ -102,11 +104,11 @@ fn json_output_has_the_documented_shape() {
         .unwrap();
     assert_eq!(
         (volume["line"].as_u64(), volume["column"].as_u64()),
-        (Some(48), Some(17))
+        (Some(53), Some(17))
     );
     assert_eq!(
         (volume["end_line"].as_u64(), volume["end_column"].as_u64()),
-        (Some(48), Some(23))
+        (Some(53), Some(23))
     );
     assert_eq!(volume["pointer"], "/spec/template/spec/volumes/1/name");
     assert_eq!(volume["source_template"], "shop/templates/deployment.yaml");
@@ -120,10 +122,10 @@ fn compact_output_is_one_line_per_diagnostic() {
         .assert()
         .code(1)
         .stdout(
-            "testdata/examples/rendered-chart.yaml:37:21: warning[duplicate-env] container \"shop\" sets environment variable \"LOG_LEVEL\" twice (first at line 34); only the last value is used\n\
-             testdata/examples/rendered-chart.yaml:43:26: error[duplicate-volume-mount] container \"shop\" mounts two volumes at \"/etc/shop\" (first at line 41)\n\
-             testdata/examples/rendered-chart.yaml:48:17: error[duplicate-volume] volume \"config\" is defined twice (first at line 45)\n\
-             testdata/examples/rendered-chart.yaml:56:9: error[duplicate-object] ConfigMap shop/shop-config is defined twice (first at line 6)\n",
+            "testdata/examples/rendered-chart.yaml:42:21: warning[duplicate-env] container \"shop\" sets environment variable \"LOG_LEVEL\" twice (first at line 39); only the last value is used\n\
+             testdata/examples/rendered-chart.yaml:48:26: error[duplicate-volume-mount] container \"shop\" mounts two volumes at \"/etc/shop\" (first at line 46)\n\
+             testdata/examples/rendered-chart.yaml:53:17: error[duplicate-volume] volume \"config\" is defined twice (first at line 50)\n\
+             testdata/examples/rendered-chart.yaml:61:9: error[duplicate-object] ConfigMap shop/shop-config is defined twice (first at line 6)\n",
         );
 }
 

@@ -40,10 +40,16 @@ pod_labels := object.get(input, array.concat(template_paths[input.kind], ["metad
 # "initContainers" | "containers" | "ephemeralContainers"}.
 containers contains {"path": array.concat(pod.path, [field, i]), "container": container, "field": field} if {
 	some field in ["initContainers", "containers", "ephemeralContainers"]
-	some i, container in object.get(pod.spec, field, [])
+	some i, container in list(object.get(pod.spec, field, []))
 }
 
 # Every volume of the object's pod spec: {"path": [...], "volume": {...}}.
 volumes contains {"path": array.concat(pod.path, ["volumes", i]), "volume": volume} if {
-	some i, volume in object.get(pod.spec, "volumes", [])
+	some i, volume in list(object.get(pod.spec, "volumes", []))
 }
+
+# A list as written, or [] for anything else (`volumes: null`, a string): malformed fields are
+# the schema rule's business, not a reason for a policy to fail.
+list(x) := x if is_array(x)
+
+list(x) := [] if not is_array(x)

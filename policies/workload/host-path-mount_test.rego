@@ -43,3 +43,7 @@ test_cronjob_volumes_are_checked if {
 	some r in host_path_mount.deny with input as {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {"volumes": [{"name": "h", "hostPath": {"path": "/home/ci"}}]}}}}}}
 	r.path == ["spec", "jobTemplate", "spec", "template", "spec", "volumes", 0, "hostPath", "path"]
 }
+
+test_null_and_malformed_lists_are_silent if {
+	count(host_path_mount.deny) == 0 with input as {"kind": "Pod", "spec": {"volumes": null, "containers": "x"}}
+}

@@ -225,38 +225,79 @@ impl Policies {
         let mut engine = self.engine.clone();
         engine.set_input(input::from_node(&object.root));
         let mut exceptions: BTreeMap<&str, Result<BTreeSet<String>, String>> = BTreeMap::new();
-        selected
-            .into_iter()
-            .map(|rule| {
-                let excepted = match &rule.exception {
-                    Some((namespace, name)) if self.exception_namespaces.contains(namespace) => {
-                        let names = exceptions
-                            .entry(namespace)
-                            .or_insert_with(|| excepted_names(&mut engine, namespace));
-                        match names {
-                            Ok(names) => names.contains(name),
-                            Err(e) => {
-                                return Evaluation {
-                                    rule,
-                                    results: Err(format!("data.{namespace}.exception: {e}")),
-                                };
-                            }
-                        }
+        let mut out: Vec<Evaluation> = Vec::with_capacity(selected.len());
+        let mut batch: Vec<&PolicyRule> = Vec::with_capacity(selected.len());
+        for rule in selected {
+            match &rule.exception {
+                Some((namespace, name)) if self.exception_namespaces.contains(namespace) => {
+                    let names = exceptions
+                        .entry(namespace)
+                        .or_insert_with(|| excepted_names(&mut engine, namespace));
+                    match names {
+                        Ok(names) if names.contains(name) => {}
+                        Ok(_) => batch.push(rule),
+                        Err(e) => out.push(Evaluation {
+                            rule,
+                            results: Err(format!("data.{namespace}.exception: {e}")),
+                        }),
                     }
-                    _ => false,
-                };
-                let results = if excepted {
-                    Ok(Vec::new())
-                } else {
-                    engine
-                        .eval_rule(rule.query.clone())
-                        .map_err(|e| engine_error(&e.to_string()))
-                        .and_then(|value| result::results(&value))
-                };
-                Evaluation { rule, results }
+                }
+                _ => batch.push(rule),
+            }
+        }
+        out.extend(evaluate_batch(&mut engine, &batch));
+        out
+    }
+}
+
+/// Evaluates rules on the engine's input in one query, so that what they share (the workload
+/// library's containers and volumes) is computed once; when that query fails, rule by rule,
+/// so that the error is the failing rule's alone.
+fn evaluate_batch<'a>(engine: &mut Engine, rules: &[&'a PolicyRule]) -> Vec<Evaluation<'a>> {
+    let one_by_one = |engine: &mut Engine| {
+        rules
+            .iter()
+            .map(|rule| Evaluation {
+                rule,
+                results: engine
+                    .eval_rule(rule.query.clone())
+                    .map_err(|e| engine_error(&e.to_string()))
+                    .and_then(|value| result::results(&value)),
             })
             .collect()
+    };
+    if rules.len() < 2 {
+        return one_by_one(engine);
     }
+    // `[x | x := rule]` is `[]` when the rule is undefined, so one undefined rule does not
+    // make the whole array undefined.
+    let parts: Vec<String> = rules
+        .iter()
+        .map(|r| format!("[x | x := {}]", r.query))
+        .collect();
+    let query = format!("[{}]", parts.join(", "));
+    let values = engine.eval_query(query, false).ok().and_then(|answer| {
+        let value = answer.result.first()?.expressions.first()?.value.clone();
+        let items = value.as_array().ok()?.clone();
+        (items.len() == rules.len()).then_some(items)
+    });
+    let Some(values) = values else {
+        return one_by_one(engine);
+    };
+    rules
+        .iter()
+        .zip(values)
+        .map(|(rule, value)| {
+            let value = match value.as_array().ok().and_then(|a| a.first()) {
+                Some(v) => v.clone(),
+                None => Value::Undefined,
+            };
+            Evaluation {
+                rule,
+                results: result::results(&value),
+            }
+        })
+        .collect()
 }
 
 impl PolicyRule {

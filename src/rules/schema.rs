@@ -15,6 +15,8 @@ declare_rule! {
     /// transition rules (`oldSelf`) and rules using Kubernetes' CEL extensions kvet's evaluator
     /// lacks, which are skipped. Each error is reported at the offending field; all errors of
     /// an object are reported. Mutating webhooks (which may fill fields in) are not known to kvet.
+    /// The `sops` metadata of a SOPS-encrypted manifest is not validated (it is gone once the
+    /// file is decrypted, before it is applied).
     ///
     /// ## Why
     /// The API server rejects a wrong type or a missing required field, and drops or rejects
@@ -46,6 +48,13 @@ declare_rule! {
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (version, id) = (context.kubernetes_version, &object.id);
     let mut instance = object.root.to_json();
+    // A SOPS-encrypted manifest carries its `sops` metadata until Flux or ksops decrypt it;
+    // the API server never sees that key.
+    if let Some(fields) = instance.as_object_mut()
+        && fields.get("sops").is_some_and(|s| s.get("mac").is_some())
+    {
+        fields.remove("sops");
+    }
     let schema = match store::builtin_kind(version, &id.api_version, &id.kind) {
         Some(schema) => schema,
         None => match context.crds.get(version, &id.api_version, &id.kind) {
