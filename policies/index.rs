@@ -2,6 +2,14 @@
 // policies/` reads them); tests/registry.rs checks this list against the folder.
 &[
     ("lib/workload.rego", include_str!("lib/workload.rego")),
+    ("security/automount-service-account-token.rego", include_str!("security/automount-service-account-token.rego")),
+    ("security/dangerous-capabilities.rego", include_str!("security/dangerous-capabilities.rego")),
+    ("security/host-namespaces.rego", include_str!("security/host-namespaces.rego")),
+    ("security/pod-security.rego", include_str!("security/pod-security.rego")),
+    ("security/privilege-escalation.rego", include_str!("security/privilege-escalation.rego")),
+    ("security/privileged-container.rego", include_str!("security/privileged-container.rego")),
+    ("security/run-as-root.rego", include_str!("security/run-as-root.rego")),
+    ("security/writable-root-fs.rego", include_str!("security/writable-root-fs.rego")),
     ("structure/duplicate-template.rego", include_str!("structure/duplicate-template.rego")),
     ("workload/host-path-mount.rego", include_str!("workload/host-path-mount.rego")),
     ("workload/image-tag-latest.rego", include_str!("workload/image-tag-latest.rego")),
