@@ -2,6 +2,12 @@
 // policies/` reads them); tests/registry.rs checks this list against the folder.
 &[
     ("lib/workload.rego", include_str!("lib/workload.rego")),
+    ("reliability/default-namespace.rego", include_str!("reliability/default-namespace.rego")),
+    ("reliability/deployment-single-replica.rego", include_str!("reliability/deployment-single-replica.rego")),
+    ("reliability/image-pull-policy-always-with-digest.rego", include_str!("reliability/image-pull-policy-always-with-digest.rego")),
+    ("reliability/missing-pdb.rego", include_str!("reliability/missing-pdb.rego")),
+    ("reliability/missing-probes.rego", include_str!("reliability/missing-probes.rego")),
+    ("reliability/missing-resources.rego", include_str!("reliability/missing-resources.rego")),
     ("security/automount-service-account-token.rego", include_str!("security/automount-service-account-token.rego")),
     ("security/dangerous-capabilities.rego", include_str!("security/dangerous-capabilities.rego")),
     ("security/host-namespaces.rego", include_str!("security/host-namespaces.rego")),
