@@ -1,6 +1,13 @@
 // The policies kvet embeds: `(path under policies/, source)`. Tests are not embedded (`kvet test
 // policies/` reads them); tests/registry.rs checks this list against the folder.
 &[
+    ("gitops/argocd-sync-policy.rego", include_str!("gitops/argocd-sync-policy.rego")),
+    ("gitops/argocd-unpinned-revision.rego", include_str!("gitops/argocd-unpinned-revision.rego")),
+    ("gitops/cnpg-reference.rego", include_str!("gitops/cnpg-reference.rego")),
+    ("gitops/crossplane-composition-xrd.rego", include_str!("gitops/crossplane-composition-xrd.rego")),
+    ("gitops/external-secret-store-ref.rego", include_str!("gitops/external-secret-store-ref.rego")),
+    ("gitops/kargo-promotion-steps.rego", include_str!("gitops/kargo-promotion-steps.rego")),
+    ("gitops/kargo-stage-references.rego", include_str!("gitops/kargo-stage-references.rego")),
     ("lib/workload.rego", include_str!("lib/workload.rego")),
     ("reliability/default-namespace.rego", include_str!("reliability/default-namespace.rego")),
     ("reliability/deployment-single-replica.rego", include_str!("reliability/deployment-single-replica.rego")),
@@ -16,7 +23,9 @@
     ("security/privileged-container.rego", include_str!("security/privileged-container.rego")),
     ("security/run-as-root.rego", include_str!("security/run-as-root.rego")),
     ("security/writable-root-fs.rego", include_str!("security/writable-root-fs.rego")),
+    ("structure/dangling-service.rego", include_str!("structure/dangling-service.rego")),
     ("structure/duplicate-template.rego", include_str!("structure/duplicate-template.rego")),
+    ("structure/script-in-configmap.rego", include_str!("structure/script-in-configmap.rego")),
     ("workload/host-path-mount.rego", include_str!("workload/host-path-mount.rego")),
     ("workload/image-tag-latest.rego", include_str!("workload/image-tag-latest.rego")),
 ]

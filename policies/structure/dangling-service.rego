@@ -1,0 +1,213 @@
+# METADATA
+# title: a Service selects no pods of the input's workloads
+# description: |-
+#   ## What it checks
+#   Every `Service` with a non-empty `spec.selector`: some pods of the input, in the Service's
+#   namespace, must carry every pair of the selector. The pods are those of the workloads'
+#   templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
+#   CronJob, Pod, Argo Rollout and its experiment templates) and of operator resources whose
+#   pod labels are known: Prometheus Operator `Prometheus`, `Alertmanager` and `ThanosRuler`
+#   (their `podMetadata` and the operator's labels), CloudNativePG `Cluster` and `Pooler`.
+#   Labels that controllers add to pods at run time (`statefulset.kubernetes.io/pod-name`,
+#   `pod-template-hash`, `controller-revision-hash`, `job-name`, `cnpg.io/instanceRole`...)
+#   match any value. An object without `metadata.namespace` matches any namespace.
+#
+#   It stays silent for Services without a selector (`ExternalName`, or endpoints managed by
+#   hand or by another controller), and when the input has no workload in the Service's
+#   namespace (for a Service without namespace: no workload at all): a Service applied next to
+#   a workload kept elsewhere, such as a chart's or an operator's, is not judged. A workload
+#   installed separately into a namespace that also has workloads in the input is not seen:
+#   suppress the finding on that Service.
+#
+#   This rule looks at the whole input at once (`scope: stream`): put every file of an
+#   application in one run.
+#
+#   ## Why
+#   A Service whose selector matches no pod has no endpoints: connections to it are refused
+#   or time out, Ingresses in front of it return 503, and nothing fails at apply time. It is
+#   usually a label renamed on the workload and not on the Service, or a typo.
+#
+#   ## How to fix
+#   Make the selector a subset of the pod template's labels (`spec.template.metadata.labels`,
+#   not the Deployment's own `metadata.labels`), or delete the Service if its workload is gone.
+#
+#   ## Example
+#   ```yaml
+#   kind: Deployment
+#   spec:
+#     template:
+#       metadata:
+#         labels: {app.kubernetes.io/name: web}
+#   ---
+#   kind: Service
+#   spec:
+#     selector:   # dangling-service: no pod has app.kubernetes.io/name=frontend
+#       app.kubernetes.io/name: frontend
+#   ```
+# custom:
+#   level: warning
+#   category: structure
+#   kinds: [Service, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout, Prometheus, Alertmanager, ThanosRuler, Cluster, Pooler]
+#   scope: stream
+package kvet.rules.dangling_service
+
+import data.kvet.lib.workload
+import rego.v1
+
+namespace(o) := object.get(o, ["metadata", "namespace"], "")
+
+# Labels that controllers put on pods, never in a template: a selector may use any value.
+runtime_labels := {
+	"statefulset.kubernetes.io/pod-name",
+	"apps.kubernetes.io/pod-index",
+	"controller-revision-hash",
+	"pod-template-generation",
+	"pod-template-hash",
+	"rollouts-pod-template-hash",
+	"job-name",
+	"controller-uid",
+	"batch.kubernetes.io/job-name",
+	"batch.kubernetes.io/controller-uid",
+	"batch.kubernetes.io/job-completion-index",
+	"operator.prometheus.io/shard",
+	"app.kubernetes.io/version",
+}
+
+# Every group of pods in the input: {"ns": ..., "labels": {...}, "any": {keys of any value}},
+# keyed by [object index, number within the object].
+pods[[i, 0]] := {"ns": namespace(o), "labels": labels, "any": set()} if {
+	some i, o in input.objects
+	path := workload.template_paths[o.kind]
+	labels := object.get(o, array.concat(path, ["metadata", "labels"]), {})
+	is_object(labels)
+}
+
+# The pods of an Argo Rollout's experiments: its template with the experiment's labels.
+pods[[i, k + 1]] := {"ns": namespace(o), "labels": labels, "any": set()} if {
+	some i, o in input.objects
+	o.kind == "Rollout"
+	experiments := [t |
+		some step in object.get(o, ["spec", "strategy", "canary", "steps"], [])
+		some t in object.get(step, ["experiment", "templates"], [])
+	]
+	some k, template in experiments
+	labels := object.union(
+		object.get(o, ["spec", "template", "metadata", "labels"], {}),
+		object.get(template, ["metadata", "labels"], {}),
+	)
+}
+
+# Operator resources that run pods, with the group they must be of.
+operator_kinds := {
+	"Prometheus": "monitoring.coreos.com/",
+	"Alertmanager": "monitoring.coreos.com/",
+	"ThanosRuler": "monitoring.coreos.com/",
+	"Cluster": "postgresql.cnpg.io/",
+	"Pooler": "postgresql.cnpg.io/",
+}
+
+pods[[i, 0]] := {"ns": namespace(o), "labels": object.union(own_labels(o), operator_labels(o)), "any": runtime_keys(o)} if {
+	some i, o in input.objects
+	startswith(o.apiVersion, operator_kinds[o.kind])
+}
+
+own_labels(o) := object.get(o, ["spec", "podMetadata", "labels"], {}) if startswith(o.apiVersion, "monitoring.coreos.com/")
+
+own_labels(o) := object.get(o, ["spec", "inheritedMetadata", "labels"], {}) if o.kind == "Cluster"
+
+own_labels(o) := object.get(o, ["spec", "template", "metadata", "labels"], {}) if o.kind == "Pooler"
+
+# The labels Prometheus Operator and CloudNativePG give the pods they create.
+operator_labels(o) := {
+	"app.kubernetes.io/name": "prometheus",
+	"app.kubernetes.io/managed-by": "prometheus-operator",
+	"app.kubernetes.io/instance": o.metadata.name,
+	"prometheus": o.metadata.name,
+	"operator.prometheus.io/name": o.metadata.name,
+} if o.kind == "Prometheus"
+
+operator_labels(o) := {
+	"app": "alertmanager",
+	"app.kubernetes.io/name": "alertmanager",
+	"app.kubernetes.io/managed-by": "prometheus-operator",
+	"app.kubernetes.io/instance": o.metadata.name,
+	"alertmanager": o.metadata.name,
+} if o.kind == "Alertmanager"
+
+operator_labels(o) := {
+	"app.kubernetes.io/name": "thanos-ruler",
+	"app.kubernetes.io/managed-by": "prometheus-operator",
+	"app.kubernetes.io/instance": o.metadata.name,
+	"thanos-ruler": o.metadata.name,
+} if o.kind == "ThanosRuler"
+
+operator_labels(o) := {"cnpg.io/cluster": o.metadata.name, "cnpg.io/podRole": "instance"} if o.kind == "Cluster"
+
+operator_labels(o) := {"cnpg.io/poolerName": o.metadata.name, "cnpg.io/podRole": "pooler"} if o.kind == "Pooler"
+
+runtime_keys(o) := {"cnpg.io/instanceRole", "role", "cnpg.io/instanceName"} if o.kind == "Cluster"
+
+runtime_keys(o) := set() if o.kind != "Cluster"
+
+# The pods that carry each label pair, or the key with any value: by namespace (["ns", ns,
+# key, value], ["ns-any", ns, key]) and, for Services without a namespace, in all (["all",
+# key, value], ["all-any", key]). Built once, so that each Service is matched by intersecting
+# a few sets instead of comparing it with every workload.
+index[entry] contains id if {
+	some id, p in pods
+	some key, value in p.labels
+	some entry in [["ns", p.ns, key, value], ["all", key, value]]
+}
+
+index[entry] contains id if {
+	some id, p in pods
+	some key in p.any
+	some entry in [["ns-any", p.ns, key], ["all-any", key]]
+}
+
+# The pods of an index entry; the empty set for none (the index itself is undefined when the
+# input has no labelled pods).
+ids(entry) := index[entry]
+
+ids(entry) := set() if not index[entry]
+
+# The pods a Service's selector pair may select.
+candidates("", key, value) := ids(["all", key, value]) | ids(["all-any", key])
+
+candidates(ns, key, value) := {id |
+	some entry in [["ns", ns, key, value], ["ns", "", key, value], ["ns-any", ns, key], ["ns-any", "", key]]
+	some id in ids(entry)
+} if ns != ""
+
+# The namespaces that have pods in the input ("" for workloads without one).
+namespaces := {p.ns | some p in pods}
+
+judged("") if count(pods) > 0
+
+judged(ns) if {
+	ns != ""
+	ns in namespaces
+}
+
+deny contains result if {
+	some i, service in input.objects
+	service.kind == "Service"
+	selector := service.spec.selector
+	is_object(selector)
+	ns := namespace(service)
+	judged(ns)
+	pairs := {[key, value] | some key, value in selector; not key in runtime_labels}
+	count(pairs) > 0
+	count(intersection({candidates(ns, key, value) | some [key, value] in pairs})) == 0
+	result := {
+		"object": i,
+		"path": ["spec", "selector"],
+		"msg": sprintf("Service %q selects %s, but no pod of the input%s has these labels: it has no endpoints", [service.metadata.name, shown(pairs), where(ns)]),
+	}
+}
+
+shown(pairs) := concat(", ", sort([sprintf("%s=%v", [key, value]) | some [key, value] in pairs]))
+
+where(ns) := sprintf(" in namespace %q", [ns]) if ns != ""
+
+where("") := ""
