@@ -1,6 +1,11 @@
 // The policies kvet embeds: `(path under policies/, source)`. Tests are not embedded (`kvet test
 // policies/` reads them); tests/registry.rs checks this list against the folder.
 &[
+    ("credentials/kargo-credentials.rego", include_str!("credentials/kargo-credentials.rego")),
+    ("credentials/kyverno-selector-unmatched.rego", include_str!("credentials/kyverno-selector-unmatched.rego")),
+    ("credentials/plaintext-credential.rego", include_str!("credentials/plaintext-credential.rego")),
+    ("credentials/required-secret-labels.rego", include_str!("credentials/required-secret-labels.rego")),
+    ("credentials/secret-literal-values.rego", include_str!("credentials/secret-literal-values.rego")),
     ("gitops/argocd-sync-policy.rego", include_str!("gitops/argocd-sync-policy.rego")),
     ("gitops/argocd-unpinned-revision.rego", include_str!("gitops/argocd-unpinned-revision.rego")),
     ("gitops/cnpg-reference.rego", include_str!("gitops/cnpg-reference.rego")),
