@@ -3,7 +3,6 @@
 &[
     ("credentials/kargo-credentials.rego", include_str!("credentials/kargo-credentials.rego")),
     ("credentials/kyverno-selector-unmatched.rego", include_str!("credentials/kyverno-selector-unmatched.rego")),
-    ("credentials/plaintext-credential.rego", include_str!("credentials/plaintext-credential.rego")),
     ("credentials/required-secret-labels.rego", include_str!("credentials/required-secret-labels.rego")),
     ("credentials/secret-literal-values.rego", include_str!("credentials/secret-literal-values.rego")),
     ("gitops/argocd-sync-policy.rego", include_str!("gitops/argocd-sync-policy.rego")),

@@ -17,6 +17,7 @@ mod duplicate_volume;
 mod duplicate_volume_mount;
 mod input_limit;
 mod missing_type_meta;
+mod plaintext_credential;
 mod policy_error;
 mod removed_api;
 mod schema;
@@ -116,6 +117,7 @@ pub static RULES: &[&Rule] = &[
     &duplicate_volume_mount::RULE,
     &input_limit::RULE,
     &missing_type_meta::RULE,
+    &plaintext_credential::RULE,
     &policy_error::RULE,
     &removed_api::RULE,
     &schema::RULE,
