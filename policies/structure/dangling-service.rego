@@ -15,9 +15,11 @@
 #   It stays silent for Services without a selector (`ExternalName`, or endpoints managed by
 #   hand or by another controller), and when the input has no workload in the Service's
 #   namespace (for a Service without namespace: no workload at all): a Service applied next to
-#   a workload kept elsewhere, such as a chart's or an operator's, is not judged. A workload
-#   installed separately into a namespace that also has workloads in the input is not seen:
-#   suppress the finding on that Service.
+#   a workload kept elsewhere, such as a chart's or an operator's, is not judged. It also stays
+#   silent when no pod of the input carries any pair of the selector: such a Service selects
+#   pods installed from elsewhere into a namespace that also has workloads in the input. It
+#   reports the near misses: a selector some pods carry part of (a typo, a label renamed on
+#   one side only).
 #
 #   This rule looks at the whole input at once (`scope: stream`): put every file of an
 #   application in one run.
@@ -199,6 +201,10 @@ deny contains result if {
 	pairs := {[key, value] | some key, value in selector; not key in runtime_labels}
 	count(pairs) > 0
 	count(intersection({candidates(ns, key, value) | some [key, value] in pairs})) == 0
+	# A near miss: some pod carries part of the selector (a typo, a label renamed on one side).
+	# A selector that matches nothing at all is taken to select pods installed from elsewhere.
+	some [key, value] in pairs
+	count(candidates(ns, key, value)) > 0
 	result := {
 		"object": i,
 		"path": ["spec", "selector"],

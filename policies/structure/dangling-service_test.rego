@@ -22,13 +22,15 @@ test_a_selector_no_pod_matches_is_reported if {
 	results := dangling_service.deny with input as {"objects": [
 		deployment("web", "shop", {"app.kubernetes.io/name": "web", "tier": "frontend"}),
 		service("web", "shop", {"app.kubernetes.io/name": "web"}),
-		service("frontend", "shop", {"app.kubernetes.io/name": "frontend"}),
+		service("frontend", "shop", {"app.kubernetes.io/name": "frontend", "tier": "frontend"}),
+		# Matches no pod at all: pods installed from elsewhere, not judged.
+		service("cache", "shop", {"app.kubernetes.io/name": "redis"}),
 	]}
 	count(results) == 1
 	some r in results
 	r.object == 2
 	r.path == ["spec", "selector"]
-	contains(r.msg, `Service "frontend" selects app.kubernetes.io/name=frontend, but no pod of the input in namespace "shop"`)
+	contains(r.msg, `Service "frontend" selects app.kubernetes.io/name=frontend, tier=frontend, but no pod of the input in namespace "shop"`)
 	not r.level
 }
 
@@ -45,8 +47,8 @@ test_every_pair_must_match_the_same_pods if {
 test_pods_of_another_namespace_do_not_count if {
 	results := dangling_service.deny with input as {"objects": [
 		deployment("web", "shop", {"app": "web"}),
-		deployment("web", "staging", {"app": "web-staging"}),
-		service("web", "staging", {"app": "web"}),
+		deployment("web", "staging", {"app": "web-staging", "tier": "web"}),
+		service("web", "staging", {"app": "web", "tier": "web"}),
 	]}
 	some r in results
 	r.object == 2
@@ -63,8 +65,8 @@ test_objects_without_namespace_match_any if {
 
 test_a_service_without_namespace_is_judged_against_every_pod if {
 	results := dangling_service.deny with input as {"objects": [
-		deployment("api", "shop", {"app": "api"}),
-		service("web", "", {"app": "web"}),
+		deployment("api", "shop", {"app": "api", "tier": "backend"}),
+		service("web", "", {"app": "web", "tier": "backend"}),
 	]}
 	some r in results
 	r.object == 1
@@ -105,7 +107,7 @@ test_rollout_experiment_pods_are_selectable if {
 		rollout,
 		service("web", "shop", {"app": "web"}),
 		service("web-preview", "shop", {"app": "web-preview", "tier": "frontend"}),
-		service("web-canary", "shop", {"app": "web-canary"}),
+		service("web-canary", "shop", {"app": "web-canary", "tier": "frontend"}),
 	]}
 	{r.object | some r in results} == {3}
 }
@@ -137,7 +139,7 @@ test_resources_of_other_groups_run_no_known_pods if {
 	results := dangling_service.deny with input as {"objects": [
 		deployment("web", "shop", {"app": "web"}),
 		{"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": meta("pg", "shop"), "spec": {}},
-		service("pg", "shop", {"cnpg.io/cluster": "pg"}),
+		service("pg", "shop", {"cnpg.io/cluster": "pg", "app": "web"}),
 	]}
 	count(results) == 1
 }
