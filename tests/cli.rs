@@ -885,3 +885,22 @@ fn helm_output_on_stdin_keeps_source_templates() {
             .all(|d| d["file"] == "<stdin>")
     );
 }
+
+#[test]
+fn github_output_is_workflow_commands_with_escaping() {
+    // A message with a comma, a colon and a newline-bearing help: the data part escapes only
+    // %, CR and LF; properties also escape : and ,.
+    let dir = tree(&[("a:b.yaml", &dup_env("p1"))]);
+    let out = kvet()
+        .args(["check", "--format", "github", "a:b.yaml"])
+        .current_dir(dir.path())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "::warning file=a%3Ab.yaml,line=8,col=31,endLine=8,endColumn=31,title=duplicate-env::container \"c\" sets environment variable \"A\" twice (first at line 8); only the last value is used%0Aremove one of the two entries\n"
+    );
+}

@@ -1,6 +1,7 @@
 //! Renderers: each turns a [`Report`] into text. Nothing else in kvet prints.
 
 mod compact;
+mod github;
 mod human;
 mod json;
 
@@ -16,6 +17,8 @@ pub enum Format {
     Json,
     /// One line per diagnostic: `file:line:col: level[rule] message`.
     Compact,
+    /// GitHub Actions workflow commands: annotations on the pull request's lines.
+    Github,
 }
 
 pub struct RenderOptions {
@@ -33,6 +36,7 @@ pub fn render(
         Format::Human => human::render(report, opts, out),
         Format::Json => json::render(report, out),
         Format::Compact => compact::render(report, out),
+        Format::Github => github::render(report, out),
     }
 }
 
