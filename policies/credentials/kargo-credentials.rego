@@ -73,14 +73,23 @@ project_namespaces := {o.metadata.name |
 	some o in input.objects
 	o.kind == "Project"
 	startswith(o.apiVersion, "kargo.akuity.io/")
+	is_string(o.metadata.name)
 }
 
 # The keys of a Secret's data and stringData.
-keys(o) := {k | some field in ["data", "stringData"]; some k, _ in object.get(o, field, {})}
+keys(o) := {k | some field in ["data", "stringData"]; some k, _ in object_or_empty(o[field])}
+
+object_or_empty(x) := x if is_object(x)
+
+object_or_empty(x) := {} if not is_object(x)
 
 labels(o) := object.get(o, ["metadata", "labels"], {})
 
-namespace(o) := object.get(o, ["metadata", "namespace"], "")
+# The namespace as written; "" when missing or malformed (a number).
+namespace(o) := value if {
+	value := object.get(o, ["metadata", "namespace"], "")
+	is_string(value)
+} else := ""
 
 name(o) := object.get(o, ["metadata", "name"], "")
 
@@ -125,7 +134,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": labels_path(o),
-		"msg": sprintf("Secret %q holds repository credentials in Project namespace %q but has no %s label: Kargo will not use it%s", [name(o), namespace(o), label, url_hint(o)]),
+		"msg": sprintf("Secret \"%v\" holds repository credentials in Project namespace \"%v\" but has no %s label: Kargo will not use it%s", [name(o), namespace(o), label, url_hint(o)]),
 	}
 }
 
@@ -143,7 +152,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["metadata", "labels", legacy_label],
-		"msg": sprintf("Secret %q uses the label %s of Kargo before v1, which Kargo no longer reads: label it %s: git, helm or image, and rename url to repoURL", [name(o), legacy_label, label]),
+		"msg": sprintf("Secret \"%v\" uses the label %s of Kargo before v1, which Kargo no longer reads: label it %s: git, helm or image, and rename url to repoURL", [name(o), legacy_label, label]),
 	}
 }
 
@@ -157,7 +166,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["metadata", "labels", label],
-		"msg": sprintf("Secret %q has %s: %q, which Kargo does not know (git, helm, image, generic, fleet): Kargo ignores it", [name(o), label, type]),
+		"msg": sprintf("Secret \"%v\" has %s: \"%v\", which Kargo does not know (git, helm, image, generic, fleet): Kargo ignores it", [name(o), label, type]),
 	}
 }
 
@@ -171,7 +180,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": values_path(o),
-		"msg": sprintf("%s credentials Secret %q has no repoURL: Kargo matches credentials to repositories by repoURL, so it never uses these", [type, name(o)]),
+		"msg": sprintf("%s credentials Secret \"%v\" has no repoURL: Kargo matches credentials to repositories by repoURL, so it never uses these", [type, name(o)]),
 	}
 }
 
@@ -186,6 +195,6 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["metadata", "namespace"],
-		"msg": sprintf("Kargo credentials Secret %q is in namespace %q, which is not the namespace of a Kargo Project of the input (%s): Kargo only reads a Project's own namespace", [name(o), ns, concat(", ", sort(project_namespaces))]),
+		"msg": sprintf("Kargo credentials Secret \"%v\" is in namespace \"%v\", which is not the namespace of a Kargo Project of the input (%s): Kargo only reads a Project's own namespace", [name(o), ns, concat(", ", sort(project_namespaces))]),
 	}
 }

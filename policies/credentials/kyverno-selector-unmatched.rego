@@ -76,15 +76,26 @@ by_kind[kind] := [i | some i, o in input.objects; o.kind == kind] if {
 	not kind in {"ClusterPolicy", "Policy", "Namespace"}
 }
 
-# The labels of the input's Namespaces, by name (the first of duplicates).
-namespace_labels[ns] := labels(input.objects[first]) if {
-	some ns in {o.metadata.name | some o in input.objects; o.kind == "Namespace"}
-	first := min({i | some i, o in input.objects; o.kind == "Namespace"; o.metadata.name == ns})
+# The labels of the input's Namespaces, by name (the first of duplicates). Grouped in one pass:
+# looking each name up in the whole input would be quadratic in the number of Namespaces.
+namespace_indexes[ns] contains i if {
+	some i, o in input.objects
+	o.kind == "Namespace"
+	ns := o.metadata.name
 }
 
-labels(o) := object.get(o, ["metadata", "labels"], {})
+namespace_labels[ns] := labels(input.objects[min(indexes)]) if some ns, indexes in namespace_indexes
 
-namespace(o) := object.get(o, ["metadata", "namespace"], "")
+# Labels and namespace as written; {} and "" when malformed (a string, a number).
+labels(o) := value if {
+	value := object.get(o, ["metadata", "labels"], {})
+	is_object(value)
+} else := {}
+
+namespace(o) := value if {
+	value := object.get(o, ["metadata", "namespace"], "")
+	is_string(value)
+} else := ""
 
 name(o) := object.get(o, ["metadata", "name"], "")
 
@@ -92,12 +103,16 @@ name(o) := object.get(o, ["metadata", "name"], "")
 filters contains f if {
 	some i in policies
 	p := input.objects[i]
-	some j, r in object.get(p, ["spec", "rules"], [])
-	some [sub, res] in resources(object.get(r, "match", {}))
+	some j
+	r := p.spec.rules[j]
+	match := r.match
+	is_object(match)
+	some [sub, res] in resources(match)
 	is_object(res.selector)
-	kinds := {k | some x in object.get(res, "kinds", []); k := kind_name(x)}
+	kinds := {k | some x in array_or_empty(res.kinds); k := kind_name(x)}
 	count(kinds) > 0
 	evaluable(res.selector)
+	evaluable_namespaces(object.get(res, "namespaces", []))
 	not templated(res)
 	f := {
 		"policy": i,
@@ -116,11 +131,11 @@ filters contains f if {
 # entry (several `all` entries combine, which this rule does not attempt), the old form.
 resources(match) := (any_entries | lone_all) | old_form if {
 	any_entries := {[["any", k, "resources"], x.resources] |
-		some k, x in object.get(match, "any", [])
+		some k, x in array_or_empty(match.any)
 		is_object(x.resources)
 	}
 	lone_all := {[["all", 0, "resources"], x.resources] |
-		entries := object.get(match, "all", [])
+		entries := array_or_empty(match.all)
 		count(entries) == 1
 		x := entries[0]
 		is_object(x.resources)
@@ -135,6 +150,7 @@ policy_namespace(p) := "" if p.kind == "ClusterPolicy"
 # Kyverno kinds are Kind, Version/Kind or Group/Version/Kind; Kind/subresource and wildcards
 # are left out.
 kind_name(x) := k if {
+	is_string(x)
 	parts := split(x, "/")
 	k := parts[count(parts) - 1]
 	regex.match(`^[A-Z][A-Za-z0-9]*$`, k)
@@ -142,11 +158,39 @@ kind_name(x) := k if {
 
 templated(res) if contains(json.marshal(res), "{{")
 
+# A selector this rule can evaluate: maps and lists where the API has them, strings of label
+# characters and Kyverno's wildcards (anything else, such as a template, is left alone).
 evaluable(selector) if {
-	every e in object.get(selector, "matchExpressions", []) {
+	match_labels := object.get(selector, "matchLabels", {})
+	is_object(match_labels)
+	every key, value in match_labels {
+		label_pattern(key)
+		label_pattern(value)
+	}
+	expressions := object.get(selector, "matchExpressions", [])
+	is_array(expressions)
+	every e in expressions {
 		e.operator in {"In", "NotIn", "Exists", "DoesNotExist"}
+		is_string(e.key)
+		is_array(object.get(e, "values", []))
 	}
 }
+
+evaluable_namespaces(namespaces) if {
+	is_array(namespaces)
+	every ns in namespaces {
+		label_pattern(ns)
+	}
+}
+
+label_pattern(x) if {
+	is_string(x)
+	regex.match(`^[A-Za-z0-9._/*?-]*$`, x)
+}
+
+array_or_empty(x) := x if is_array(x)
+
+array_or_empty(x) := [] if not is_array(x)
 
 evaluable_namespace_selector(s) if s == null
 
@@ -265,25 +309,31 @@ uncovered contains [i, f] if {
 	not i in covered
 }
 
+# The filters of each [object, policy] pair of `uncovered`, grouped in one pass (not by scanning
+# `uncovered` for every object: quadratic when many objects are left out).
+uncovered_by_policy[pair] contains f if {
+	some [i, f] in uncovered
+	pair := [i, f.policy]
+}
+
 deny contains result if {
-	some i in {x | some [x, _] in uncovered}
-	some p in {g.policy | some [x, g] in uncovered; x == i}
-	f := first_filter(i, p)
+	some [i, p], fs in uncovered_by_policy
+	f := first_filter(fs)
 	o := input.objects[i]
 	result := {
 		"object": i,
 		"related": p,
 		"path": ["metadata", "namespace"],
-		"msg": sprintf("%s %q has the labels (%s) that rule %q of %s %q selects, but the rule only covers %s, not %q: the policy never applies to it", [
+		"msg": sprintf("%s \"%v\" has the labels (%s) that rule \"%v\" of %s \"%v\" selects, but the rule only covers %s, not \"%v\": the policy never applies to it", [
 			o.kind, name(o), describe_selector(f.selector), f.rule, input.objects[p].kind,
 			name(input.objects[p]), scope(f), namespace(o),
 		]),
 	}
 }
 
-# The filter of policy p, of its first rule, that leaves object i out.
-first_filter(i, p) := f if {
-	ranked := sort([[g.rule_index, g.path, g] | some [x, g] in uncovered; x == i; g.policy == p])
+# The filter, of the policy's first rule, among those that leave the object out.
+first_filter(fs) := f if {
+	ranked := sort([[g.rule_index, g.path, g] | some g in fs])
 	f := ranked[0][2]
 }
 
@@ -304,7 +354,7 @@ deny contains result if {
 	result := {
 		"object": f.policy,
 		"path": array.concat(f.path, ["selector"]),
-		"msg": sprintf("rule %q selects %s labelled %s in %s, but no %s of the input carries those labels (%s %q in %q does not): the rule applies to nothing here", [
+		"msg": sprintf("rule \"%v\" selects %s labelled %s in %s, but no %s of the input carries those labels (%s \"%v\" in \"%v\" does not): the rule applies to nothing here", [
 			f.rule, concat("/", sort(f.kinds)), describe_selector(f.selector), scope(f),
 			concat("/", sort(f.kinds)), example.kind, name(example), namespace(example),
 		]),

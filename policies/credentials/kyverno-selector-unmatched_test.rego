@@ -153,3 +153,23 @@ test_unnamed_rules_and_other_policy_apis_are_handled if {
 	other_api := object.union(cluster_policy(platform_only), {"apiVersion": "config.kio.kasten.io/v1alpha1", "kind": "Policy"})
 	count(kyverno_selector_unmatched.deny) == 0 with input as {"objects": [other_api, secret("a", "platform", {})]}
 }
+
+test_malformed_policies_and_objects_do_not_fail if {
+	count(kyverno_selector_unmatched.deny) == 0 with input as {"objects": [
+		{"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "a"}, "spec": {"rules": "sync"}},
+		{"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "b"}, "spec": {"rules": ["sync", {"match": "any"}, {"match": {"any": "x", "all": 5}}]}},
+		cluster_policy({"kinds": "Secret", "namespaces": ["platform"], "selector": {"matchLabels": sync}}),
+		cluster_policy({"kinds": [5], "namespaces": ["platform"], "selector": {"matchLabels": sync}}),
+		cluster_policy({"kinds": ["Secret"], "namespaces": "platform", "selector": {"matchLabels": sync}}),
+		cluster_policy({"kinds": ["Secret"], "namespaces": [5], "selector": {"matchLabels": sync}}),
+		cluster_policy({"kinds": ["Secret"], "namespaces": ["platform"], "selector": {"matchLabels": "sync"}}),
+		cluster_policy({"kinds": ["Secret"], "namespaces": ["platform"], "selector": {"matchLabels": {"sync": "[x"}}}),
+		cluster_policy({"kinds": ["Secret"], "namespaces": ["platform"], "selector": {"matchExpressions": [{"key": 5, "operator": "In", "values": "x"}]}}),
+		cluster_policy({"kinds": ["Secret"], "namespaces": ["platform"], "selector": {"matchLabels": sync}, "namespaceSelector": {"matchLabels": "x"}}),
+		secret("a", 5, sync),
+		secret("b", "shop", "sync"),
+		secret("c", "platform", [1]),
+		{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": "x"}},
+		{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": 5}},
+	]}
+}

@@ -46,7 +46,10 @@ import rego.v1
 
 required := object.get(object.get(data.kvet.options, "required_secret_labels", {}), "labels", [])
 
-labels := object.get(input, ["metadata", "labels"], {})
+labels := value if {
+	value := object.get(input, ["metadata", "labels"], {})
+	is_object(value)
+} else := {}
 
 missing contains entry if {
 	some entry in required
@@ -71,7 +74,7 @@ deny contains result if {
 	object.get(input, "type", "") != "kubernetes.io/service-account-token"
 	count(missing) > 0
 	result := {
-		"msg": sprintf("Secret %q lacks the label%s %s that the cluster's policies select Secrets by", [
+		"msg": sprintf("Secret \"%v\" lacks the label%s %s that the cluster's policies select Secrets by", [
 			object.get(input, ["metadata", "name"], ""),
 			plural(count(missing)),
 			concat(", ", [described(e) | some e in sort(missing)]),

@@ -51,7 +51,9 @@ import rego.v1
 literal_keys contains [f, key] if {
 	not sops_encrypted
 	some f in ["data", "stringData"]
-	some key, value in object.get(input, f, {})
+	values := object.get(input, f, {})
+	is_object(values)
+	some key, value in values
 	is_string(value)
 	not identifier(key)
 	v := plain(f, value)
@@ -65,7 +67,9 @@ sops_encrypted if input.sops
 
 sops_encrypted if {
 	some f in ["data", "stringData"]
-	some value in object.get(input, f, {})
+	values := object.get(input, f, {})
+	is_object(values)
+	some value in values
 	is_string(value)
 	startswith(value, "ENC[")
 }
@@ -134,7 +138,7 @@ deny contains result if {
 	keys := sort({key | some [_, key] in literal_keys})
 	result := {
 		"msg": sprintf(
-			"Secret %q has literal values in Git (%s): base64 is not encryption; generate it with an ExternalSecret, a SealedSecret or SOPS, and rotate the values",
+			"Secret \"%v\" has literal values in Git (%s): base64 is not encryption; generate it with an ExternalSecret, a SealedSecret or SOPS, and rotate the values",
 			[object.get(input, ["metadata", "name"], ""), concat(", ", keys)],
 		),
 		"path": [reported_field],

@@ -77,7 +77,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "syncPolicy", "automated"],
-		"msg": sprintf("Application %q syncs automatically without stating %s: %s", [name(app), concat(" and ", missing), consequence(missing)]),
+		"msg": sprintf("Application \"%v\" syncs automatically without stating %s: %s", [name(app), concat(" and ", missing), consequence(missing)]),
 	}
 }
 
@@ -100,7 +100,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "destination", "namespace"],
-		"msg": sprintf("Application %q deploys to namespace %q, which is not in the input, without CreateNamespace=true in syncOptions: the sync fails until somebody creates it", [name(app), ns]),
+		"msg": sprintf("Application \"%v\" deploys to namespace \"%v\", which is not in the input, without CreateNamespace=true in syncOptions: the sync fails until somebody creates it", [name(app), ns]),
 	}
 }
 

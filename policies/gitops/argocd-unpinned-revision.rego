@@ -59,14 +59,16 @@ sources contains {"path": path, "source": source, "name": "source"} if {
 }
 
 sources contains {"path": array.concat(spec_path, ["sources", i]), "source": source, "name": sprintf("sources[%d]", [i])} if {
-	some i, source in object.get(input, array.concat(spec_path, ["sources"]), [])
+	items := object.get(input, array.concat(spec_path, ["sources"]), [])
+	is_array(items)
+	some i, source in items
 	is_object(source)
 }
 
 helm(source) if is_string(source.chart)
 
 # How the source is named in messages: its chart, or its repository.
-label(s) := sprintf("%s (chart %q)", [s.name, s.source.chart]) if helm(s.source)
+label(s) := sprintf("%s (chart \"%v\")", [s.name, s.source.chart]) if helm(s.source)
 
 label(s) := sprintf("%s (%s)", [s.name, regex.replace(s.source.repoURL, `://[^/@]*@`, "://")]) if {
 	not helm(s.source)
@@ -117,7 +119,7 @@ deny contains result if {
 	not templated(revision)
 	why := moving(s.source, trim_space(revision))
 	result := {
-		"msg": sprintf("%s: targetRevision %q %s; %s", [label(s), revision, why, fix(s.source)]),
+		"msg": sprintf("%s: targetRevision \"%v\" %s; %s", [label(s), revision, why, fix(s.source)]),
 		"path": array.concat(s.path, ["targetRevision"]),
 	}
 }

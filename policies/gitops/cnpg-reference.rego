@@ -78,10 +78,11 @@ cnpg_cluster(o) if {
 }
 
 # The Clusters' names by namespace ("" for those without one), and all of them.
-clusters[ns] contains o.metadata.name if {
+clusters[ns] contains name if {
 	some o in input.objects
 	cnpg_cluster(o)
 	ns := namespace(o)
+	name := o.metadata.name
 }
 
 all_clusters := {name | some names in clusters; some name in names}
@@ -129,8 +130,8 @@ defined_names(o) := {name |
 		["certificates", "clientCASecret"],
 		["certificates", "replicationTLSSecret"],
 	]
-	name := object.get(o.spec, path, null)
-} | {service.serviceTemplate.metadata.name | some service in object.get(o.spec, ["managed", "services", "additional"], [])} if cnpg_cluster(o)
+	name := object.get(o, array.concat(["spec"], path), null)
+} | {service.serviceTemplate.metadata.name | service := o.spec.managed.services.additional[_]} if cnpg_cluster(o)
 
 # Whether a name is defined where a use in namespace ns may find it.
 is_defined(name, "") if {
@@ -154,12 +155,14 @@ telling_suffixes := {"superuser", "replication", "rw", "ro", "r"}
 
 # Every name a workload's pods use as {object, ns, name, path, kind}: "secret" or "service".
 uses contains {"object": i, "ns": namespace(o), "name": name, "path": path, "kind": "secret"} if {
+	count(all_clusters) > 0
 	some i, o in input.objects
 	some [name, path] in secret_names(o)
 	is_string(name)
 }
 
 uses contains {"object": i, "ns": ns, "name": name, "path": path, "kind": "service", "host": host} if {
+	count(all_clusters) > 0
 	some i, o in input.objects
 	some [value, path, variable] in env_values(o)
 	is_string(value)
@@ -175,7 +178,10 @@ uses contains {"object": i, "ns": ns, "name": name, "path": path, "kind": "servi
 # (`DB_HOST`, `DATABASE_URL`, `PG_DSN`...), not a list of words such as `LOCALES=en-us,ro-ro`.
 host_like(labels, _) if count(labels) > 1
 
-host_like(_, variable) if regex.match(`(?i)(^|_)(pghost|host|hostname|url|uri|dsn|addr|address|server|endpoint|database|db|pg|postgres|postgresql)(_|$)`, variable)
+host_like(_, variable) if {
+	is_string(variable)
+	regex.match(`(?i)(^|_)(pghost|host|hostname|url|uri|dsn|addr|address|server|endpoint|database|db|pg|postgres|postgresql)(_|$)`, variable)
+}
 
 default host_like(_, _) := false
 
@@ -193,7 +199,8 @@ host_namespace(labels, _) := labels[1] if {
 containers(o) := [[array.concat(pod.path, [field, k]), c] |
 	pod := pod_spec(o)
 	some field in ["initContainers", "containers"]
-	some k, c in object.get(pod.spec, field, [])
+	some k
+	c := pod.spec[field][k]
 ]
 
 pod_spec(o) := {"path": path, "spec": spec} if {
@@ -204,26 +211,31 @@ pod_spec(o) := {"path": path, "spec": spec} if {
 
 env_values(o) := {[env.value, array.concat(path, ["env", e, "value"]), object.get(env, "name", "")] |
 	some [path, c] in containers(o)
-	some e, env in object.get(c, "env", [])
+	some e
+	env := c.env[e]
 	env.value
 }
 
 secret_names(o) := (({[env.valueFrom.secretKeyRef.name, array.concat(path, ["env", e, "valueFrom", "secretKeyRef", "name"])] |
 	some [path, c] in containers(o)
-	some e, env in object.get(c, "env", [])
+	some e
+	env := c.env[e]
 	env.valueFrom.secretKeyRef
 } | {[from.secretRef.name, array.concat(path, ["envFrom", e, "secretRef", "name"])] |
 	some [path, c] in containers(o)
-	some e, from in object.get(c, "envFrom", [])
+	some e
+	from := c.envFrom[e]
 	from.secretRef
 }) | {[v.secret.secretName, array.concat(pod.path, ["volumes", k, "secret", "secretName"])] |
 	pod := pod_spec(o)
-	some k, v in object.get(pod.spec, "volumes", [])
+	some k
+	v := pod.spec.volumes[k]
 	v.secret
 }) | {[s.secret.name, array.concat(pod.path, ["volumes", k, "projected", "sources", n, "secret", "name"])] |
 	pod := pod_spec(o)
-	some k, v in object.get(pod.spec, "volumes", [])
-	some n, s in object.get(v, ["projected", "sources"], [])
+	some k
+	v := pod.spec.volumes[k]
+	some n, s in array_or_empty(v.projected.sources)
 	s.secret
 }
 
@@ -253,7 +265,7 @@ deny contains result if {
 	result := {
 		"object": use.object,
 		"path": use.path,
-		"msg": sprintf("%s %q is CloudNativePG's name for Cluster %q, but the input has no such Cluster%s%s", [use.kind, use.name, use.cluster, where(use.ns), hint(use, names)]),
+		"msg": sprintf("%s \"%v\" is CloudNativePG's name for Cluster \"%v\", but the input has no such Cluster%s%s", [use.kind, use.name, use.cluster, where(use.ns), hint(use, names)]),
 	}
 }
 
@@ -276,19 +288,20 @@ typo_of(name, names) := {other |
 
 variants[variant] contains name if {
 	some name in all_clusters
+	is_string(name)
 	count(name) >= 4
 	some variant in deletions(name)
 }
 
 deletions(s) := {s} | {concat("", [substring(s, 0, k), substring(s, k + 1, -1)]) | some k in numbers.range(0, count(s) - 1)}
 
-where(ns) := sprintf(" in namespace %q", [ns]) if ns != ""
+where(ns) := sprintf(" in namespace \"%v\"", [ns]) if ns != ""
 
 where(ns) := "" if ns == ""
 
-hint(use, names) := sprintf(": did you mean %q?", [concat("-", [sort(typo_of(use.cluster, names))[0], use.suffix])]) if count(typo_of(use.cluster, names)) > 0
+hint(use, names) := sprintf(": did you mean \"%v\"?", [concat("-", [sort(typo_of(use.cluster, names))[0], use.suffix])]) if count(typo_of(use.cluster, names)) > 0
 
-hint(use, names) := sprintf(": the Clusters here are %s", [concat(", ", sort([sprintf("%q", [n]) | some n in names]))]) if {
+hint(use, names) := sprintf(": the Clusters here are %s", [concat(", ", sort([sprintf("\"%v\"", [n]) | some n in names]))]) if {
 	count(typo_of(use.cluster, names)) == 0
 	count(names) <= 5
 }
@@ -297,3 +310,7 @@ hint(use, names) := "" if {
 	count(typo_of(use.cluster, names)) == 0
 	count(names) > 5
 }
+
+array_or_empty(x) := x if is_array(x)
+
+array_or_empty(x) := [] if not is_array(x)

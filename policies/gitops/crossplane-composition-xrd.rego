@@ -52,15 +52,16 @@ crossplane(o) if startswith(o.apiVersion, "apiextensions.crossplane.io/")
 xrds := [o | some o in input.objects; o.kind == "CompositeResourceDefinition"; crossplane(o)]
 
 # The versions of each group and kind the XRDs define, and the groups of each kind.
-versions[type] contains version.name if {
+versions[type] contains name if {
 	some xrd in xrds
-	some version in xrd.spec.versions
+	name := xrd.spec.versions[_].name
 	type := [xrd.spec.group, xrd.spec.names.kind]
 }
 
-groups[kind] contains xrd.spec.group if {
+groups[kind] contains group if {
 	some xrd in xrds
 	kind := xrd.spec.names.kind
+	group := xrd.spec.group
 }
 
 # Every Composition's type: [object index, group, version, kind].
@@ -85,7 +86,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "compositeTypeRef", "kind"],
-		"msg": sprintf("Composition %q is for kind %q, which no CompositeResourceDefinition in the input defines: it is never selected", [input.objects[i].metadata.name, kind]),
+		"msg": sprintf("Composition \"%v\" is for kind \"%v\", which no CompositeResourceDefinition in the input defines: it is never selected", [input.objects[i].metadata.name, kind]),
 	}
 }
 
@@ -96,7 +97,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "compositeTypeRef", "apiVersion"],
-		"msg": sprintf("Composition %q is for %s in group %q, but the CompositeResourceDefinition of %s has group %s: it is never selected", [input.objects[i].metadata.name, kind, group, kind, quoted(known)]),
+		"msg": sprintf("Composition \"%v\" is for %s in group \"%v\", but the CompositeResourceDefinition of %s has group %s: it is never selected", [input.objects[i].metadata.name, kind, group, kind, quoted(known)]),
 	}
 }
 
@@ -107,8 +108,8 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "compositeTypeRef", "apiVersion"],
-		"msg": sprintf("Composition %q is for %s version %q, which its CompositeResourceDefinition does not have (it has %s): it is never selected", [input.objects[i].metadata.name, kind, version, quoted(known)]),
+		"msg": sprintf("Composition \"%v\" is for %s version \"%v\", which its CompositeResourceDefinition does not have (it has %s): it is never selected", [input.objects[i].metadata.name, kind, version, quoted(known)]),
 	}
 }
 
-quoted(names) := concat(", ", sort([sprintf("%q", [n]) | some n in names]))
+quoted(names) := concat(", ", sort([sprintf("\"%v\"", [n]) | some n in names]))

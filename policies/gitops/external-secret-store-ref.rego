@@ -55,17 +55,19 @@ eso(o) if startswith(o.apiVersion, "external-secrets.io/")
 namespace(o) := object.get(o, ["metadata", "namespace"], "")
 
 # The SecretStores by namespace ("" for those without one), and every ClusterSecretStore.
-secret_stores[ns] contains o.metadata.name if {
+secret_stores[ns] contains name if {
 	some o in input.objects
 	o.kind == "SecretStore"
 	eso(o)
 	ns := namespace(o)
+	name := o.metadata.name
 }
 
-cluster_stores contains o.metadata.name if {
+cluster_stores contains name if {
 	some o in input.objects
 	o.kind == "ClusterSecretStore"
 	eso(o)
+	name := o.metadata.name
 }
 
 # Every store reference: [object index, namespace, kind, name, path of the name].
@@ -88,7 +90,7 @@ store_refs(o) := refs_of_spec("", o.spec.externalSecretSpec, ["spec", "externalS
 }
 
 store_refs(o) := {[namespace(o), ["spec", "secretStoreRefs", k], ref] |
-	some k, ref in o.spec.secretStoreRefs
+	ref := o.spec.secretStoreRefs[k]
 } if {
 	o.kind == "PushSecret"
 	eso(o)
@@ -96,7 +98,7 @@ store_refs(o) := {[namespace(o), ["spec", "secretStoreRefs", k], ref] |
 
 refs_of_spec(ns, spec, path) := {[ns, array.concat(path, ["secretStoreRef"]), spec.secretStoreRef] | spec.secretStoreRef} | {[ns, array.concat(path, [field, k, "sourceRef", "storeRef"]), item.sourceRef.storeRef] |
 	some field in ["data", "dataFrom"]
-	some k, item in object.get(spec, field, [])
+	item := spec[field][k]
 	item.sourceRef.storeRef
 }
 
@@ -120,7 +122,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": path,
-		"msg": sprintf("%s %q %s SecretStore %q, which is not in the input%s: %s", [input.objects[i].kind, input.objects[i].metadata.name, verb(input.objects[i].kind), name, where(ns), outcome(input.objects[i].kind)]),
+		"msg": sprintf("%s \"%v\" %s SecretStore \"%v\", which is not in the input%s: %s", [input.objects[i].kind, input.objects[i].metadata.name, verb(input.objects[i].kind), name, where(ns), outcome(input.objects[i].kind)]),
 	}
 }
 
@@ -132,11 +134,11 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": path,
-		"msg": sprintf("%s %q %s ClusterSecretStore %q, which is not in the input: %s", [input.objects[i].kind, input.objects[i].metadata.name, verb(input.objects[i].kind), name, outcome(input.objects[i].kind)]),
+		"msg": sprintf("%s \"%v\" %s ClusterSecretStore \"%v\", which is not in the input: %s", [input.objects[i].kind, input.objects[i].metadata.name, verb(input.objects[i].kind), name, outcome(input.objects[i].kind)]),
 	}
 }
 
-where(ns) := sprintf(" (namespace %q)", [ns]) if ns != ""
+where(ns) := sprintf(" (namespace \"%v\")", [ns]) if ns != ""
 
 where(ns) := "" if ns == ""
 

@@ -71,7 +71,11 @@ steps_path := steps_paths[input.kind] if startswith(input.apiVersion, "kargo.aku
 
 task_kind if input.kind != "Stage"
 
-steps := [step | some step in object.get(input, steps_path, [])]
+steps := [step |
+	list := object.get(input, steps_path, [])
+	is_array(list)
+	some step in list
+]
 
 # What each step runs: its `uses`, "task" for a task step, "" otherwise.
 runs(step) := step.uses if is_string(step.uses)
@@ -105,7 +109,7 @@ step_path(i) := array.concat(steps_path, [i])
 # How a step is named in messages: `git-push step "push"`, `git-push step`.
 name(i) := concat(" ", [part | some part in [kinds[i], "step", quoted_alias(i)]; part != ""])
 
-quoted_alias(i) := sprintf("%q", [steps[i].as]) if is_string(steps[i].as)
+quoted_alias(i) := sprintf("\"%v\"", [steps[i].as]) if is_string(steps[i].as)
 
 quoted_alias(i) := "" if not is_string(steps[i].as)
 
@@ -173,7 +177,7 @@ deny contains result if {
 	not defined_before(i, read)
 	not before(i, "task")
 	result := {
-		"msg": sprintf("%s reads the outputs of %q, %s", [name(i), read, undefined_why(i, read)]),
+		"msg": sprintf("%s reads the outputs of \"%v\", %s", [name(i), read, undefined_why(i, read)]),
 		"path": array.concat(step_path(i), path),
 	}
 }

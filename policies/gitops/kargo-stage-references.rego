@@ -68,9 +68,10 @@ namespace(o) := object.get(o, ["metadata", "namespace"], "")
 
 # What the input has: [kind, namespace, name] and [kind, namespace] of every object, and the
 # same without the namespace, for objects or references that have none.
-named contains [o.kind, namespace(o), o.metadata.name] if {
+named contains [o.kind, namespace(o), name] if {
 	some o in input.objects
 	ours(o)
+	name := o.metadata.name
 }
 
 named_anywhere contains [kind, name] if some [kind, _, name] in named
@@ -134,7 +135,7 @@ stages_in[ns] contains i if {
 # Every reference of every Stage: [object index, kind, name, path of the name].
 refs contains [i, "Warehouse", origin.name, ["spec", "requestedFreight", j, "origin", "name"]] if {
 	some i, stage in stages
-	some j, request in object.get(stage, ["spec", "requestedFreight"], [])
+	request := stage.spec.requestedFreight[j]
 	origin := request.origin
 	origin.kind == "Warehouse"
 	is_string(origin.name)
@@ -142,14 +143,14 @@ refs contains [i, "Warehouse", origin.name, ["spec", "requestedFreight", j, "ori
 
 refs contains [i, "Stage", name, ["spec", "requestedFreight", j, "sources", "stages", k]] if {
 	some i, stage in stages
-	some j, request in object.get(stage, ["spec", "requestedFreight"], [])
-	some k, name in object.get(request, ["sources", "stages"], [])
+	request := stage.spec.requestedFreight[j]
+	name := request.sources.stages[k]
 	is_string(name)
 }
 
 refs contains [i, kind, template.name, ["spec", "verification", "analysisTemplates", j, "name"]] if {
 	some i, stage in stages
-	some j, template in object.get(stage, ["spec", "verification", "analysisTemplates"], [])
+	template := stage.spec.verification.analysisTemplates[j]
 	is_string(template.name)
 	kind := object.get(template, "kind", "AnalysisTemplate")
 }
@@ -168,7 +169,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": path,
-		"msg": sprintf("Stage %q refers to %s %q, but no %s%s has that name: %s", [stages[i].metadata.name, kind, name, kind, where(kind, ns), harm(kind)]),
+		"msg": sprintf("Stage \"%v\" refers to %s \"%v\", but no %s%s has that name: %s", [stages[i].metadata.name, kind, name, kind, where(kind, ns), harm(kind)]),
 	}
 }
 
@@ -181,11 +182,11 @@ deny contains result if {
 		"object": i,
 		"path": path,
 		"level": "warning",
-		"msg": sprintf("Stage %q refers to %s %q, and the input has no %s%s: add it, unless it is managed elsewhere", [stages[i].metadata.name, kind, name, kind, where(kind, ns)]),
+		"msg": sprintf("Stage \"%v\" refers to %s \"%v\", and the input has no %s%s: add it, unless it is managed elsewhere", [stages[i].metadata.name, kind, name, kind, where(kind, ns)]),
 	}
 }
 
-where(kind, ns) := sprintf(" in namespace %q", [ns]) if namespaced_reference(kind, ns)
+where(kind, ns) := sprintf(" in namespace \"%v\"", [ns]) if namespaced_reference(kind, ns)
 
 where(kind, ns) := "" if not namespaced_reference(kind, ns)
 

@@ -77,7 +77,18 @@ cluster_scoped := {
 	"ServiceCIDR",
 	"DeviceClass",
 	"ResourceSlice",
-	# cert-manager, Crossplane, Karpenter, Kyverno, Gatekeeper, Istio, Velero...
+	# Karpenter, Gatekeeper, Calico...
+	"NodePool",
+	"NodeClaim",
+	"EC2NodeClass",
+	"AKSNodeClass",
+	"ConstraintTemplate",
+	"GlobalNetworkPolicy",
+}
+
+# Crossplane's cluster-scoped kinds; other projects use some of these names for namespaced
+# kinds (Flux's Provider, Knative's Configuration).
+crossplane_cluster_scoped := {
 	"CompositeResourceDefinition",
 	"Composition",
 	"CompositionRevision",
@@ -89,19 +100,18 @@ cluster_scoped := {
 	"FunctionRevision",
 	"Provider",
 	"ProviderRevision",
-	"NodePool",
-	"NodeClaim",
-	"EC2NodeClass",
-	"AKSNodeClass",
-	"ConstraintTemplate",
-	"GlobalNetworkPolicy",
-	"PolicyException",
 }
 
 # Kinds named Cluster* that are namespaced: CloudNativePG and Cluster API clusters.
 namespaced_cluster_kinds := {"Cluster", "ClusterClass", "ClusterResourceSet", "ClusterResourceSetBinding"}
 
 cluster_scoped_kind(kind) if cluster_scoped[kind]
+
+cluster_scoped_kind(kind) if {
+	crossplane_cluster_scoped[kind]
+	is_string(input.apiVersion)
+	regex.match(`^[a-z.]*crossplane\.io/`, input.apiVersion)
+}
 
 cluster_scoped_kind(kind) if {
 	startswith(kind, "Cluster")
@@ -116,7 +126,7 @@ deny contains result if {
 	not cluster_scoped_kind(input.kind)
 	not grants[input.kind]
 	result := {
-		"msg": sprintf("%s %q is put in the default namespace, shared with whatever lands there: give it a namespace of its own, or leave the namespace to the deployment", [input.kind, object.get(input, ["metadata", "name"], "")]),
+		"msg": sprintf("%s \"%v\" is put in the default namespace, shared with whatever lands there: give it a namespace of its own, or leave the namespace to the deployment", [input.kind, object.get(input, ["metadata", "name"], "")]),
 		"path": ["metadata", "namespace"],
 	}
 }

@@ -42,3 +42,9 @@ test_roles_and_role_bindings_are_silent if {
 	count(default_namespace.deny) == 0 with input as object("rbac.authorization.k8s.io/v1", "Role", "default")
 	count(default_namespace.deny) == 0 with input as object("rbac.authorization.k8s.io/v1", "RoleBinding", "default")
 }
+
+test_crossplane_names_are_cluster_scoped_only_in_crossplane_groups if {
+	count(default_namespace.deny) == 0 with input as {"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "metadata": {"name": "p", "namespace": "default"}}
+	count(default_namespace.deny) == 1 with input as {"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider", "metadata": {"name": "slack", "namespace": "default"}}
+	count(default_namespace.deny) == 1 with input as {"apiVersion": "kyverno.io/v2", "kind": "PolicyException", "metadata": {"name": "e", "namespace": "default"}}
+}

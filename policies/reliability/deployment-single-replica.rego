@@ -40,7 +40,7 @@ deny contains result if {
 	input.spec.replicas == 1
 	not deliberate_singleton
 	result := {
-		"msg": sprintf("%s %q runs a single replica: a node drain, eviction or crash leaves it with nothing serving", [input.kind, input.metadata.name]),
+		"msg": sprintf("%s \"%v\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving", [input.kind, input.metadata.name]),
 		"path": ["spec", "replicas"],
 	}
 }

@@ -77,7 +77,7 @@ empty_v1beta1("policy/v1beta1", selector) if count(selector) == 0
 
 # The selectors that may apply to pods of namespace ns: those of ns and of PDBs without a
 # namespace; for pods without a namespace, all of them.
-candidates(ns) := object.get(pdb_selectors, ns, set()) | object.get(pdb_selectors, "", set()) if ns != ""
+candidates(ns) := object.get(pdb_selectors, [ns], set()) | object.get(pdb_selectors, "", set()) if ns != ""
 
 candidates("") := {selector | some selector in pdb_selectors[_]}
 
@@ -90,11 +90,12 @@ deny contains result if {
 	template := object.get(o, workload.template_paths[o.kind], null)
 	is_object(template)
 	labels := object.get(template, ["metadata", "labels"], {})
+	is_object(labels)
 	not covered(namespace(o), labels)
 	result := {
 		"object": i,
 		"path": ["spec", "replicas"],
-		"msg": sprintf("%s %q runs %v replicas but no PodDisruptionBudget selects its pods (%s): a drain may evict them all at once", [o.kind, o.metadata.name, replicas, shown(labels)]),
+		"msg": sprintf("%s \"%v\" runs %v replicas but no PodDisruptionBudget selects its pods (%s): a drain may evict them all at once", [o.kind, o.metadata.name, replicas, shown(labels)]),
 	}
 }
 

@@ -60,8 +60,7 @@ long_running if {
 }
 
 owned_by_job if {
-	some owner in input.metadata.ownerReferences
-	owner.kind == "Job"
+	input.metadata.ownerReferences[_].kind == "Job"
 }
 
 owned_by_job if {
@@ -82,7 +81,7 @@ deny contains result if {
 	not pod_has_readiness
 	some c in long_running_containers
 	result := {
-		"msg": sprintf("container %q has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve", [c.container.name]),
+		"msg": sprintf("container \"%v\" has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve", [c.container.name]),
 		"path": c.path,
 	}
 }
@@ -95,7 +94,7 @@ deny contains result if {
 	some c in long_running_containers
 	serves(c.container)
 	result := {
-		"msg": sprintf("container %q serves ports but has no readinessProbe: a Service sends it traffic as soon as it starts, before it can answer", [c.container.name]),
+		"msg": sprintf("container \"%v\" serves ports but has no readinessProbe: a Service sends it traffic as soon as it starts, before it can answer", [c.container.name]),
 		"path": c.path,
 	}
 }
@@ -108,19 +107,23 @@ deny contains result if {
 	some c in long_running_containers
 	serves(c.container)
 	result := {
-		"msg": sprintf("container %q serves ports but has no readinessProbe: a Service selecting it sends traffic as soon as it starts, and a rolling update does not wait for it to work", [c.container.name]),
+		"msg": sprintf("container \"%v\" serves ports but has no readinessProbe: a Service selecting it sends traffic as soon as it starts, and a rolling update does not wait for it to work", [c.container.name]),
 		"path": c.path,
 		"level": "info",
 	}
 }
 
-serves(container) if count(object.get(container, "ports", [])) > 0
+serves(container) if {
+	ports := container.ports
+	is_array(ports)
+	count(ports) > 0
+}
 
 deny contains result if {
 	some c in long_running_containers
 	not probe(c.container, "livenessProbe")
 	result := {
-		"msg": sprintf("container %q has no livenessProbe: if its process hangs, nothing restarts it", [c.container.name]),
+		"msg": sprintf("container \"%v\" has no livenessProbe: if its process hangs, nothing restarts it", [c.container.name]),
 		"path": c.path,
 		"level": "info",
 	}

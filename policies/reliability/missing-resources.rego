@@ -59,7 +59,7 @@ deny contains result if {
 	missing := [name | some [section, resource, name] in required; not declared(c.container, section, resource)]
 	count(missing) > 0
 	result := {
-		"msg": sprintf("container %q has no %s: %s", [c.container.name, listed(missing), consequence(missing)]),
+		"msg": sprintf("container \"%v\" has no %s: %s", [c.container.name, listed(missing), consequence(missing)]),
 		"path": target(c),
 	}
 }
@@ -79,6 +79,7 @@ declared(_, section, resource) if has_value(workload.pod.spec, [section, resourc
 declared(_, "requests", resource) if has_value(workload.pod.spec, ["limits", resource])
 
 has_value(owner, [section, resource]) if {
+	is_object(owner)
 	value := object.get(owner, ["resources", section, resource], null)
 	value != null
 	value != ""

@@ -58,7 +58,7 @@ deny contains result if {
 	not non_root(c.container)
 	setting(c.container, "runAsUser") != 0
 	result := {
-		"msg": sprintf("container %q may run as root: set securityContext.runAsNonRoot: true, or a non-zero runAsUser", [c.container.name]),
+		"msg": sprintf("container \"%v\" may run as root: set securityContext.runAsNonRoot: true, or a non-zero runAsUser", [c.container.name]),
 		"path": non_root_path(c),
 	}
 }
@@ -69,7 +69,7 @@ deny contains result if {
 	some c in workload.containers
 	c.container.securityContext.runAsUser == 0
 	result := {
-		"msg": sprintf("container %q sets runAsUser: 0 and runs as root: use a non-zero UID", [c.container.name]),
+		"msg": sprintf("container \"%v\" sets runAsUser: 0 and runs as root: use a non-zero UID", [c.container.name]),
 		"path": array.concat(c.path, ["securityContext", "runAsUser"]),
 		"level": "error",
 	}
@@ -83,7 +83,7 @@ deny contains result if {
 		some c in workload.containers
 		not own_user(c.container)
 	}
-	names := [sprintf("%q", [x[2]]) | some x in inheriting]
+	names := [sprintf("\"%v\"", [x[2]]) | some x in inheriting]
 	count(names) > 0
 	result := {
 		"msg": sprintf("the pod sets runAsUser: 0, so %s as root: use a non-zero UID", [subject(names)]),

@@ -89,13 +89,14 @@ pods[[i, k + 1]] := {"ns": namespace(o), "labels": labels, "any": set()} if {
 	some i, o in input.objects
 	o.kind == "Rollout"
 	experiments := [t |
-		some step in object.get(o, ["spec", "strategy", "canary", "steps"], [])
-		some t in object.get(step, ["experiment", "templates"], [])
+		step := o.spec.strategy.canary.steps[_]
+		t := step.experiment.templates[_]
 	]
 	some k, template in experiments
+	is_object(template)
 	labels := object.union(
-		object.get(o, ["spec", "template", "metadata", "labels"], {}),
-		object.get(template, ["metadata", "labels"], {}),
+		object_or_empty(object.get(o, ["spec", "template", "metadata", "labels"], {})),
+		object_or_empty(object.get(template, ["metadata", "labels"], {})),
 	)
 }
 
@@ -108,7 +109,7 @@ operator_kinds := {
 	"Pooler": "postgresql.cnpg.io/",
 }
 
-pods[[i, 0]] := {"ns": namespace(o), "labels": object.union(own_labels(o), operator_labels(o)), "any": runtime_keys(o)} if {
+pods[[i, 0]] := {"ns": namespace(o), "labels": object.union(object_or_empty(own_labels(o)), operator_labels(o)), "any": runtime_keys(o)} if {
 	some i, o in input.objects
 	startswith(o.apiVersion, operator_kinds[o.kind])
 }
@@ -123,29 +124,44 @@ own_labels(o) := object.get(o, ["spec", "template", "metadata", "labels"], {}) i
 operator_labels(o) := {
 	"app.kubernetes.io/name": "prometheus",
 	"app.kubernetes.io/managed-by": "prometheus-operator",
-	"app.kubernetes.io/instance": o.metadata.name,
-	"prometheus": o.metadata.name,
-	"operator.prometheus.io/name": o.metadata.name,
-} if o.kind == "Prometheus"
+	"app.kubernetes.io/instance": name,
+	"prometheus": name,
+	"operator.prometheus.io/name": name,
+} if {
+	o.kind == "Prometheus"
+	name := o.metadata.name
+}
 
 operator_labels(o) := {
 	"app": "alertmanager",
 	"app.kubernetes.io/name": "alertmanager",
 	"app.kubernetes.io/managed-by": "prometheus-operator",
-	"app.kubernetes.io/instance": o.metadata.name,
-	"alertmanager": o.metadata.name,
-} if o.kind == "Alertmanager"
+	"app.kubernetes.io/instance": name,
+	"alertmanager": name,
+} if {
+	o.kind == "Alertmanager"
+	name := o.metadata.name
+}
 
 operator_labels(o) := {
 	"app.kubernetes.io/name": "thanos-ruler",
 	"app.kubernetes.io/managed-by": "prometheus-operator",
-	"app.kubernetes.io/instance": o.metadata.name,
-	"thanos-ruler": o.metadata.name,
-} if o.kind == "ThanosRuler"
+	"app.kubernetes.io/instance": name,
+	"thanos-ruler": name,
+} if {
+	o.kind == "ThanosRuler"
+	name := o.metadata.name
+}
 
-operator_labels(o) := {"cnpg.io/cluster": o.metadata.name, "cnpg.io/podRole": "instance"} if o.kind == "Cluster"
+operator_labels(o) := {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance"} if {
+	o.kind == "Cluster"
+	name := o.metadata.name
+}
 
-operator_labels(o) := {"cnpg.io/poolerName": o.metadata.name, "cnpg.io/podRole": "pooler"} if o.kind == "Pooler"
+operator_labels(o) := {"cnpg.io/poolerName": name, "cnpg.io/podRole": "pooler"} if {
+	o.kind == "Pooler"
+	name := o.metadata.name
+}
 
 runtime_keys(o) := {"cnpg.io/instanceRole", "role", "cnpg.io/instanceName"} if o.kind == "Cluster"
 
@@ -208,12 +224,16 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "selector"],
-		"msg": sprintf("Service %q selects %s, but no pod of the input%s has these labels: it has no endpoints", [service.metadata.name, shown(pairs), where(ns)]),
+		"msg": sprintf("Service \"%v\" selects %s, but no pod of the input%s has these labels: it has no endpoints", [service.metadata.name, shown(pairs), where(ns)]),
 	}
 }
 
 shown(pairs) := concat(", ", sort([sprintf("%s=%v", [key, value]) | some [key, value] in pairs]))
 
-where(ns) := sprintf(" in namespace %q", [ns]) if ns != ""
+where(ns) := sprintf(" in namespace \"%v\"", [ns]) if ns != ""
 
 where("") := ""
+
+object_or_empty(x) := x if is_object(x)
+
+object_or_empty(x) := {} if not is_object(x)

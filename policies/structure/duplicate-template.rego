@@ -84,7 +84,7 @@ deny contains result if {
 		"object": later,
 		"related": entries[start][1],
 		"path": "/metadata/name",
-		"msg": sprintf("%s %q has the same spec as %q: one of them is a copy that will drift", [template.kind, template.metadata.name, first.metadata.name]),
+		"msg": sprintf("%s \"%v\" has the same spec as \"%v\": one of them is a copy that will drift", [template.kind, template.metadata.name, first.metadata.name]),
 	}
 }
 
@@ -157,7 +157,7 @@ deny contains result if {
 		"related": earliest,
 		"path": "/metadata/name",
 		"level": "info",
-		"msg": sprintf("%s %q differs from %q only in names, descriptions or parameters: consider one template with arguments", [template.kind, template.metadata.name, first.metadata.name]),
+		"msg": sprintf("%s \"%v\" differs from \"%v\" only in names, descriptions or parameters: consider one template with arguments", [template.kind, template.metadata.name, first.metadata.name]),
 	}
 }
 

@@ -43,11 +43,13 @@ package kvet.rules.script_in_configmap
 import rego.v1
 
 deny contains result if {
-	some key, value in object.get(input, "data", {})
+	values := object.get(input, "data", {})
+	is_object(values)
+	some key, value in values
 	is_string(value)
 	language := script(key, value)
 	result := {
-		"msg": sprintf("ConfigMap %q: data %q holds a %s inline, where no linter or test sees it; keep it as a file and generate the ConfigMap (Kustomize configMapGenerator, Helm .Files.Get)", [object.get(input, ["metadata", "name"], ""), key, language]),
+		"msg": sprintf("ConfigMap \"%v\": data \"%v\" holds a %s inline, where no linter or test sees it; keep it as a file and generate the ConfigMap (Kustomize configMapGenerator, Helm .Files.Get)", [object.get(input, ["metadata", "name"], ""), key, language]),
 		"path": ["data", key],
 	}
 }

@@ -39,7 +39,7 @@ deny contains result if {
 	is_string(host_path)
 	home_folder(host_path)
 	result := {
-		"msg": sprintf("volume %q mounts %q, a home folder: no cluster node has it", [v.volume.name, host_path]),
+		"msg": sprintf("volume \"%v\" mounts \"%v\", a home folder: no cluster node has it", [v.volume.name, host_path]),
 		"path": array.concat(v.path, ["hostPath", "path"]),
 		"level": "error",
 	}
@@ -51,7 +51,7 @@ deny contains result if {
 	is_string(host_path)
 	not home_folder(host_path)
 	result := {
-		"msg": sprintf("volume %q mounts the node's %q: the pod depends on that node's files and can change them", [v.volume.name, host_path]),
+		"msg": sprintf("volume \"%v\" mounts the node's \"%v\": the pod depends on that node's files and can change them", [v.volume.name, host_path]),
 		"path": array.concat(v.path, ["hostPath", "path"]),
 	}
 }
