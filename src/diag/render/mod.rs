@@ -4,6 +4,7 @@ mod compact;
 mod github;
 mod human;
 mod json;
+mod sarif;
 
 use std::io::{self, Write};
 
@@ -19,6 +20,8 @@ pub enum Format {
     Compact,
     /// GitHub Actions workflow commands: annotations on the pull request's lines.
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other dashboards.
+    Sarif,
 }
 
 pub struct RenderOptions {
@@ -37,6 +40,7 @@ pub fn render(
         Format::Json => json::render(report, out),
         Format::Compact => compact::render(report, out),
         Format::Github => github::render(report, out),
+        Format::Sarif => sarif::render(report, out),
     }
 }
 
