@@ -200,6 +200,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     report.diagnostics.extend(late.into_iter().flatten());
 
     run_stream_rules(&summaries, &file_of, &settings, &mut report);
+    report.checked = summaries
+        .iter()
+        .map(|s| (s.file.to_string(), s.id.clone()))
+        .collect();
     let stream = stream_policy_diagnostics(
         &policies,
         &stream_objects,

@@ -904,3 +904,76 @@ fn github_output_is_workflow_commands_with_escaping() {
         "::warning file=a%3Ab.yaml,line=8,col=31,endLine=8,endColumn=31,title=duplicate-env::container \"c\" sets environment variable \"A\" twice (first at line 8); only the last value is used%0Aremove one of the two entries\n"
     );
 }
+
+#[test]
+fn junit_output_loads_in_an_xml_parser_with_a_suite_per_file_and_a_case_per_object() {
+    let out = kvet()
+        .args([
+            "check",
+            "--format",
+            "junit",
+            EXAMPLE,
+            "testdata/yaml-syntax/fail/v1kind.yaml",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let doc = roxmltree::Document::parse(&text).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    let names: Vec<&str> = suites
+        .iter()
+        .map(|s| s.attribute("name").unwrap())
+        .collect();
+    assert_eq!(names, [EXAMPLE, "testdata/yaml-syntax/fail/v1kind.yaml"]);
+    let cases = |suite: &roxmltree::Node| -> Vec<(String, Vec<String>)> {
+        suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .map(|c| {
+                let failures = c
+                    .children()
+                    .filter(|n| n.has_tag_name("failure"))
+                    .map(|f| f.attribute("type").unwrap().to_owned())
+                    .collect();
+                (c.attribute("name").unwrap().to_owned(), failures)
+            })
+            .collect()
+    };
+    assert_eq!(
+        cases(&suites[0]),
+        [
+            (
+                "ConfigMap shop/shop-config".to_owned(),
+                vec!["duplicate-object".to_owned()]
+            ),
+            (
+                "Deployment shop/shop".to_owned(),
+                vec![
+                    "duplicate-volume-mount".to_owned(),
+                    "duplicate-volume".to_owned()
+                ]
+            ),
+            ("PodDisruptionBudget shop/shop".to_owned(), vec![]),
+        ]
+    );
+    // The warning is the case's output, not a failure.
+    assert!(text.contains(
+        "<system-out>testdata/examples/rendered-chart.yaml:42:21: warning[duplicate-env]"
+    ));
+    // Diagnostics that belong to no object: a case named after the file.
+    let syntax = cases(&suites[1]);
+    assert_eq!(
+        syntax.last().unwrap().0,
+        "testdata/yaml-syntax/fail/v1kind.yaml"
+    );
+    assert_eq!(syntax.last().unwrap().1, ["yaml-syntax", "yaml-syntax"]);
+    assert_eq!(root.attribute("failures"), Some("3"));
+}

@@ -163,6 +163,8 @@ pub struct Summary {
 pub struct Report {
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// Every object checked, with its file, in input order (JUnit lists the clean ones too).
+    pub checked: Vec<(String, ObjectRef)>,
     pub sources: BTreeMap<String, Arc<str>>,
 }
 

@@ -4,6 +4,7 @@ mod compact;
 mod github;
 mod human;
 mod json;
+mod junit;
 mod sarif;
 
 use std::io::{self, Write};
@@ -22,6 +23,8 @@ pub enum Format {
     Github,
     /// SARIF 2.1.0, for GitHub code scanning and other dashboards.
     Sarif,
+    /// JUnit XML: a test suite per file, a test case per object.
+    Junit,
 }
 
 pub struct RenderOptions {
@@ -41,6 +44,7 @@ pub fn render(
         Format::Compact => compact::render(report, out),
         Format::Github => github::render(report, out),
         Format::Sarif => sarif::render(report, out),
+        Format::Junit => junit::render(report, out),
     }
 }
 
