@@ -559,13 +559,10 @@ fn check_file(
     let kubernetes = loaded.is_kubernetes();
     let file = &source.name;
     let mut diagnostics = loader_diagnostics(&loaded, file, &result.settings);
-    diagnostics.extend(object_diagnostics(
-        &loaded.objects,
-        file,
-        context,
-        policies,
-        &result.settings,
-    ));
+    let (found, stream_inputs) =
+        object_diagnostics(&loaded.objects, file, context, policies, &result.settings);
+    diagnostics.extend(found);
+    result.stream_inputs = stream_inputs;
 
     let shared_file: Arc<str> = Arc::from(file.as_str());
     result.summaries = loaded
@@ -588,20 +585,6 @@ fn check_file(
         let (api_version, kind) = (&o.id.api_version, &o.id.kind);
         if context.lacks_schema(api_version, kind) {
             result.pending.push(i);
-        }
-    }
-    for (i, o) in loaded.objects.iter().enumerate() {
-        let on = |r: &policy::PolicyRule| policy_level(r, None, &result.settings).is_some();
-        if policies
-            .stream_rules()
-            .any(|r| r.applies_to(&o.id.kind) && on(r))
-        {
-            result.stream_inputs.push(StreamObject {
-                file: 0, // set by the caller, which knows the file's index
-                object: i,
-                kind: o.id.kind.clone(),
-                value: policy::input::from_node(&o.root),
-            });
         }
     }
     result.objects = loaded.objects.len();
@@ -670,14 +653,16 @@ fn loader_diagnostics(
     diagnostics
 }
 
-/// Every per-object rule and policy that is on, on every object, in parallel.
+/// Every per-object rule and policy that is on, on every object, in parallel; and the objects
+/// whole-stream policies look at, as policy input. An object becomes a policy value once,
+/// whichever needs it.
 fn object_diagnostics(
     objects: &[Object],
     file: &str,
     context: &Context,
     policies: &policy::Policies,
     settings: &HashMap<String, Setting>,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<StreamObject>) {
     let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
         .iter()
         .filter_map(|rule| match rule.check {
@@ -685,10 +670,12 @@ fn object_diagnostics(
             _ => None,
         })
         .collect();
-    let per_object: Vec<Vec<Diagnostic>> = objects
+    let on = |r: &policy::PolicyRule| policy_level(r, None, settings).is_some();
+    let per_object: Vec<(Vec<Diagnostic>, Option<StreamObject>)> = objects
         .par_iter()
+        .enumerate()
         .with_min_len(8)
-        .map(|object| {
+        .map(|(i, object)| {
             let mut out = Vec::new();
             let mut findings = Vec::new();
             for (rule, check, level) in &object_rules {
@@ -697,23 +684,46 @@ fn object_diagnostics(
                     out.push(place(rule.meta.id, *level, file, object, finding));
                 }
             }
-            out.extend(policy_diagnostics(object, file, policies, settings));
-            out
+            let input = std::cell::OnceCell::new();
+            let value = || {
+                input
+                    .get_or_init(|| policy::input::from_node(&object.root))
+                    .clone()
+            };
+            out.extend(policy_diagnostics(object, &value, file, policies, settings));
+            let kind = &object.id.kind;
+            let stream = policies
+                .stream_rules()
+                .any(|r| r.applies_to(kind) && on(r))
+                .then(|| StreamObject {
+                    file: 0, // set by the caller, which knows the file's index
+                    object: i,
+                    kind: kind.clone(),
+                    value: value(),
+                });
+            (out, stream)
         })
         .collect();
-    per_object.into_iter().flatten().collect()
+    let mut diagnostics = Vec::new();
+    let mut stream_inputs = Vec::new();
+    for (found, stream) in per_object {
+        diagnostics.extend(found);
+        stream_inputs.extend(stream);
+    }
+    (diagnostics, stream_inputs)
 }
 
 /// The policies' findings on one object, and a `policy-error` for each rule that failed on it.
 fn policy_diagnostics(
     object: &Object,
+    input: &dyn Fn() -> regorus::Value,
     file: &str,
     policies: &policy::Policies,
     settings: &HashMap<String, Setting>,
 ) -> Vec<Diagnostic> {
     let level = |rule: &policy::PolicyRule, asked| policy_level(rule, asked, settings);
     let mut out = Vec::new();
-    for evaluation in policies.evaluate(object, |rule| level(rule, None).is_some()) {
+    for evaluation in policies.evaluate(object, input, |rule| level(rule, None).is_some()) {
         let rule = evaluation.rule;
         match evaluation.results {
             Ok(results) => {

@@ -206,10 +206,11 @@ impl Policies {
     }
 
     /// Evaluates every per-object rule `wanted` on the object (those whose kinds include its
-    /// kind).
+    /// kind). `input` gives the object as a policy value; it is called only when a rule runs.
     pub fn evaluate(
         &self,
         object: &Object,
+        input: impl FnOnce() -> Value,
         wanted: impl Fn(&PolicyRule) -> bool,
     ) -> Vec<Evaluation<'_>> {
         let kind = object.id.kind.as_str();
@@ -223,7 +224,7 @@ impl Policies {
             return Vec::new();
         }
         let mut engine = self.engine.clone();
-        engine.set_input(input::from_node(&object.root));
+        engine.set_input(input());
         let mut exceptions: BTreeMap<&str, Result<BTreeSet<String>, String>> = BTreeMap::new();
         let mut out: Vec<Evaluation> = Vec::with_capacity(selected.len());
         let mut batch: Vec<&PolicyRule> = Vec::with_capacity(selected.len());

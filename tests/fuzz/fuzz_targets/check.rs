@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
         let policies = POLICIES.get_or_init(|| {
             kvet::policy::Policies::load(&Default::default()).expect("built-in policies load")
         });
-        let _ = policies.evaluate(object, |_| true);
+        let _ = policies.evaluate(
+            object,
+            || kvet::policy::input::from_node(&object.root),
+            |_| true,
+        );
         let _ = kvet::schema::crd::schemas_of(object, "#/meta", |_, _| true);
     }
 });
