@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::diag::Level;
 use crate::diag::render::{Format, RenderOptions, render};
+use crate::diag::{self, Level};
 use crate::policy::PolicyOptions;
 use crate::rules;
 use crate::{LintOptions, lint};
@@ -65,9 +65,11 @@ struct CheckArgs {
     /// Files and folders to check; `-` reads stdin. Defaults to the current folder.
     #[arg(value_name = "PATH")]
     paths: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    /// Output format: human, json, compact, github, sarif or junit. `FORMAT=FILE` writes that
+    /// report to FILE instead of stdout. Repeatable: one run, many reports (human output stays
+    /// on the terminal unless another format is sent there).
+    #[arg(long, value_name = "FORMAT[=FILE]", value_parser = parse_target)]
+    format: Vec<ReportTarget>,
     /// Exit with 1 when a diagnostic at or above this level is reported.
     #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = parse_level)]
     fail_level: Level,
@@ -122,6 +124,61 @@ fn parse_level(s: &str) -> Result<Level, String> {
     s.parse()
 }
 
+/// Where one report goes: stdout, or a file.
+#[derive(Debug, Clone)]
+struct ReportTarget {
+    format: Format,
+    file: Option<PathBuf>,
+}
+
+fn parse_target(s: &str) -> Result<ReportTarget, String> {
+    use clap::ValueEnum;
+    let (name, file) = match s.split_once('=') {
+        Some((name, "")) => {
+            return Err(format!("`{name}=` names no file"));
+        }
+        Some((name, file)) => (name, Some(PathBuf::from(file))),
+        None => (s, None),
+    };
+    let format = Format::from_str(name, false).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .filter_map(|f| Some(f.to_possible_value()?.get_name().to_owned()))
+            .collect();
+        format!(
+            "unknown format \"{name}\" (expected {}, optionally =FILE)",
+            names.join(", ")
+        )
+    })?;
+    Ok(ReportTarget { format, file })
+}
+
+/// The reports to write: the given ones, plus human output on stdout when none goes there.
+fn report_targets(mut targets: Vec<ReportTarget>) -> miette::Result<Vec<ReportTarget>> {
+    let to_stdout = targets.iter().filter(|t| t.file.is_none()).count();
+    if to_stdout > 1 {
+        miette::bail!(
+            help = "send the others to files: --format sarif=kvet.sarif",
+            "only one --format can be written to stdout"
+        );
+    }
+    let mut files: Vec<&PathBuf> = targets.iter().filter_map(|t| t.file.as_ref()).collect();
+    files.sort();
+    if let Some(pair) = files.windows(2).find(|pair| pair[0] == pair[1]) {
+        miette::bail!("two reports would be written to {}", pair[0].display());
+    }
+    if to_stdout == 0 {
+        targets.insert(
+            0,
+            ReportTarget {
+                format: Format::Human,
+                file: None,
+            },
+        );
+    }
+    Ok(targets)
+}
+
 /// Parses the command line, runs it, and returns the exit code. Prints; never exits.
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -172,12 +229,13 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
     if args.stdin_filename.is_some() && !paths.iter().any(|p| p == "-") {
         miette::bail!("--stdin-filename needs `-` among the paths");
     }
+    let targets = report_targets(args.format)?;
     let opts = LintOptions {
         paths,
         stdin_filename: args.stdin_filename,
         include: split_globs(args.include),
         exclude: split_globs(args.exclude),
-        keep_sources: args.format == Format::Human,
+        keep_sources: targets.iter().any(|t| t.format == Format::Human),
         kubernetes_version: args.kubernetes_version,
         crds: args.crds,
         schema_locations: args.schema_location,
@@ -191,39 +249,90 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         },
     };
     let report = lint(&opts, &config)?;
-
-    let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or_else(|| {
-            let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(&stdout)?;
-            Some(usize::from(w))
-        })
-        .unwrap_or(100);
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let options = RenderOptions { color, width };
-    // A renderer that panics is a bug in kvet: exit 2 with a message, not a crash.
-    let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        render(&report, args.format, &options, &mut out).and_then(|()| out.flush())
-    }));
-    let Ok(written) = rendered else {
-        miette::bail!(
-            help = "this is a bug in kvet; please report it with the input that triggers it",
-            "internal error while rendering the report"
-        );
-    };
-    if let Err(e) = written {
-        // A closed pipe (`kvet check . | head`) is the reader's choice, not a failure.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            miette::bail!("cannot write the report: {e}");
-        }
+    for target in &targets {
+        write_report(&report, target)?;
     }
     Ok(match report.max_level() {
         Some(level) if level >= args.fail_level => EXIT_FINDINGS,
         _ => EXIT_OK,
     })
+}
+
+/// Renders the report to stdout, or to a file that is replaced whole once the report is
+/// complete (a failed run never leaves half a report behind).
+fn write_report(report: &diag::Report, target: &ReportTarget) -> miette::Result<()> {
+    let result = match &target.file {
+        None => {
+            let stdout = std::io::stdout();
+            let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let width = std::env::var("COLUMNS")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .or_else(|| {
+                    let (terminal_size::Width(w), _) = terminal_size::terminal_size_of(&stdout)?;
+                    Some(usize::from(w))
+                })
+                .unwrap_or(100);
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            render_guarded(
+                report,
+                target.format,
+                &RenderOptions { color, width },
+                &mut out,
+            )?
+            .and_then(|()| out.flush())
+        }
+        Some(path) => {
+            let mut text = Vec::new();
+            let options = RenderOptions {
+                color: false,
+                width: 100,
+            };
+            render_guarded(report, target.format, &options, &mut text)?
+                .and_then(|()| replace_file(path, &text))
+        }
+    };
+    match result {
+        // A closed pipe (`kvet check . | head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => match &target.file {
+            Some(path) => miette::bail!("cannot write the report to {}: {e}", path.display()),
+            None => miette::bail!("cannot write the report: {e}"),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// A renderer that panics is a bug in kvet: exit 2 with a message, not a crash.
+fn render_guarded(
+    report: &diag::Report,
+    format: Format,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> miette::Result<std::io::Result<()>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        render(report, format, options, out)
+    }))
+    .map_err(|_| {
+        miette::miette!(
+            help = "this is a bug in kvet; please report it with the input that triggers it",
+            "internal error while rendering the report"
+        )
+    })
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("it names no file"))?;
+    let mut temporary = name.to_os_string();
+    temporary.push(format!(".kvet-{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary);
+    std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })
 }
 
 /// `--include a,b` is the same as `--include a --include b`.

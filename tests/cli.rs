@@ -977,3 +977,92 @@ fn junit_output_loads_in_an_xml_parser_with_a_suite_per_file_and_a_case_per_obje
     assert_eq!(syntax.last().unwrap().1, ["yaml-syntax", "yaml-syntax"]);
     assert_eq!(root.attribute("failures"), Some("3"));
 }
+
+#[test]
+fn one_run_writes_several_reports_and_keeps_human_output_on_the_terminal() {
+    let dir = tree(&[("app.yaml", &dup_env("p1"))]);
+    let run = || {
+        kvet()
+            .args([
+                "check",
+                "--format",
+                "sarif=out/kvet.sarif",
+                "--format",
+                "json=report.json",
+                "app.yaml",
+            ])
+            .current_dir(dir.path())
+            .assert()
+    };
+    let out = run().code(2).get_output().stderr.clone();
+    // The folder of a report is not created: a typo in it is the user's to see.
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("cannot write the report to out/kvet.sarif")
+    );
+
+    fs::create_dir(dir.path().join("out")).unwrap();
+    let out = run().code(0).get_output().stdout.clone();
+    let human = String::from_utf8(out).unwrap();
+    assert!(human.contains("duplicate-env"), "{human}");
+    assert!(human.ends_with("0 errors, 1 warning, 0 infos in 1 file (1 object)\n"));
+    let report = json(&fs::read(dir.path().join("report.json")).unwrap());
+    assert_eq!(report["diagnostics"][0]["line"], 8);
+    let sarif = json(&fs::read(dir.path().join("out/kvet.sarif")).unwrap());
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "duplicate-env");
+    // No temporary file is left beside the reports.
+    let mut names: Vec<_> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["kvet.sarif"]);
+
+    // Another format on stdout replaces the human output there.
+    kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "--format",
+            "junit=r.xml",
+            "app.yaml",
+        ])
+        .current_dir(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with(
+            "app.yaml:8:31: warning[duplicate-env]",
+        ));
+    assert!(
+        fs::read_to_string(dir.path().join("r.xml"))
+            .unwrap()
+            .contains("<testsuites")
+    );
+}
+
+#[test]
+fn report_targets_are_checked_before_anything_runs() {
+    for (args, message) in [
+        (
+            &["--format", "json", "--format", "compact"][..],
+            "only one --format can be written to stdout",
+        ),
+        (
+            &["--format", "json=a", "--format", "sarif=a"][..],
+            "two reports would be written to a",
+        ),
+        (&["--format", "xml=a"][..], "unknown format \"xml\""),
+        (&["--format", "json="][..], "`json=` names no file"),
+    ] {
+        kvet()
+            .arg("check")
+            .args(args)
+            .arg(EXAMPLE)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(message));
+    }
+}
