@@ -11,6 +11,18 @@
 //! Globs in `files` are relative to the folder of the config file; a glob matches a path whole
 //! or by file name. Later overrides win. Unknown keys, rules and levels are errors with their line.
 //!
+//! `ignore` drops a rule's findings on chosen objects, for manifests nobody may annotate
+//! (upstream charts). Every entry needs a reason; `kind`, `namespace`, `name` (a glob) and
+//! `files` narrow it, and an entry with none of them ignores the rule everywhere:
+//! ```yaml
+//! ignore:
+//!   - rules: [image-tag-latest]
+//!     kind: Deployment
+//!     name: "prometheus-*"
+//!     files: ["vendor/**"]
+//!     reason: upstream chart, pinned by digest in the overlay
+//! ```
+//!
 //! A rule that takes options is configured with a mapping, in the top-level `rules` only
 //! (options hold for the whole run): `required-secret-labels: {level: error, labels: [team]}`.
 //! Policies read them as `data.kvet.options.<rule_id>` (the id with `_` for `-`).
@@ -23,6 +35,7 @@ use miette::{NamedSource, SourceSpan};
 
 use crate::diag::Level;
 use crate::load::discover::{Anchor, PathFilter, normalize};
+use crate::load::object::ObjectRef;
 use crate::load::spans::{LineIndex, Span};
 use crate::load::yaml::{Node, Value};
 use crate::rules;
@@ -40,6 +53,7 @@ pub struct Config {
     /// Options of rules, by rule id: the mapping a rule was configured with, without `level`.
     pub options: HashMap<String, serde_json::Value>,
     pub overrides: Vec<Override>,
+    pub ignores: Vec<Ignore>,
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
 }
@@ -48,6 +62,45 @@ pub struct Config {
 pub struct Override {
     pub files: PathFilter,
     pub rules: HashMap<String, Setting>,
+}
+
+/// An `ignore` entry: the findings of `rules` on the objects it names are dropped.
+#[derive(Debug)]
+pub struct Ignore {
+    pub rules: Vec<String>,
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<globset::GlobMatcher>,
+    pub files: Option<PathFilter>,
+    pub reason: String,
+    /// Where the entry is written in the config file.
+    pub span: Span,
+}
+
+impl Ignore {
+    /// Whether the entry drops a finding of `rule` on `object` in `file` (`relative` to the
+    /// config's folder).
+    pub fn matches(&self, rule: &str, object: Option<&ObjectRef>, relative: &Path) -> bool {
+        if !self.rules.iter().any(|r| r == rule) {
+            return false;
+        }
+        if self.files.as_ref().is_some_and(|f| !f.matches(relative)) {
+            return false;
+        }
+        let narrows_object = self.kind.is_some() || self.namespace.is_some() || self.name.is_some();
+        let Some(object) = object else {
+            return !narrows_object;
+        };
+        self.kind.as_ref().is_none_or(|k| *k == object.kind)
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|n| object.name.as_ref().is_some_and(|name| n.is_match(name)))
+    }
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -118,14 +171,25 @@ impl Config {
         if self.overrides.is_empty() {
             return settings;
         }
-        let absolute = normalize(&std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()));
-        let relative = absolute.strip_prefix(&self.root).unwrap_or(file);
+        let relative = self.relative(file);
         for o in &self.overrides {
-            if o.files.matches(relative) {
+            if o.files.matches(&relative) {
                 settings.extend(o.rules.iter().map(|(k, v)| (k.clone(), *v)));
             }
         }
         settings
+    }
+}
+
+impl Config {
+    /// `file` relative to the config's folder, as `files` globs match it; as given when it is
+    /// outside that folder.
+    pub fn relative(&self, file: &Path) -> PathBuf {
+        let absolute = normalize(&std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()));
+        match absolute.strip_prefix(&self.root) {
+            Ok(relative) => relative.to_path_buf(),
+            Err(_) => file.to_path_buf(),
+        }
     }
 }
 
@@ -179,11 +243,25 @@ impl ConfigParser<'_> {
                         config.overrides.push(self.override_entry(item)?);
                     }
                 }
+                "ignore" => {
+                    let Value::Seq(items) = &entry.value.value else {
+                        return Err(self.error(
+                            entry.value.span,
+                            "`ignore` must be a list".into(),
+                            None,
+                        ));
+                    };
+                    for item in items {
+                        config.ignores.push(self.ignore_entry(item)?);
+                    }
+                }
                 other => {
                     return Err(self.error(
                         entry.key_span,
                         format!("unknown key \"{other}\""),
-                        Some("the config file has the keys `rules` and `overrides`".into()),
+                        Some(
+                            "the config file has the keys `rules`, `overrides` and `ignore`".into(),
+                        ),
                     ));
                 }
             }
@@ -213,15 +291,7 @@ impl ConfigParser<'_> {
             return Ok((out, options));
         }
         for entry in self.map(node, "`rules`")? {
-            // `namespace.rule` names a rule of the user's policies, known only once they load.
-            if rules::meta(&entry.key).is_none() && !entry.key.contains('.') {
-                let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
-                return Err(self.error(
-                    entry.key_span,
-                    format!("unknown rule \"{}\"", entry.key),
-                    Some(format!("`kvet rules` lists the rules: {}", ids.join(", "))),
-                ));
-            }
+            self.known_rule(&entry.key, entry.key_span)?;
             let mut value = &entry.value;
             if let Value::Map(fields) = &entry.value.value {
                 if !with_options {
@@ -273,29 +343,114 @@ impl ConfigParser<'_> {
         Ok((out, options))
     }
 
+    fn ignore_entry(&self, node: &Node) -> Result<Ignore, ConfigError> {
+        let mut ignore = Ignore {
+            rules: Vec::new(),
+            kind: None,
+            namespace: None,
+            name: None,
+            files: None,
+            reason: String::new(),
+            span: node.span,
+        };
+        for entry in self.map(node, "an ignore entry")? {
+            let value = &entry.value;
+            let text = || {
+                value.as_str().map(str::to_owned).ok_or_else(|| {
+                    self.error(
+                        value.span,
+                        format!("`{}` must be a string", entry.key),
+                        None,
+                    )
+                })
+            };
+            match entry.key.as_str() {
+                "rules" | "rule" => {
+                    ignore.rules = self.strings(value, "rules")?;
+                    for rule in &ignore.rules {
+                        self.known_rule(rule, value.span)?;
+                    }
+                }
+                "kind" => ignore.kind = Some(text()?),
+                "namespace" => ignore.namespace = Some(text()?),
+                "name" => {
+                    let glob = globset::Glob::new(&text()?)
+                        .map_err(|e| self.error(value.span, e.to_string(), None))?;
+                    ignore.name = Some(glob.compile_matcher());
+                }
+                "files" => ignore.files = Some(self.files(value)?),
+                "reason" => ignore.reason = text()?.trim().to_owned(),
+                other => {
+                    return Err(self.error(
+                        entry.key_span,
+                        format!("unknown key \"{other}\" in an ignore entry"),
+                        Some(
+                            "an ignore entry has the keys `rules`, `kind`, `namespace`, `name`, \
+                             `files` and `reason`"
+                                .into(),
+                        ),
+                    ));
+                }
+            }
+        }
+        if ignore.rules.is_empty() {
+            return Err(self.error(node.span, "an ignore entry needs `rules`".into(), None));
+        }
+        if ignore.reason.is_empty() {
+            return Err(self.error(
+                node.span,
+                "an ignore entry needs a `reason`".into(),
+                Some("say why these findings may stay, for whoever reads the config next".into()),
+            ));
+        }
+        Ok(ignore)
+    }
+
+    /// A string or a list of strings.
+    fn strings(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
+        let strings: Option<Vec<&str>> = match &node.value {
+            Value::Str(s) => Some(vec![s.as_str()]),
+            Value::Seq(items) => items.iter().map(Node::as_str).collect(),
+            _ => None,
+        };
+        strings
+            .map(|v| v.into_iter().map(str::to_owned).collect())
+            .ok_or_else(|| {
+                self.error(
+                    node.span,
+                    format!("`{what}` must be a string or a list of strings"),
+                    None,
+                )
+            })
+    }
+
+    /// A glob or list of globs relative to the config's folder.
+    fn files(&self, node: &Node) -> Result<PathFilter, ConfigError> {
+        let globs = self.strings(node, "files")?;
+        PathFilter::new(&globs, Anchor::Start)
+            .map_err(|e| self.error(node.span, e.to_string(), None))
+    }
+
+    /// A rule id kvet knows, or a `namespace.rule` of the user's policies (known only once
+    /// they load).
+    fn known_rule(&self, id: &str, span: Span) -> Result<(), ConfigError> {
+        if rules::meta(id).is_some() || id.contains('.') {
+            return Ok(());
+        }
+        let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
+        Err(self.error(
+            span,
+            format!("unknown rule \"{id}\""),
+            Some(format!("`kvet rules` lists the rules: {}", ids.join(", "))),
+        ))
+    }
+
     fn override_entry(&self, node: &Node) -> Result<Override, ConfigError> {
         let mut files = None;
         let mut rules = HashMap::new();
         for entry in self.map(node, "an override")? {
             match entry.key.as_str() {
-                "files" => {
-                    let globs: Option<Vec<&str>> = match &entry.value.value {
-                        Value::Str(s) => Some(vec![s.as_str()]),
-                        Value::Seq(items) => items.iter().map(Node::as_str).collect(),
-                        _ => None,
-                    };
-                    let globs = globs.ok_or_else(|| {
-                        self.error(
-                            entry.value.span,
-                            "`files` must be a glob or a list of globs".into(),
-                            None,
-                        )
-                    })?;
-                    files = Some(
-                        PathFilter::new(&globs, Anchor::Start)
-                            .map_err(|e| self.error(entry.value.span, e.to_string(), None))?,
-                    );
-                }
+                "files" => files = Some(self.files(&entry.value)?),
                 "rules" => rules = self.rules(&entry.value, false)?.0,
                 other => {
                     return Err(self.error(

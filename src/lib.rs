@@ -20,6 +20,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use config::{Config, Setting};
+use diag::suppress::{self, Suppression};
 use diag::{Diagnostic, Finding, Level, Report};
 use load::discover::{Anchor, DEFAULT_INCLUDE, GlobError, Input, PathFilter, discover};
 use load::object::Object;
@@ -155,8 +156,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let mut pending = Vec::new();
     let mut input_crds = Vec::new();
     let mut stream_objects = Vec::new();
+    let mut suppressions = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
         input_crds.extend(result.crds);
+        suppressions.extend(result.suppressions);
         stream_objects.extend(
             result
                 .stream_inputs
@@ -233,11 +236,64 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
+    report.summary.suppressed = apply_suppressions(
+        &mut report.diagnostics,
+        &suppressions,
+        config,
+        &policies,
+        covers_folder(&opts.paths, &config.root),
+    );
+
     // Compiled CRD validators are large trees: freeing them took a tenth of a run with many
     // CRDs, after the report was ready.
     drop_in_background((crds, locations));
     report.finish();
     Ok(report)
+}
+
+/// The suppression stage: drops what annotations, comments and config entries cover, and
+/// reports the suppressions that cover nothing or give no reason.
+fn apply_suppressions(
+    diagnostics: &mut Vec<Diagnostic>,
+    suppressions: &[Suppression],
+    config: &Config,
+    policies: &policy::Policies,
+    whole_repository: bool,
+) -> usize {
+    let policy_rule = |id: &str| policies.rules().iter().find(|r| r.id == id);
+    let known = |id: &str| rules::find(id).is_some() || policy_rule(id).is_some();
+    let level = |id: &str, file: &str| {
+        let settings = config.settings_for(Path::new(file));
+        match (rules::find(id), policy_rule(id)) {
+            (Some(rule), _) => level_of(rule, &settings),
+            (None, Some(rule)) => policy_level(rule, None, &settings),
+            (None, None) => None,
+        }
+    };
+    let looks_across_files = |id: &str| {
+        rules::find(id).is_some_and(|r| matches!(r.check, Check::Stream(_)))
+            || policies.stream_rules().any(|r| r.id == id)
+    };
+    let context = suppress::Context {
+        config,
+        known: &known,
+        level: &level,
+        looks_across_files: &looks_across_files,
+        whole_repository,
+    };
+    suppress::apply(diagnostics, suppressions, &context)
+}
+
+/// Whether one of the paths is `folder` or a folder above it.
+fn covers_folder(paths: &[String], folder: &Path) -> bool {
+    paths.iter().any(|p| {
+        let path = Path::new(p);
+        path.is_dir()
+            && std::fs::canonicalize(path).is_ok_and(|path| {
+                let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+                folder.starts_with(path)
+            })
+    })
 }
 
 /// Frees `value` on another thread, so the caller need not wait for it; a process that exits
@@ -517,6 +573,8 @@ struct FileResult {
     pending: Vec<usize>,
     /// Objects (by position) whole-stream policies look at, as policy input.
     stream_inputs: Vec<StreamObject>,
+    /// The annotations and comments that suppress findings in the file.
+    suppressions: Vec<Suppression>,
     summaries: Vec<ObjectSummary>,
     /// The text, kept when there are diagnostics to show snippets of.
     text: Option<Arc<str>>,
@@ -538,6 +596,7 @@ fn check_file(
         crds: Vec::new(),
         pending: Vec::new(),
         stream_inputs: Vec::new(),
+        suppressions: Vec::new(),
         summaries: Vec::new(),
         text: None,
         objects: 0,
@@ -563,6 +622,12 @@ fn check_file(
         object_diagnostics(&loaded.objects, file, context, policies, &result.settings);
     diagnostics.extend(found);
     result.stream_inputs = stream_inputs;
+    result.suppressions = suppress::in_comments(file, &text);
+    for object in &loaded.objects {
+        result
+            .suppressions
+            .extend(suppress::in_annotations(file, object));
+    }
 
     let shared_file: Arc<str> = Arc::from(file.as_str());
     result.summaries = loaded

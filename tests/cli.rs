@@ -94,7 +94,7 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(object_keys, ["apiVersion", "kind", "name", "namespace"]);
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"files": 1, "objects": 4, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0})
+        serde_json::json!({"files": 1, "objects": 4, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0, "suppressed": 0})
     );
     let volume = doc["diagnostics"]
         .as_array()
@@ -1065,4 +1065,140 @@ fn report_targets_are_checked_before_anything_runs() {
             .stdout("")
             .stderr(predicate::str::contains(message));
     }
+}
+
+/// `kvet check ARGS` run in `dir`.
+fn check_in(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    kvet().arg("check").args(args).current_dir(dir).assert()
+}
+
+/// A ConfigMap whose key `a` is written twice: a duplicate-key error at 5:3 (after `head`).
+fn duplicate_key_configmap(name: &str, head: &str) -> String {
+    format!(
+        "{head}apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata:\n  a: \"1\"\n  a: \"2\"\n"
+    )
+}
+
+#[test]
+fn suppressions_in_manifests_drop_findings_and_are_counted() {
+    let annotated = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: annotated\n  annotations:\n    ignore.kvet.dev/duplicate-key: \"generated; the last value wins\"\ndata:\n  a: \"1\"\n  a: \"2\"\n";
+    let dir = tree(&[
+        ("annotated.yaml", annotated),
+        (
+            "above.yaml",
+            &duplicate_key_configmap("above", "").replace(
+                "  a: \"2\"",
+                "  # kvet:ignore duplicate-key -- generated\n  a: \"2\"",
+            ),
+        ),
+        (
+            "trailing.yaml",
+            &duplicate_key_configmap("trailing", "").replace(
+                "  a: \"2\"",
+                "  a: \"2\" # kvet:ignore duplicate-key -- generated",
+            ),
+        ),
+        (
+            "file.yaml",
+            &duplicate_key_configmap("file", "# kvet:ignore-file duplicate-key -- generated\n"),
+        ),
+        ("plain.yaml", &duplicate_key_configmap("plain", "")),
+    ]);
+    let out = check_in(dir.path(), &["--format", "json", "."])
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc = json(&out);
+    let found: Vec<(String, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("plain.yaml".to_owned(), 6)]);
+    assert_eq!(doc["summary"]["suppressed"], 4);
+    check_in(dir.path(), &["."])
+        .code(1)
+        .stdout(predicate::str::ends_with(
+            "1 error, 0 warnings, 0 infos in 5 files (5 objects); 4 findings suppressed\n",
+        ));
+}
+
+#[test]
+fn config_ignores_name_objects_and_need_a_reason() {
+    let config = "ignore:\n  - rules: duplicate-key\n    kind: ConfigMap\n    name: \"vendor-*\"\n    files: [\"charts/**\"]\n    reason: upstream chart\n";
+    let dir = tree(&[
+        (".kvet.yaml", config),
+        ("charts/a.yaml", &duplicate_key_configmap("vendor-a", "")),
+        ("charts/b.yaml", &duplicate_key_configmap("ours", "")),
+        ("apps/c.yaml", &duplicate_key_configmap("vendor-c", "")),
+    ]);
+    check_in(dir.path(), &["--format", "compact", "."])
+        .code(1)
+        .stdout(
+            "apps/c.yaml:6:3: error[duplicate-key] duplicate key \"a\" (first defined at line 5); the last value wins\n\
+             charts/b.yaml:6:3: error[duplicate-key] duplicate key \"a\" (first defined at line 5); the last value wins\n",
+        );
+    // An editor buffer is matched by the path it stands for.
+    kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "-",
+            "--stdin-filename",
+            "charts/x.yaml",
+        ])
+        .current_dir(dir.path())
+        .write_stdin(duplicate_key_configmap("vendor-x", ""))
+        .assert()
+        .code(0)
+        .stdout("");
+
+    fs::write(
+        dir.path().join(".kvet.yaml"),
+        "ignore:\n  - rules: [duplicate-key]\n    kind: ConfigMap\n",
+    )
+    .unwrap();
+    check_in(dir.path(), &["."])
+        .code(2)
+        .stderr(predicate::str::contains(
+            ".kvet.yaml:2:5: an ignore entry needs a `reason`",
+        ));
+}
+
+#[test]
+fn suppressions_that_drop_nothing_are_judged_only_where_the_run_can_tell() {
+    // Two copies of one AnalysisTemplate: duplicate-template looks across files.
+    let template = |name: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: {name}\n  annotations:\n    ignore.kvet.dev/duplicate-template: \"kept for the old pipeline\"\nspec:\n  metrics:\n    - name: errors\n      provider: {{prometheus: {{address: \"http://p:9090\", query: up}}}}\n"
+        )
+    };
+    let dir = tree(&[
+        (
+            ".kvet.yaml",
+            "rules: {unknown-schema: off}\nignore:\n  - rules: [duplicate-env]\n    reason: nothing has it any more\n",
+        ),
+        ("a.yaml", &template("a")),
+        ("b.yaml", &template("b")),
+    ]);
+    // The whole folder: the second copy's annotation drops its finding, the first's drops
+    // nothing, and so does the config's entry.
+    check_in(dir.path(), &["--format", "compact", "."])
+        .code(0)
+        .stdout(
+            ".kvet.yaml:3:5: warning[unused-suppression] the config's ignore entry for duplicate-env suppresses nothing\n\
+             a.yaml:6:5: warning[unused-suppression] annotation ignore.kvet.dev/duplicate-template suppresses nothing\n",
+        );
+    // One file, as pre-commit passes them: nothing can be judged.
+    check_in(dir.path(), &["--format", "compact", "a.yaml"])
+        .code(0)
+        .stdout("");
 }

@@ -1,6 +1,7 @@
 //! Diagnostics: what rules find, placed in files; and the report every renderer reads.
 
 pub mod render;
+pub mod suppress;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -155,6 +156,8 @@ pub struct Summary {
     pub infos: usize,
     /// Files skipped because they hold no Kubernetes object.
     pub skipped: usize,
+    /// Findings dropped by suppressions (annotations, comments, the config's `ignore`).
+    pub suppressed: usize,
 }
 
 /// The result of a run: sorted diagnostics, a summary, and the text of every file that has

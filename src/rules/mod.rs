@@ -23,6 +23,7 @@ mod removed_api;
 mod schema;
 mod unknown_schema;
 mod unreadable_file;
+mod unused_suppression;
 mod yaml_syntax;
 
 pub use duplicate_key::RULE as DUPLICATE_KEY;
@@ -32,6 +33,7 @@ pub use policy_error::RULE as POLICY_ERROR;
 pub use schema::RULE as SCHEMA;
 pub use unknown_schema::RULE as UNKNOWN_SCHEMA;
 pub use unreadable_file::RULE as UNREADABLE_FILE;
+pub use unused_suppression::RULE as UNUSED_SUPPRESSION;
 pub use yaml_syntax::RULE as YAML_SYNTAX;
 
 /// Everything kvet knows about a rule, whatever it is written in.
@@ -123,6 +125,7 @@ pub static RULES: &[&Rule] = &[
     &schema::RULE,
     &unknown_schema::RULE,
     &unreadable_file::RULE,
+    &unused_suppression::RULE,
     &yaml_syntax::RULE,
 ];
 

@@ -66,6 +66,9 @@ pub(crate) fn summary_line(report: &Report) -> String {
         plural(s.files, "file"),
         plural(s.objects, "object"),
     );
+    if s.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", plural(s.suppressed, "finding")));
+    }
     if s.skipped > 0 {
         line.push_str(&format!(
             "; {} without Kubernetes objects skipped",
