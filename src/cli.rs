@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::diag::baseline::Baseline;
 use crate::diag::render::{Format, RenderOptions, render};
 use crate::diag::{self, Level};
 use crate::policy::PolicyOptions;
@@ -118,6 +119,14 @@ struct CheckArgs {
     /// YAML or JSON files (or folders) merged into the policies' `data`. Repeatable.
     #[arg(long, short = 'd', value_name = "PATH")]
     data: Vec<PathBuf>,
+    /// Findings recorded in this file (by --write-baseline) are not reported and do not fail
+    /// the run: only new ones do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in FILE (entries of files not checked in this run are
+    /// kept), then report as if with --baseline FILE.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -248,7 +257,24 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             ..PolicyOptions::default()
         },
     };
-    let report = lint(&opts, &config)?;
+    // A baseline that cannot be read stops the run before any file is.
+    let baseline = match &args.baseline {
+        Some(path) if args.write_baseline.is_none() => Some(Baseline::load(path)?),
+        _ => None,
+    };
+    let mut report = lint(&opts, &config)?;
+    let baseline = match &args.write_baseline {
+        Some(path) => {
+            let recorded = Baseline::record(&report, path)?;
+            recorded.write(path)?;
+            Some(recorded)
+        }
+        None => baseline,
+    };
+    if let Some(baseline) = baseline {
+        report.summary.baselined = baseline.apply(&mut report.diagnostics);
+        report.finish();
+    }
     for target in &targets {
         write_report(&report, target)?;
     }
@@ -289,7 +315,7 @@ fn write_report(report: &diag::Report, target: &ReportTarget) -> miette::Result<
                 width: 100,
             };
             render_guarded(report, target.format, &options, &mut text)?
-                .and_then(|()| replace_file(path, &text))
+                .and_then(|()| diag::replace_file(path, &text))
         }
     };
     match result {
@@ -318,21 +344,6 @@ fn render_guarded(
             "internal error while rendering the report"
         )
     })
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("it names no file"))?;
-    let mut temporary = name.to_os_string();
-    temporary.push(format!(".kvet-{}.tmp", std::process::id()));
-    let temporary = path.with_file_name(temporary);
-    std::fs::write(&temporary, bytes)
-        .and_then(|()| std::fs::rename(&temporary, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&temporary);
-        })
 }
 
 /// `--include a,b` is the same as `--include a --include b`.

@@ -94,7 +94,7 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(object_keys, ["apiVersion", "kind", "name", "namespace"]);
     assert_eq!(
         doc["summary"],
-        serde_json::json!({"files": 1, "objects": 4, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0, "suppressed": 0})
+        serde_json::json!({"files": 1, "objects": 4, "errors": 3, "warnings": 1, "infos": 0, "skipped": 0, "suppressed": 0, "baselined": 0})
     );
     let volume = doc["diagnostics"]
         .as_array()
@@ -1201,4 +1201,94 @@ fn suppressions_that_drop_nothing_are_judged_only_where_the_run_can_tell() {
     check_in(dir.path(), &["--format", "compact", "a.yaml"])
         .code(0)
         .stdout("");
+}
+
+#[test]
+fn a_baseline_hides_recorded_findings_across_edits_and_blocks_new_ones() {
+    let dir = tree(&[
+        ("apps/a.yaml", &duplicate_key_configmap("a", "")),
+        ("apps/b.yaml", &duplicate_key_configmap("b", "")),
+    ]);
+    check_in(
+        dir.path(),
+        &["--write-baseline", "ci/baseline.json", "apps"],
+    )
+    .code(2)
+    .stderr(predicate::str::contains(
+        "cannot write the baseline ci/baseline.json",
+    ));
+    fs::create_dir(dir.path().join("ci")).unwrap();
+    check_in(
+        dir.path(),
+        &["--write-baseline", "ci/baseline.json", "apps"],
+    )
+    .code(0)
+    .stdout(predicate::str::ends_with("; 2 findings in the baseline\n"));
+    let recorded = json(&fs::read(dir.path().join("ci/baseline.json")).unwrap());
+    assert_eq!(recorded["version"], 1);
+    assert_eq!(
+        recorded["findings"][0],
+        serde_json::json!({"rule": "duplicate-key", "file": "../apps/a.yaml", "object": "v1 ConfigMap a",
+            "pointer": "/data/a", "message": "duplicate key \"a\" (first defined at line 5); the last value wins"})
+    );
+
+    // Lines added above the finding: still the recorded one. A new finding fails the run.
+    fs::write(
+        dir.path().join("apps/a.yaml"),
+        duplicate_key_configmap("a", "# moved\n\n")
+            .replace("  a: \"1\"", "  b: \"0\"\n  b: \"0\"\n  a: \"1\""),
+    )
+    .unwrap();
+    check_in(dir.path(), &["--baseline", "ci/baseline.json", "--format", "compact", "apps"])
+        .code(1)
+        .stdout("apps/a.yaml:8:3: error[duplicate-key] duplicate key \"b\" (first defined at line 7); the last value wins\n");
+    // The same from another folder: files are relative to the baseline's folder.
+    check_in(
+        &dir.path().join("ci"),
+        &[
+            "--baseline",
+            "baseline.json",
+            "--format",
+            "compact",
+            "../apps",
+        ],
+    )
+    .code(1)
+    .stdout(predicate::str::starts_with(
+        "../apps/a.yaml:8:3: error[duplicate-key]",
+    ));
+
+    // Recording one file keeps the other file's entries.
+    check_in(
+        dir.path(),
+        &["--write-baseline", "ci/baseline.json", "apps/a.yaml"],
+    )
+    .code(0);
+    let recorded = json(&fs::read(dir.path().join("ci/baseline.json")).unwrap());
+    let entries: Vec<(&str, &str)> = recorded["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["file"].as_str().unwrap(), e["pointer"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("../apps/a.yaml", "/data/a"),
+            ("../apps/a.yaml", "/data/b"),
+            ("../apps/b.yaml", "/data/a")
+        ]
+    );
+
+    fs::write(dir.path().join("ci/baseline.json"), "{\"findings\": 3}").unwrap();
+    check_in(dir.path(), &["--baseline", "ci/baseline.json", "apps"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the baseline ci/baseline.json is not a kvet baseline",
+        ));
+    check_in(dir.path(), &["--baseline", "ci/missing.json", "apps"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "record one with --write-baseline ci/missing.json",
+        ));
 }

@@ -1,5 +1,6 @@
 //! Diagnostics: what rules find, placed in files; and the report every renderer reads.
 
+pub mod baseline;
 pub mod render;
 pub mod suppress;
 
@@ -158,6 +159,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Findings dropped by suppressions (annotations, comments, the config's `ignore`).
     pub suppressed: usize,
+    /// Findings the `--baseline` records, not reported.
+    pub baselined: usize,
 }
 
 /// The result of a run: sorted diagnostics, a summary, and the text of every file that has
@@ -194,4 +197,20 @@ impl Report {
     pub fn max_level(&self) -> Option<Level> {
         self.diagnostics.iter().map(|d| d.level).max()
     }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a report or
+/// baseline file is never left half written.
+pub fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("it names no file"))?;
+    let mut temporary = name.to_os_string();
+    temporary.push(format!(".kvet-{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(temporary);
+    std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })
 }

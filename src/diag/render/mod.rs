@@ -69,6 +69,12 @@ pub(crate) fn summary_line(report: &Report) -> String {
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", plural(s.suppressed, "finding")));
     }
+    if s.baselined > 0 {
+        line.push_str(&format!(
+            "; {} in the baseline",
+            plural(s.baselined, "finding")
+        ));
+    }
     if s.skipped > 0 {
         line.push_str(&format!(
             "; {} without Kubernetes objects skipped",
