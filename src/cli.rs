@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::diag::baseline::Baseline;
 use crate::diag::render::{Format, RenderOptions, render};
 use crate::diag::{self, Level};
+use crate::load::render::Render;
 use crate::policy::PolicyOptions;
 use crate::rules;
 use crate::{LintOptions, lint};
@@ -119,6 +120,20 @@ struct CheckArgs {
     /// YAML or JSON files (or folders) merged into the policies' `data`. Repeatable.
     #[arg(long, short = 'd', value_name = "PATH")]
     data: Vec<PathBuf>,
+    /// Render this Helm chart (`helm template CHART`, helm on the PATH) and check the result;
+    /// diagnostics point into the chart's templates where the offending key is written there.
+    #[arg(long, value_name = "CHART")]
+    helm: Option<PathBuf>,
+    /// Values file for --helm. Repeatable.
+    #[arg(long = "values", short = 'f', value_name = "FILE", requires = "helm")]
+    values: Vec<PathBuf>,
+    /// A value for --helm, as helm takes it: `image.tag=1.2`. Repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE", requires = "helm")]
+    set: Vec<String>,
+    /// Render this kustomization (`kustomize build DIR`, or `kubectl kustomize DIR`) and check
+    /// the result. Repeatable.
+    #[arg(long, value_name = "DIR")]
+    kustomize: Vec<PathBuf>,
     /// Findings recorded in this file (by --write-baseline) are not reported and do not fail
     /// the run: only new ones do.
     #[arg(long, value_name = "FILE")]
@@ -230,7 +245,23 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             Config::discover(&cwd)?
         }
     };
-    let paths = if args.paths.is_empty() {
+    let mut renders: Vec<Render> = args
+        .helm
+        .map(|chart| Render::Helm {
+            chart,
+            values: args.values,
+            set: args.set,
+        })
+        .into_iter()
+        .collect();
+    renders.extend(
+        args.kustomize
+            .into_iter()
+            .map(|dir| Render::Kustomize { dir }),
+    );
+    let paths = if args.paths.is_empty() && !renders.is_empty() {
+        Vec::new()
+    } else if args.paths.is_empty() {
         vec![".".to_owned()]
     } else {
         args.paths
@@ -256,6 +287,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             data_paths: args.data,
             ..PolicyOptions::default()
         },
+        renders,
     };
     // A baseline that cannot be read stops the run before any file is.
     let baseline = match &args.baseline {

@@ -53,6 +53,8 @@ pub struct LintOptions {
     pub cache_dir: Option<PathBuf>,
     /// The user's Rego policies and data (the built-in policies always load).
     pub policy: policy::PolicyOptions,
+    /// Charts and kustomizations to render and check.
+    pub renders: Vec<load::render::Render>,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -72,6 +74,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Policy(#[from] policy::PolicyError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Render(#[from] load::render::RenderError),
     #[error("internal error while checking {file}: {message}")]
     #[diagnostic(help("this is a bug in kvet; please report it with the file that triggers it"))]
     Internal { file: String, message: String },
@@ -113,6 +118,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         rule_options: config.options.clone().into_iter().collect(),
         ..opts.policy.clone()
     })?;
+    let rendered = opts
+        .renders
+        .iter()
+        .map(load::render::Render::run)
+        .collect::<Result<Vec<_>, _>>()?;
     let discovered = discover(&opts.paths, &include, &exclude);
 
     let mut report = Report::default();
@@ -125,7 +135,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
-    let sources = read_sources(discovered.inputs, opts)?;
+    let mut sources = read_sources(discovered.inputs, opts)?;
+    sources.extend(rendered.iter().map(|r| Source {
+        name: r.name.clone(),
+        folder: Arc::from(std::fs::canonicalize(&r.folder).unwrap_or(r.folder.clone())),
+        config_path: r.folder.clone(),
+        in_memory: Some(r.text.clone().into_bytes()),
+    }));
 
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let locations = SchemaLocations::new(
@@ -227,7 +243,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     for source in sources.iter().filter(|_| opts.keep_sources) {
         if with_diagnostics.contains(source.name.as_str())
             && !report.sources.contains_key(&source.name)
-            && source.stdin.is_none()
+            && source.in_memory.is_none()
             && let Some(text) = std::fs::read(&source.config_path)
                 .ok()
                 .and_then(|b| load::decode(b).ok())
@@ -243,6 +259,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         &policies,
         covers_folder(&opts.paths, &config.root),
     );
+    let templates = load::render::map_to_templates(&mut report.diagnostics, &rendered);
+    if opts.keep_sources {
+        for (name, text) in templates {
+            report.sources.insert(name, Arc::from(text));
+        }
+    }
 
     // Compiled CRD validators are large trees: freeing them took a tenth of a run with many
     // CRDs, after the report was ready.
@@ -514,14 +536,14 @@ fn read_sources(inputs: Vec<Input>, opts: &LintOptions) -> Result<Vec<Source>, E
                     folder: stdin_folder(&config_path),
                     config_path,
                     name,
-                    stdin: Some(bytes),
+                    in_memory: Some(bytes),
                 })
             }
             Input::File(file) => Ok(Source {
                 name: file.path.display().to_string(),
                 folder: folder_of(&file.identity),
                 config_path: file.path,
-                stdin: None,
+                in_memory: None,
             }),
         })
         .collect()
@@ -543,7 +565,8 @@ struct Source {
     config_path: PathBuf,
     /// The folder the file is in, however it was named: whole-stream rules group by it.
     folder: Arc<Path>,
-    stdin: Option<Vec<u8>>,
+    /// The text of stdin or of a rendered chart, which cannot be read again.
+    in_memory: Option<Vec<u8>>,
 }
 
 fn folder_of(path: &Path) -> Arc<Path> {
@@ -655,7 +678,7 @@ fn check_file(
     result.objects = loaded.objects.len();
     result.skipped = !kubernetes && diagnostics.is_empty();
     // Stdin cannot be read again for the snippets of whole-stream rules: keep it.
-    if keep_source && (!diagnostics.is_empty() || source.stdin.is_some()) {
+    if keep_source && (!diagnostics.is_empty() || source.in_memory.is_some()) {
         result.text = Some(Arc::from(text));
     }
     result.diagnostics = diagnostics;
@@ -828,7 +851,7 @@ fn policy_diagnostics(
 fn read_text(source: &Source) -> Result<String, (&'static Rule, load::spans::Span, String)> {
     use load::DecodeError;
     let unreadable = |message: String| (&rules::UNREADABLE_FILE, first_char(), message);
-    let bytes = match &source.stdin {
+    let bytes = match &source.in_memory {
         Some(bytes) => bytes.clone(),
         None => {
             // Refuse huge files before reading them into memory.

