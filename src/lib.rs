@@ -626,6 +626,11 @@ fn check_file(
         skipped: false,
         settings,
     };
+    // A chart's template is Go template text, not YAML: `--helm` checks what it renders.
+    if source.in_memory.is_none() && load::helm::is_chart_template(&source.config_path) {
+        result.skipped = true;
+        return result;
+    }
     let text = match read_text(source) {
         Ok(text) => text,
         Err((rule, at, message)) => {

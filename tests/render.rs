@@ -230,3 +230,16 @@ fn a_missing_tool_or_a_failing_render_is_a_clear_error() {
         ))
         .stderr(predicate::str::contains("Error: no kustomization here"));
 }
+
+#[test]
+fn chart_templates_are_skipped_when_read_as_files() {
+    // Go template text is no YAML: checking the chart's folder (or, from pre-commit, a
+    // template) reports nothing; --helm checks what it renders.
+    for path in [CHART, "testdata/render/shop/templates/deployment.yaml"] {
+        kvet()
+            .args(["check", "--format", "json", path])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("\"diagnostics\": [],"));
+    }
+}

@@ -1,6 +1,18 @@
 //! Helm's `# Source: chart/templates/x.yaml` comments, which `helm template` writes before each
 //! rendered document.
 
+/// Whether a file is a template of a Helm chart: under `templates/` of a folder that holds a
+/// `Chart.yaml`.
+pub fn is_chart_template(path: &std::path::Path) -> bool {
+    path.ancestors()
+        .skip(1)
+        .filter(|dir| dir.file_name().is_some_and(|n| n == "templates"))
+        .any(|dir| {
+            dir.parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+        })
+}
+
 /// The template named by the last `# Source:` comment before a document's content. (Helm also
 /// renders comment-only documents, whose `# Source:` is not the next object's.)
 pub fn source_comment(chunk: &str) -> Option<String> {
@@ -31,7 +43,21 @@ pub fn source_comment(chunk: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::source_comment;
+    use super::{is_chart_template, source_comment};
+
+    #[test]
+    fn templates_of_a_chart_are_told_apart_from_manifests() {
+        let chart = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/render/shop");
+        assert!(is_chart_template(&chart.join("templates/deployment.yaml")));
+        assert!(is_chart_template(
+            &chart.join("charts/cache/templates/deployment.yaml")
+        ));
+        assert!(!is_chart_template(&chart.join("values.yaml")));
+        // A `templates` folder that is no chart's.
+        assert!(!is_chart_template(std::path::Path::new(
+            "testdata/templates/x.yaml"
+        )));
+    }
 
     #[test]
     fn finds_the_source_comment_after_the_separator() {
