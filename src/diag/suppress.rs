@@ -351,6 +351,16 @@ mod tests {
         assert!(comments(text).is_empty());
     }
 
+    proptest::proptest! {
+        /// Any text: suppressions or none, never a panic; each covers lines of the file.
+        #[test]
+        fn any_text_is_read(text in "((\\PC| |#|-|,)*(# ?kvet:ignore(-file)?)?[ ,a-z-]*\n?){0,8}") {
+            for s in in_comments("f.yaml", &text) {
+                proptest::prop_assert!(s.at.start.line as usize <= text.lines().count());
+            }
+        }
+    }
+
     #[test]
     fn a_lone_comment_at_the_end_covers_nothing() {
         let found = comments("a: 1\n# kvet:ignore r1 -- why\n");

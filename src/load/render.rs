@@ -376,6 +376,19 @@ spec:
         assert_eq!(line_col("/spec/name"), None);
     }
 
+    proptest::proptest! {
+        /// Any template text and pointer: an answer or none, never a panic.
+        #[test]
+        fn any_template_and_pointer_is_answered(
+            template in "(( |  |- |\u{3000}|\t)?([a-z]{1,3}|\\{\\{|#|-)(:)?( [a-z{}]*)?\n){0,12}",
+            pointer in "(/([a-z]{1,3}|[0-9]))*",
+        ) {
+            if let Some(span) = locate_in_template(&template, &pointer) {
+                proptest::prop_assert!(span.start.line as usize <= template.lines().count());
+            }
+        }
+    }
+
     #[test]
     fn a_source_path_names_a_file_of_the_chart_or_a_subchart() {
         let dir = tempfile::tempdir().unwrap();
