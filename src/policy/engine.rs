@@ -101,7 +101,7 @@ pub struct Policies {
 
 enum Engines {
     /// Every policy, compiled: with user policies, which may use the built-in ones.
-    All(Engine),
+    All(Box<Engine>),
     /// Built-in policies only, compiled by the set a query needs.
     Lazy(LazyEngines),
 }
@@ -215,7 +215,7 @@ impl Policies {
                 message: e.to_string(),
             })?;
         Ok(Policies {
-            engines: Engines::All(engine),
+            engines: Engines::All(Box::new(engine)),
             rules,
             exception_namespaces,
         })
@@ -228,14 +228,42 @@ impl Policies {
     /// An engine (a clone) that holds the policies of `rules`.
     fn engine(&self, rules: &[&PolicyRule]) -> Result<Engine, String> {
         match &self.engines {
-            Engines::All(engine) => Ok(engine.clone()),
-            Engines::Lazy(lazy) => {
-                let mut policies: Vec<usize> = rules.iter().filter_map(|r| r.builtin).collect();
-                policies.sort_unstable();
-                policies.dedup();
-                lazy.get(&policies)
-            }
+            Engines::All(engine) => Ok(Engine::clone(engine)),
+            Engines::Lazy(lazy) => lazy.get(&builtin_set(rules.iter().copied())),
         }
+    }
+
+    /// Starts compiling, on other threads, what evaluating the rules `wanted` on objects of
+    /// `kinds` will need, so that it overlaps with the caller's other checks.
+    pub fn prepare<'k>(
+        &self,
+        kinds: impl IntoIterator<Item = &'k str>,
+        wanted: impl Fn(&PolicyRule) -> bool,
+    ) {
+        let Engines::Lazy(lazy) = &self.engines else {
+            return;
+        };
+        let kinds: BTreeSet<&str> = kinds.into_iter().collect();
+        let on = |r: &&PolicyRule| wanted(r);
+        // As `evaluate` and `evaluate_stream` ask for them.
+        let per_object = kinds
+            .iter()
+            .map(|kind| builtin_set(self.object_rules(kind).filter(on)));
+        let streams = self
+            .stream_rules()
+            .filter(on)
+            .filter(|r| kinds.iter().any(|k| r.applies_to(k)))
+            .map(|r| builtin_set([r]));
+        let mut sets: Vec<Vec<usize>> = per_object.chain(streams).collect();
+        sets.retain(|set| !set.is_empty());
+        lazy.prefetch(sets);
+    }
+
+    /// The per-object rules for objects of a kind.
+    fn object_rules<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a PolicyRule> {
+        self.rules
+            .iter()
+            .filter(move |r| r.scope == Scope::Object && r.applies_to(kind))
     }
 
     /// The whole-stream rules.
@@ -251,11 +279,8 @@ impl Policies {
         input: impl FnOnce() -> Value,
         wanted: impl Fn(&PolicyRule) -> bool,
     ) -> Vec<Evaluation<'_>> {
-        let kind = object.id.kind.as_str();
         let selected: Vec<&PolicyRule> = self
-            .rules
-            .iter()
-            .filter(|r| r.scope == Scope::Object && r.applies_to(kind))
+            .object_rules(&object.id.kind)
             .filter(|r| wanted(r))
             .collect();
         if selected.is_empty() {
@@ -298,6 +323,14 @@ impl Policies {
         out.extend(evaluate_batch(&mut engine, &batch));
         out
     }
+}
+
+/// The built-in policies of rules, as [`LazyEngines`] keys them: indexes, ascending.
+fn builtin_set<'a>(rules: impl IntoIterator<Item = &'a PolicyRule>) -> Vec<usize> {
+    let mut set: Vec<usize> = rules.into_iter().filter_map(|r| r.builtin).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 /// Evaluates rules on the engine's input in one query, so that what they share (the workload

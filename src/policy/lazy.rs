@@ -3,7 +3,8 @@
 //! Parsing and compiling all the embedded policies took most of a one-file run, while an object
 //! needs only those of its kind. Each set of built-in policies evaluated together (an object's
 //! rules, one whole-stream rule) gets its engine the first time it is asked for; every thread
-//! shares it from then on, as clones share regorus' compiled state.
+//! shares it from then on, as clones share regorus' compiled state. Engines known to be needed
+//! can be compiled ahead, on rayon's threads, while the caller does other work.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -16,6 +17,11 @@ use super::engine::add_policy;
 type Slot = Arc<OnceLock<Result<Engine, String>>>;
 
 pub(super) struct LazyEngines {
+    /// Shared with the threads that compile ahead.
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     /// `data` (data files, rules' options) and no policy: what every engine starts from.
     base: Engine,
     /// By the indexes in [`builtin::policies`] of the policies an engine holds, ascending.
@@ -25,8 +31,10 @@ pub(super) struct LazyEngines {
 impl LazyEngines {
     pub(super) fn new(base: Engine) -> LazyEngines {
         LazyEngines {
-            base,
-            built: Mutex::new(HashMap::new()),
+            shared: Arc::new(Shared {
+                base,
+                built: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
@@ -34,15 +42,37 @@ impl LazyEngines {
     /// `policies` (indexes in [`builtin::policies`], ascending), compiled; an error when they
     /// do not compile.
     pub(super) fn get(&self, policies: &[usize]) -> Result<Engine, String> {
-        let slot = {
-            let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-            match built.get(policies) {
-                Some(slot) => Arc::clone(slot),
-                None => Arc::clone(built.entry(policies.to_vec()).or_default()),
-            }
-        };
+        let (slot, _) = self.shared.slot(policies);
         // Compiled outside the lock: other sets compile in parallel.
-        slot.get_or_init(|| self.compile(policies)).clone()
+        slot.get_or_init(|| self.shared.compile(policies)).clone()
+    }
+
+    /// Starts compiling the engines of `sets` (as for [`LazyEngines::get`]) that nobody has
+    /// asked for yet, each on a rayon thread; [`LazyEngines::get`] then waits for it.
+    pub(super) fn prefetch(&self, sets: Vec<Vec<usize>>) {
+        for set in sets {
+            let (slot, fresh) = self.shared.slot(&set);
+            if fresh {
+                let shared = Arc::clone(&self.shared);
+                rayon::spawn(move || {
+                    slot.get_or_init(|| shared.compile(&set));
+                });
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// The slot of a set of policies, and whether it was just made.
+    fn slot(&self, policies: &[usize]) -> (Slot, bool) {
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        match built.get(policies) {
+            Some(slot) => (Arc::clone(slot), false),
+            None => (
+                Arc::clone(built.entry(policies.to_vec()).or_default()),
+                true,
+            ),
+        }
     }
 
     fn compile(&self, policies: &[usize]) -> Result<Engine, String> {
@@ -89,7 +119,8 @@ mod tests {
         // Another rule is not in this engine.
         let other = (i + 1) % all.len();
         assert!(engine.eval_rule(package(other)).is_err());
+        lazy.prefetch(vec![vec![i]]);
         lazy.get(&[i]).unwrap();
-        assert_eq!(lazy.built.lock().unwrap().len(), 1);
+        assert_eq!(lazy.shared.built.lock().unwrap().len(), 1);
     }
 }
