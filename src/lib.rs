@@ -107,6 +107,8 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         Some(v) => schema::builtin::resolve_version(v)?,
         None => schema::builtin::latest(),
     };
+    // Its schemas decompress on another thread while the policies load and files are read.
+    schema::store::prepare(kubernetes_version);
     // Policies first: a broken one stops the run before any file is read.
     let policies = policy::Policies::load(&policy::PolicyOptions {
         rule_options: config.options.clone().into_iter().collect(),

@@ -146,6 +146,14 @@ pub fn builtin_kind(
         .clone()
 }
 
+/// Starts reading a version's embedded schemas on a rayon thread, so that decompressing and
+/// indexing them overlaps with the rest of the start-up; the first validation waits for it.
+pub fn prepare(version: &'static str) {
+    rayon::spawn(move || {
+        version_store(version);
+    });
+}
+
 fn version_store(version: &'static str) -> Option<&'static VersionStore> {
     static STORES: Mutex<Vec<(&'static str, &'static VersionStore)>> = Mutex::new(Vec::new());
     let mut stores = STORES.lock().unwrap_or_else(|e| e.into_inner());
