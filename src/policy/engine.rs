@@ -149,7 +149,7 @@ impl Policies {
         if user_files.is_empty() {
             // Only kvet's own policies, which its tests compile: nothing to check up front.
             return Ok(Policies {
-                engines: Engines::Lazy(LazyEngines::new(engine)),
+                engines: Engines::Lazy(LazyEngines::new(engine)?),
                 rules,
                 exception_namespaces: BTreeSet::new(),
             });

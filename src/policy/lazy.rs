@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use regorus::{Engine, Value};
 
 use super::builtin;
-use super::engine::add_policy;
+use super::engine::{PolicyError, add_policy};
 
 type Slot = Arc<OnceLock<Result<Engine, String>>>;
 
@@ -22,20 +22,29 @@ pub(super) struct LazyEngines {
 }
 
 struct Shared {
-    /// `data` (data files, rules' options) and no policy: what every engine starts from.
+    /// `data` (data files, rules' options) and the libraries, parsed once: what every engine
+    /// starts from.
     base: Engine,
     /// By the indexes in [`builtin::policies`] of the policies an engine holds, ascending.
     built: Mutex<HashMap<Vec<usize>, Slot>>,
 }
 
 impl LazyEngines {
-    pub(super) fn new(base: Engine) -> LazyEngines {
-        LazyEngines {
+    /// Engines that start from `base` (its `data`) and the libraries; an error when a library
+    /// does not parse.
+    pub(super) fn new(mut base: Engine) -> Result<LazyEngines, PolicyError> {
+        let libraries = builtin::EMBEDDED
+            .iter()
+            .filter(|(path, _)| builtin::is_library(path));
+        for (path, source) in libraries {
+            add_policy(&mut base, &format!("policies/{path}"), source)?;
+        }
+        Ok(LazyEngines {
             shared: Arc::new(Shared {
                 base,
                 built: Mutex::new(HashMap::new()),
             }),
-        }
+        })
     }
 
     /// A clone (cheap) of the engine with the libraries and the built-in policies at
@@ -78,16 +87,13 @@ impl Shared {
     fn compile(&self, policies: &[usize]) -> Result<Engine, String> {
         let mut engine = self.base.clone();
         let all = builtin::policies();
-        let libraries = builtin::EMBEDDED
-            .iter()
-            .filter(|(path, _)| builtin::is_library(path));
-        let chosen = policies
-            .iter()
-            .filter_map(|&i| all.get(i))
-            .map(|p| (p.path, p.source));
-        for (path, source) in libraries.copied().chain(chosen) {
-            add_policy(&mut engine, &format!("policies/{path}"), source)
-                .map_err(|e| format!("the built-in policies do not compile: {e}"))?;
+        for policy in policies.iter().filter_map(|&i| all.get(i)) {
+            add_policy(
+                &mut engine,
+                &format!("policies/{}", policy.path),
+                policy.source,
+            )
+            .map_err(|e| format!("the built-in policies do not compile: {e}"))?;
         }
         engine.set_input(Value::new_object());
         engine
@@ -104,7 +110,7 @@ mod tests {
 
     #[test]
     fn an_engine_holds_its_policies_and_is_compiled_once() {
-        let lazy = LazyEngines::new(new_engine());
+        let lazy = LazyEngines::new(new_engine()).unwrap();
         let all = builtin::policies();
         let i = all
             .iter()
