@@ -14,6 +14,7 @@ pub const EMBEDDED: &[(&str, &str)] = include!("../../policies/index.rs");
 #[derive(Debug)]
 pub struct BuiltinPolicy {
     pub path: &'static str,
+    pub source: &'static str,
     pub meta: RuleMeta,
     /// The rule's package as a data path: `data.kvet.rules.host_path_mount`.
     pub package: String,
@@ -59,7 +60,7 @@ fn read() -> &'static (Vec<BuiltinPolicy>, Vec<InvalidPolicy>) {
     })
 }
 
-fn rule(path: &'static str, source: &str) -> Result<BuiltinPolicy, String> {
+fn rule(path: &'static str, source: &'static str) -> Result<BuiltinPolicy, String> {
     let (category, file) = path.split_once('/').ok_or("not in a category folder")?;
     let id = file.strip_suffix(".rego").ok_or("not a .rego file")?;
     let expected = format!("kvet.rules.{}", id.replace('-', "_"));
@@ -81,6 +82,7 @@ fn rule(path: &'static str, source: &str) -> Result<BuiltinPolicy, String> {
     let kinds: Vec<&'static str> = meta.kinds.into_iter().map(leak).collect();
     Ok(BuiltinPolicy {
         path,
+        source,
         meta: RuleMeta {
             id: leak(id.to_owned()),
             category: leak(meta.category),

@@ -1,6 +1,8 @@
-//! Loading policies into one regorus engine, and evaluating their rules on an object.
+//! Loading policies into regorus engines, and evaluating their rules on an object.
 //!
-//! The engine is compiled once; each object gets a clone (cheap: regorus shares its compiled
+//! With user policies, one engine holds them all and is compiled up front, so that a broken
+//! one stops the run; without, an engine holds the built-in policies a query needs and is
+//! compiled on first use (`lazy`). Each object gets a clone (cheap: regorus shares its compiled
 //! state behind `Arc`s) with the object as `input`. Built-in rules are `deny` in their package;
 //! user rules follow conftest: `deny`, `violation`, `warn` and their `_`-suffixed variants in
 //! the selected namespaces, with `exception` rules suppressing them.
@@ -15,6 +17,7 @@ use regorus::{Engine, Value};
 
 use super::builtin;
 use super::input;
+use super::lazy::LazyEngines;
 use super::meta::Scope;
 use super::result::{self, PolicyResult};
 use crate::diag::Level;
@@ -74,6 +77,8 @@ pub struct PolicyRule {
     /// Kinds it applies to; empty for all.
     pub kinds: Vec<String>,
     pub scope: Scope,
+    /// A built-in rule's index in [`builtin::policies`].
+    builtin: Option<usize>,
     /// A user rule's conftest namespace and the name its exceptions use.
     exception: Option<(String, String)>,
 }
@@ -88,10 +93,17 @@ pub struct Evaluation<'a> {
 
 /// Compiled policies, ready to be evaluated on objects from many threads.
 pub struct Policies {
-    engine: Engine,
+    engines: Engines,
     rules: Vec<PolicyRule>,
     /// Namespaces that declare `exception` rules.
     exception_namespaces: BTreeSet<String>,
+}
+
+enum Engines {
+    /// Every policy, compiled: with user policies, which may use the built-in ones.
+    All(Box<Engine>),
+    /// Built-in policies only, compiled by the set a query needs.
+    Lazy(LazyEngines),
 }
 
 impl Policies {
@@ -99,10 +111,12 @@ impl Policies {
     /// line the engine reports.
     pub fn load(options: &PolicyOptions) -> Result<Policies, PolicyError> {
         let mut engine = new_engine();
-        for (path, source) in builtin::EMBEDDED {
-            add_policy(&mut engine, &format!("policies/{path}"), source)?;
-        }
         let user_files = rego_files(&options.policy_paths, false)?;
+        if !user_files.is_empty() {
+            for (path, source) in builtin::EMBEDDED {
+                add_policy(&mut engine, &format!("policies/{path}"), source)?;
+            }
+        }
         // A user policy may say in METADATA which kinds it is for and that it looks at the
         // whole input (`custom: {kinds: [...], scope: stream}`), as built-in ones do.
         let mut targets = BTreeMap::new();
@@ -121,15 +135,25 @@ impl Policies {
 
         let mut rules: Vec<PolicyRule> = builtin::policies()
             .iter()
-            .map(|p| PolicyRule {
+            .enumerate()
+            .map(|(i, p)| PolicyRule {
                 id: p.meta.id.to_owned(),
                 query: format!("{}.deny", p.package),
                 default_level: p.meta.default_level,
                 kinds: p.meta.kinds.iter().map(|k| (*k).to_owned()).collect(),
                 scope: p.scope,
+                builtin: Some(i),
                 exception: None,
             })
             .collect();
+        if user_files.is_empty() {
+            // Only kvet's own policies, which its tests compile: nothing to check up front.
+            return Ok(Policies {
+                engines: Engines::Lazy(LazyEngines::new(engine)?),
+                rules,
+                exception_namespaces: BTreeSet::new(),
+            });
+        }
         let user_files: BTreeSet<String> =
             user_files.iter().map(|f| f.display().to_string()).collect();
         let declared = declared_rules(&mut engine, |file| user_files.contains(file));
@@ -177,6 +201,7 @@ impl Policies {
                         default_level: level,
                         kinds,
                         scope,
+                        builtin: None,
                         exception: Some((namespace.clone(), exception_name(name).to_owned())),
                     });
                 }
@@ -190,7 +215,7 @@ impl Policies {
                 message: e.to_string(),
             })?;
         Ok(Policies {
-            engine,
+            engines: Engines::All(Box::new(engine)),
             rules,
             exception_namespaces,
         })
@@ -198,6 +223,47 @@ impl Policies {
 
     pub fn rules(&self) -> &[PolicyRule] {
         &self.rules
+    }
+
+    /// An engine (a clone) that holds the policies of `rules`.
+    fn engine(&self, rules: &[&PolicyRule]) -> Result<Engine, String> {
+        match &self.engines {
+            Engines::All(engine) => Ok(Engine::clone(engine)),
+            Engines::Lazy(lazy) => lazy.get(&builtin_set(rules.iter().copied())),
+        }
+    }
+
+    /// Starts compiling, on other threads, what evaluating the rules `wanted` on objects of
+    /// `kinds` will need, so that it overlaps with the caller's other checks.
+    pub fn prepare<'k>(
+        &self,
+        kinds: impl IntoIterator<Item = &'k str>,
+        wanted: impl Fn(&PolicyRule) -> bool,
+    ) {
+        let Engines::Lazy(lazy) = &self.engines else {
+            return;
+        };
+        let kinds: BTreeSet<&str> = kinds.into_iter().collect();
+        let on = |r: &&PolicyRule| wanted(r);
+        // As `evaluate` and `evaluate_stream` ask for them.
+        let per_object = kinds
+            .iter()
+            .map(|kind| builtin_set(self.object_rules(kind).filter(on)));
+        let streams = self
+            .stream_rules()
+            .filter(on)
+            .filter(|r| kinds.iter().any(|k| r.applies_to(k)))
+            .map(|r| builtin_set([r]));
+        let mut sets: Vec<Vec<usize>> = per_object.chain(streams).collect();
+        sets.retain(|set| !set.is_empty());
+        lazy.prefetch(sets);
+    }
+
+    /// The per-object rules for objects of a kind.
+    fn object_rules<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a PolicyRule> {
+        self.rules
+            .iter()
+            .filter(move |r| r.scope == Scope::Object && r.applies_to(kind))
     }
 
     /// The whole-stream rules.
@@ -213,17 +279,25 @@ impl Policies {
         input: impl FnOnce() -> Value,
         wanted: impl Fn(&PolicyRule) -> bool,
     ) -> Vec<Evaluation<'_>> {
-        let kind = object.id.kind.as_str();
         let selected: Vec<&PolicyRule> = self
-            .rules
-            .iter()
-            .filter(|r| r.scope == Scope::Object && r.applies_to(kind))
+            .object_rules(&object.id.kind)
             .filter(|r| wanted(r))
             .collect();
         if selected.is_empty() {
             return Vec::new();
         }
-        let mut engine = self.engine.clone();
+        let mut engine = match self.engine(&selected) {
+            Ok(engine) => engine,
+            Err(message) => {
+                return selected
+                    .into_iter()
+                    .map(|rule| Evaluation {
+                        rule,
+                        results: Err(message.clone()),
+                    })
+                    .collect();
+            }
+        };
         engine.set_input(input());
         let mut exceptions: BTreeMap<&str, Result<BTreeSet<String>, String>> = BTreeMap::new();
         let mut out: Vec<Evaluation> = Vec::with_capacity(selected.len());
@@ -249,6 +323,14 @@ impl Policies {
         out.extend(evaluate_batch(&mut engine, &batch));
         out
     }
+}
+
+/// The built-in policies of rules, as [`LazyEngines`] keys them: indexes, ascending.
+fn builtin_set<'a>(rules: impl IntoIterator<Item = &'a PolicyRule>) -> Vec<usize> {
+    let mut set: Vec<usize> = rules.into_iter().filter_map(|r| r.builtin).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 /// Evaluates rules on the engine's input in one query, so that what they share (the workload
@@ -318,7 +400,7 @@ impl Policies {
         let count = objects.len();
         let mut input = BTreeMap::new();
         input.insert(Value::from("objects"), Value::from(objects));
-        let mut engine = self.engine.clone();
+        let mut engine = self.engine(&[rule])?;
         engine.set_execution_timer_config(timer(STREAM_TIME_LIMIT));
         engine.set_input(Value::from(input));
         let value = engine

@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod engine;
 pub mod input;
+mod lazy;
 pub mod meta;
 pub mod result;
 pub mod test;

@@ -1,12 +1,14 @@
 //! The Kubernetes API schemas embedded in kvet, one compressed document per minor version
-//! (see `schemas/README.md`). A version is decompressed and parsed the first time it is asked
-//! for, and shared from then on.
+//! (see `schemas/README.md`). A version is decompressed and indexed the first time it is asked
+//! for, and shared from then on; its definitions are parsed as kinds need them.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
 use serde_json::Value;
+
+use super::defs::Definitions;
 
 /// `(minor version, zstd-compressed schema document)`, oldest first.
 const EMBEDDED: &[(&str, &[u8])] = include!("../../schemas/kubernetes/index.rs");
@@ -30,8 +32,8 @@ pub enum BuiltinError {
 #[derive(Debug)]
 pub struct KubernetesSchemas {
     pub version: &'static str,
-    /// The whole document: `{"$defs": {...}, "kinds": {...}}`. Validators refer into `$defs`.
-    pub document: Value,
+    /// The document, `{"$defs": {...}, "kinds": {...}}`, unparsed. Validators refer into `$defs`.
+    definitions: Definitions,
     /// apiVersion → kind → definition name: what this version serves.
     pub kinds: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -40,6 +42,12 @@ impl KubernetesSchemas {
     /// Name of the definition (in `$defs`) of an apiVersion and kind this version serves.
     pub fn definition(&self, api_version: &str, kind: &str) -> Option<&str> {
         self.kinds.get(api_version)?.get(kind).map(String::as_str)
+    }
+
+    /// `{"$defs": {...}}` with a definition and those it refers to: a document that validates
+    /// as the whole one does, for that definition.
+    pub fn document_for(&self, definition: &str) -> Result<Value, String> {
+        self.definitions.closure(definition)
     }
 }
 
@@ -96,12 +104,11 @@ fn parse(version: &'static str, compressed: &[u8]) -> Result<KubernetesSchemas, 
         ruzstd::decoding::StreamingDecoder::new(compressed).map_err(|e| e.to_string())?;
     let mut json = Vec::new();
     decoder.read_to_end(&mut json).map_err(|e| e.to_string())?;
-    let document: Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
-    let kinds = serde_json::from_value(document.get("kinds").cloned().unwrap_or_default())
-        .map_err(|e| format!("kinds: {e}"))?;
+    let definitions = Definitions::new(json)?;
+    let kinds = definitions.member("kinds")?.unwrap_or_default();
     Ok(KubernetesSchemas {
         version,
-        document,
+        definitions,
         kinds,
     })
 }
@@ -117,10 +124,13 @@ mod tests {
             let s = schemas(v).unwrap();
             assert_eq!(s.version, v);
             let deployment = s.definition("apps/v1", "Deployment").unwrap();
+            let document = s.document_for(deployment).unwrap();
             assert!(
-                s.document["$defs"][deployment].is_object(),
+                document["$defs"][deployment].is_object(),
                 "{v}: {deployment}"
             );
+            let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+            assert!(document["$defs"][meta].is_object(), "{v}: {meta}");
             assert!(s.definition("v1", "ConfigMap").is_some(), "{v}");
         }
     }

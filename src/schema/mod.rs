@@ -3,6 +3,7 @@
 pub mod builtin;
 pub mod cel;
 pub mod crd;
+pub mod defs;
 pub mod location;
 pub mod served;
 pub mod store;

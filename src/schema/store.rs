@@ -22,8 +22,8 @@ pub struct KindSchema {
 }
 
 pub enum SchemaDocument {
-    /// A Kubernetes version's document: built-in kinds.
-    Builtin(&'static Value),
+    /// The part of a Kubernetes version's document a built-in kind uses.
+    Builtin(Arc<Value>),
     /// A custom resource's schema: converted from its CRD, or read from a schema location.
     Custom(Arc<Value>),
 }
@@ -39,10 +39,7 @@ impl KindSchema {
 
 /// `$ref` of Kubernetes' `ObjectMeta` in a version's document: custom resources' `metadata`.
 pub fn object_meta_ref(version: &str) -> String {
-    format!(
-        "{}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
-        document_uri(version)
-    )
+    format!("{}#/$defs/{OBJECT_META}", document_uri(version))
 }
 
 /// Custom resource schemas (from CRDs), compiled on first use.
@@ -83,8 +80,9 @@ impl CrdStore {
         let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
         let compiled = entry.compiled.get_or_init(|| {
             let store = version_store(version).ok_or("the Kubernetes schemas are unavailable")?;
+            let registry = store.object_meta()?;
             let validator = jsonschema::options()
-                .with_registry(&store.registry)
+                .with_registry(registry)
                 .build(&entry.schema)
                 .map_err(|e| e.to_string())?;
             Ok(Arc::new(KindSchema {
@@ -99,9 +97,32 @@ impl CrdStore {
 type Slot = Arc<OnceLock<Option<Arc<KindSchema>>>>;
 
 struct VersionStore {
-    registry: Registry<'static>,
     schemas: &'static KubernetesSchemas,
     kinds: Mutex<HashMap<(String, String), Slot>>,
+    /// `ObjectMeta`, which custom resources' schemas refer to; registered on first use.
+    object_meta: OnceLock<Result<Registry<'static>, String>>,
+}
+
+impl VersionStore {
+    fn object_meta(&self) -> Result<&Registry<'static>, String> {
+        self.object_meta
+            .get_or_init(|| {
+                let document = self.schemas.document_for(OBJECT_META)?;
+                registry(self.schemas.version, document)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// A registry with `document` where `$ref`s to a version's document find it. Never fetches.
+fn registry(version: &str, document: impl Into<Arc<Value>>) -> Result<Registry<'static>, String> {
+    Registry::new()
+        .add(document_uri(version), document.into())
+        .and_then(|builder| builder.prepare())
+        .map_err(|e| e.to_string())
 }
 
 /// The validator of a built-in kind in a Kubernetes version; `None` when that version does not
@@ -125,6 +146,14 @@ pub fn builtin_kind(
         .clone()
 }
 
+/// Starts reading a version's embedded schemas on a rayon thread, so that decompressing and
+/// indexing them overlaps with the rest of the start-up; the first validation waits for it.
+pub fn prepare(version: &'static str) {
+    rayon::spawn(move || {
+        version_store(version);
+    });
+}
+
 fn version_store(version: &'static str) -> Option<&'static VersionStore> {
     static STORES: Mutex<Vec<(&'static str, &'static VersionStore)>> = Mutex::new(Vec::new());
     let mut stores = STORES.lock().unwrap_or_else(|e| e.into_inner());
@@ -132,17 +161,11 @@ fn version_store(version: &'static str) -> Option<&'static VersionStore> {
         return Some(store);
     }
     let schemas = builtin::schemas(version).ok()?;
-    let registry = Registry::new()
-        // Borrowed: the document lives as long as the process, and is large.
-        .add(document_uri(version), &schemas.document)
-        .ok()?
-        .prepare()
-        .ok()?;
     // One per embedded version at most, for the life of the process.
     let store: &'static VersionStore = Box::leak(Box::new(VersionStore {
-        registry,
         schemas,
         kinds: Mutex::new(HashMap::new()),
+        object_meta: OnceLock::new(),
     }));
     stores.push((version, store));
     Some(store)
@@ -155,17 +178,21 @@ fn compile(
     kind: &str,
 ) -> Option<KindSchema> {
     let definition = store.schemas.definition(api_version, kind)?;
+    // Only the definitions the kind uses: parsing and registering them all cost more than
+    // validating a few objects.
+    let document = Arc::new(store.schemas.document_for(definition).ok()?);
+    let registry = registry(version, Arc::clone(&document)).ok()?;
     let schema: Value = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$ref": format!("{}#/$defs/{definition}", document_uri(version)),
     });
     let validator = jsonschema::options()
-        .with_registry(&store.registry)
+        .with_registry(&registry)
         .build(&schema)
         .ok()?;
     Some(KindSchema {
         validator,
-        document: SchemaDocument::Builtin(&store.schemas.document),
+        document: SchemaDocument::Builtin(document),
     })
 }
 
