@@ -1,0 +1,388 @@
+//! Checking one file: the loader's problems, then every per-object rule and policy, placed
+//! at their lines; custom resources whose CRD came later; and the rule levels a file gets.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::config::{Config, Setting};
+use crate::diag::suppress::{self, Suppression};
+use crate::diag::{Diagnostic, Finding, Level};
+use crate::load::object::Object;
+use crate::load::yaml::IssueKind;
+use crate::rules::{self, Check, Context, ObjectSummary, RULES, Rule};
+use crate::source::{Source, read_text};
+use crate::{load, policy, schema};
+
+mod stream;
+
+pub(crate) use stream::{StreamObject, run_stream_rules, stream_policy_diagnostics};
+
+type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
+
+/// What checking one file produced.
+pub(crate) struct FileResult {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// CRDs the file defines.
+    pub(crate) crds: Vec<schema::crd::CrdSchema>,
+    /// Objects (by position) that are custom resources whose CRD was not known yet.
+    pub(crate) pending: Vec<usize>,
+    /// Objects (by position) whole-stream policies look at, as policy input.
+    pub(crate) stream_inputs: Vec<StreamObject>,
+    /// The annotations and comments that suppress findings in the file.
+    pub(crate) suppressions: Vec<Suppression>,
+    pub(crate) summaries: Vec<ObjectSummary>,
+    /// The text, kept when there are diagnostics to show snippets of.
+    pub(crate) text: Option<Arc<str>>,
+    pub(crate) objects: usize,
+    pub(crate) skipped: bool,
+    pub(crate) settings: HashMap<String, Setting>,
+}
+
+pub(crate) fn check_file(
+    source: &Source,
+    config: &Config,
+    context: &Context,
+    policies: &policy::Policies,
+    keep_source: bool,
+) -> FileResult {
+    let settings = config.settings_for(&source.config_path);
+    let mut result = FileResult {
+        diagnostics: Vec::new(),
+        crds: Vec::new(),
+        pending: Vec::new(),
+        stream_inputs: Vec::new(),
+        suppressions: Vec::new(),
+        summaries: Vec::new(),
+        text: None,
+        objects: 0,
+        skipped: false,
+        settings,
+    };
+    // A chart's template is Go template text, not YAML: `--helm` checks what it renders.
+    if source.in_memory.is_none() && load::helm::is_chart_template(&source.config_path) {
+        result.skipped = true;
+        return result;
+    }
+    let text = match read_text(source) {
+        Ok(text) => text,
+        Err((rule, at, message)) => {
+            if let Some(level) = level_of(rule, &result.settings) {
+                let d = Diagnostic::new(rule.meta.id, level, &source.name, at, message);
+                result.diagnostics.push(d);
+            }
+            return result;
+        }
+    };
+
+    let loaded = load::load_text(&text);
+    let kubernetes = loaded.is_kubernetes();
+    let file = &source.name;
+    let mut diagnostics = loader_diagnostics(&loaded, file, &result.settings);
+    let (found, stream_inputs) =
+        object_diagnostics(&loaded.objects, file, context, policies, &result.settings);
+    diagnostics.extend(found);
+    result.stream_inputs = stream_inputs;
+    result.suppressions = suppress::in_comments(file, &text);
+    for object in &loaded.objects {
+        result
+            .suppressions
+            .extend(suppress::in_annotations(file, object));
+    }
+
+    let shared_file: Arc<str> = Arc::from(file.as_str());
+    result.summaries = loaded
+        .objects
+        .iter()
+        .map(|o| ObjectSummary {
+            id: o.id.clone(),
+            file: shared_file.clone(),
+            folder: source.folder.clone(),
+            name_span: o.root.locate("/metadata/name").span,
+            source_template: o.source_template.clone(),
+        })
+        .collect();
+    let meta_ref = schema::store::object_meta_ref(context.kubernetes_version);
+    for (i, o) in loaded.objects.iter().enumerate() {
+        let unknown = |api_version: &str, kind: &str| !context.crds.contains(api_version, kind);
+        result
+            .crds
+            .extend(schema::crd::schemas_of(o, &meta_ref, unknown));
+        let (api_version, kind) = (&o.id.api_version, &o.id.kind);
+        if context.lacks_schema(api_version, kind) {
+            result.pending.push(i);
+        }
+    }
+    result.objects = loaded.objects.len();
+    result.skipped = !kubernetes && diagnostics.is_empty();
+    // Stdin cannot be read again for the snippets of whole-stream rules: keep it.
+    if keep_source && (!diagnostics.is_empty() || source.in_memory.is_some()) {
+        result.text = Some(Arc::from(text));
+    }
+    result.diagnostics = diagnostics;
+    result
+}
+
+/// Custom resources whose CRD was not known while their file was checked: now that every CRD
+/// of the input is known, their file is read again and they are validated (or reported as
+/// having no schema).
+pub(crate) fn check_pending(
+    source: &Source,
+    pending: &[usize],
+    settings: &HashMap<String, Setting>,
+    context: &Context,
+) -> Vec<Diagnostic> {
+    let Ok(text) = read_text(source) else {
+        return Vec::new();
+    };
+    let loaded = load::load_text(&text);
+    let objects: Vec<&Object> = pending
+        .iter()
+        .filter_map(|&i| loaded.objects.get(i))
+        .collect();
+    let mut out = Vec::new();
+    let mut findings = Vec::new();
+    for rule in [&rules::SCHEMA, &rules::UNKNOWN_SCHEMA] {
+        let (Check::Object(check), Some(level)) = (&rule.check, level_of(rule, settings)) else {
+            continue;
+        };
+        for object in &objects {
+            check(object, context, &mut findings);
+            for finding in findings.drain(..) {
+                out.push(place(rule.meta.id, level, &source.name, object, finding));
+            }
+        }
+    }
+    out
+}
+
+/// What the loader found: YAML problems, and documents that are not objects.
+fn loader_diagnostics(
+    loaded: &load::Loaded,
+    file: &str,
+    settings: &HashMap<String, Setting>,
+) -> Vec<Diagnostic> {
+    let kubernetes = loaded.is_kubernetes();
+    let mut diagnostics = Vec::new();
+    let by_place: HashMap<(usize, Option<usize>), &Object> = if loaded.yaml_issues.is_empty() {
+        HashMap::new()
+    } else {
+        let place = |o: &Object| (o.document, o.list_item);
+        loaded.objects.iter().map(|o| (place(o), o)).collect()
+    };
+    for issue in &loaded.yaml_issues {
+        let rule = match issue.kind {
+            IssueKind::Syntax => &rules::YAML_SYNTAX,
+            IssueKind::Limit => &rules::INPUT_LIMIT,
+            // These matter in Kubernetes files; other YAML is not ours to judge.
+            IssueKind::InvalidMerge if kubernetes => &rules::YAML_SYNTAX,
+            IssueKind::DuplicateKey if kubernetes => &rules::DUPLICATE_KEY,
+            IssueKind::DuplicateKey | IssueKind::InvalidMerge => continue,
+        };
+        let Some(level) = level_of(rule, settings) else {
+            continue;
+        };
+        let mut d = Diagnostic::new(rule.meta.id, level, file, issue.span, issue.message.clone());
+        d.help = issue.help.clone();
+        if let Some(pointer) = &issue.pointer {
+            match object_at(&by_place, issue.document, pointer) {
+                Some((object, relative)) => {
+                    d.object = Some(object.id.clone());
+                    d.source_template = object.source_template.clone();
+                    d.pointer = Some(relative);
+                }
+                None => d.pointer = Some(pointer.clone()),
+            }
+        }
+        diagnostics.push(d);
+    }
+    if kubernetes && let Some(level) = level_of(&rules::MISSING_TYPE_META, settings) {
+        for problem in &loaded.not_objects {
+            let mut d = Diagnostic::new(
+                rules::MISSING_TYPE_META.meta.id,
+                level,
+                file,
+                problem.span,
+                problem.message.clone(),
+            );
+            d.pointer = Some(problem.pointer.clone());
+            diagnostics.push(d);
+        }
+    }
+    diagnostics
+}
+
+/// Every per-object rule and policy that is on, on every object, in parallel; and the objects
+/// whole-stream policies look at, as policy input. An object becomes a policy value once,
+/// whichever needs it.
+fn object_diagnostics(
+    objects: &[Object],
+    file: &str,
+    context: &Context,
+    policies: &policy::Policies,
+    settings: &HashMap<String, Setting>,
+) -> (Vec<Diagnostic>, Vec<StreamObject>) {
+    let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
+        .iter()
+        .filter_map(|rule| match rule.check {
+            Check::Object(check) => Some((*rule, check, level_of(rule, settings)?)),
+            _ => None,
+        })
+        .collect();
+    let on = |r: &policy::PolicyRule| policy_level(r, None, settings).is_some();
+    // The policies compile on other threads while the rules below run.
+    policies.prepare(objects.iter().map(|o| o.id.kind.as_str()), on);
+    let per_object: Vec<(Vec<Diagnostic>, Option<StreamObject>)> = objects
+        .par_iter()
+        .enumerate()
+        .with_min_len(8)
+        .map(|(i, object)| {
+            let mut out = Vec::new();
+            let mut findings = Vec::new();
+            for (rule, check, level) in &object_rules {
+                check(object, context, &mut findings);
+                for finding in findings.drain(..) {
+                    out.push(place(rule.meta.id, *level, file, object, finding));
+                }
+            }
+            let input = std::cell::OnceCell::new();
+            let value = || {
+                input
+                    .get_or_init(|| policy::input::from_node(&object.root))
+                    .clone()
+            };
+            out.extend(policy_diagnostics(object, &value, file, policies, settings));
+            let kind = &object.id.kind;
+            let stream = policies
+                .stream_rules()
+                .any(|r| r.applies_to(kind) && on(r))
+                .then(|| StreamObject {
+                    file: 0, // set by the caller, which knows the file's index
+                    object: i,
+                    kind: kind.clone(),
+                    value: value(),
+                });
+            (out, stream)
+        })
+        .collect();
+    let mut diagnostics = Vec::new();
+    let mut stream_inputs = Vec::new();
+    for (found, stream) in per_object {
+        diagnostics.extend(found);
+        stream_inputs.extend(stream);
+    }
+    (diagnostics, stream_inputs)
+}
+
+/// The policies' findings on one object, and a `policy-error` for each rule that failed on it.
+fn policy_diagnostics(
+    object: &Object,
+    input: &dyn Fn() -> regorus::Value,
+    file: &str,
+    policies: &policy::Policies,
+    settings: &HashMap<String, Setting>,
+) -> Vec<Diagnostic> {
+    let level = |rule: &policy::PolicyRule, asked| policy_level(rule, asked, settings);
+    let mut out = Vec::new();
+    for evaluation in policies.evaluate(object, input, |rule| level(rule, None).is_some()) {
+        let rule = evaluation.rule;
+        match evaluation.results {
+            Ok(results) => {
+                for result in results {
+                    let Some(level) = level(rule, result.level) else {
+                        continue;
+                    };
+                    let mut finding = Finding::new(result.pointer, result.message);
+                    finding.metadata = result.metadata;
+                    out.push(place(&rule.id, level, file, object, finding));
+                }
+            }
+            Err(message) => {
+                if let Some(level) = level_of(&rules::POLICY_ERROR, settings) {
+                    let what = format!(
+                        "{} failed on {} {}: {message}",
+                        rule.id,
+                        object.id.kind,
+                        object.id.name.as_deref().unwrap_or("(unnamed)")
+                    );
+                    let finding = Finding::new("", what);
+                    out.push(place(
+                        rules::POLICY_ERROR.meta.id,
+                        level,
+                        file,
+                        object,
+                        finding,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A policy rule's level in a file: the config's, else the level its result asks for, else
+/// its default; `None` when it is off.
+pub(crate) fn policy_level(
+    rule: &policy::PolicyRule,
+    asked: Option<Level>,
+    settings: &HashMap<String, Setting>,
+) -> Option<Level> {
+    match settings.get(&rule.id) {
+        Some(setting) => *setting,
+        None => Some(asked.unwrap_or(rule.default_level)),
+    }
+}
+
+/// A rule's level for a file, `None` when it is off.
+pub(crate) fn level_of(rule: &Rule, settings: &HashMap<String, Setting>) -> Option<Level> {
+    match settings.get(rule.meta.id) {
+        Some(setting) => *setting,
+        None => Some(rule.meta.default_level),
+    }
+}
+
+/// Places a finding at the line and column of its pointer; a finding on the object itself (the
+/// empty pointer) at the object's first line.
+pub(crate) fn place(
+    rule: &str,
+    level: Level,
+    file: &str,
+    object: &Object,
+    finding: Finding,
+) -> Diagnostic {
+    let span = if finding.pointer.is_empty() {
+        let start = object.root.span.start;
+        load::spans::Span { start, end: start }
+    } else if finding.at_key {
+        object.root.locate_key(&finding.pointer).span
+    } else {
+        object.root.locate(&finding.pointer).span
+    };
+    let mut d = Diagnostic::new(rule, level, file, span, finding.message);
+    d.metadata = finding.metadata;
+    d.help = finding.help;
+    d.pointer = Some(finding.pointer);
+    d.object = Some(object.id.clone());
+    d.source_template = object.source_template.clone();
+    d
+}
+
+/// The object a document-relative pointer falls in, and the pointer relative to that object.
+fn object_at<'a>(
+    by_place: &HashMap<(usize, Option<usize>), &'a Object>,
+    document: usize,
+    pointer: &str,
+) -> Option<(&'a Object, String)> {
+    if let Some(object) = by_place.get(&(document, None)) {
+        return Some((object, pointer.to_owned()));
+    }
+    // An item of a `v1 List`: `/items/3/metadata/name` is `/metadata/name` of item 3.
+    let rest = pointer.strip_prefix("/items/")?;
+    let (index, inner) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let object = by_place.get(&(document, Some(index.parse().ok()?)))?;
+    Some((object, inner.to_owned()))
+}

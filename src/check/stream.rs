@@ -1,0 +1,142 @@
+//! Whole-stream checks: the Rust rules over every object's summary, and the policies evaluated
+//! once over the objects of their kinds.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::{level_of, place, policy_level};
+use crate::config::Setting;
+use crate::diag::{Diagnostic, Finding, Level, Report};
+use crate::rules::{self, Check, ObjectSummary, RULES, StreamFinding};
+use crate::source::{Source, guarded, read_text};
+use crate::{Error, load, policy};
+
+/// An object a whole-stream policy looks at: where it is, and its value as policy input.
+pub(crate) struct StreamObject {
+    /// Index of its source.
+    pub(crate) file: usize,
+    /// Position among the file's objects.
+    pub(crate) object: usize,
+    pub(crate) kind: String,
+    pub(crate) value: regorus::Value,
+}
+
+/// Evaluates each whole-stream policy once over the objects of its kinds, then places the
+/// findings: the files they fall in are read again, as only objects' values were kept.
+pub(crate) fn stream_policy_diagnostics(
+    policies: &policy::Policies,
+    objects: &[StreamObject],
+    sources: &[Source],
+    settings: &[HashMap<String, Setting>],
+    whereabouts: impl Fn(usize, usize) -> Option<String>,
+) -> Result<Vec<Diagnostic>, Error> {
+    /// A finding on an object of a file, before it is placed.
+    struct Hit<'a> {
+        object: usize,
+        rule: &'a str,
+        /// The level the result asks for.
+        asked: Option<Level>,
+        finding: Finding,
+    }
+    let mut by_file: std::collections::BTreeMap<usize, Vec<Hit>> = Default::default();
+    for rule in policies.stream_rules() {
+        let on = |o: &StreamObject| policy_level(rule, None, &settings[o.file]).is_some();
+        let members: Vec<&StreamObject> = objects
+            .iter()
+            .filter(|o| rule.applies_to(&o.kind) && on(o))
+            .collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        let values = members.iter().map(|o| o.value.clone()).collect();
+        match policies.evaluate_stream(rule, values) {
+            Ok(results) => {
+                for result in results {
+                    let at = members[result.object.unwrap_or(0)];
+                    let mut message = result.message;
+                    if let Some(related) = result.related.map(|i| members[i])
+                        && let Some(place) = whereabouts(related.file, related.object)
+                    {
+                        message.push_str(&format!(" (first at {place})"));
+                    }
+                    let mut finding = Finding::new(result.pointer, message);
+                    finding.metadata = result.metadata;
+                    by_file.entry(at.file).or_default().push(Hit {
+                        object: at.object,
+                        rule: &rule.id,
+                        asked: result.level,
+                        finding,
+                    });
+                }
+            }
+            Err(message) => {
+                let finding =
+                    Finding::new("", format!("{} failed on the input: {message}", rule.id));
+                by_file.entry(first.file).or_default().push(Hit {
+                    object: first.object,
+                    rule: rules::POLICY_ERROR.meta.id,
+                    asked: None,
+                    finding,
+                });
+            }
+        }
+    }
+    let placed: Vec<Vec<Diagnostic>> = by_file
+        .into_par_iter()
+        .map(|(file, found)| {
+            let source = &sources[file];
+            guarded(source, || {
+                let Ok(text) = read_text(source) else {
+                    return Vec::new();
+                };
+                let loaded = load::load_text(&text);
+                let mut out = Vec::new();
+                for hit in found {
+                    let level = match policies.rules().iter().find(|r| r.id == hit.rule) {
+                        Some(rule) => policy_level(rule, hit.asked, &settings[file]),
+                        None => level_of(&rules::POLICY_ERROR, &settings[file]),
+                    };
+                    if let (Some(level), Some(object)) = (level, loaded.objects.get(hit.object)) {
+                        out.push(place(hit.rule, level, &source.name, object, hit.finding));
+                    }
+                }
+                out
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(placed.into_iter().flatten().collect())
+}
+
+pub(crate) fn run_stream_rules(
+    objects: &[ObjectSummary],
+    file_of: &[usize],
+    settings: &[HashMap<String, Setting>],
+    report: &mut Report,
+) {
+    for rule in RULES {
+        let Check::Stream(check) = rule.check else {
+            continue;
+        };
+        let mut found: Vec<StreamFinding> = Vec::new();
+        check(objects, &mut found);
+        for f in found {
+            let summary = &objects[f.object];
+            let Some(level) = level_of(rule, &settings[file_of[f.object]]) else {
+                continue;
+            };
+            let mut d = Diagnostic::new(
+                rule.meta.id,
+                level,
+                &summary.file,
+                f.span,
+                f.finding.message,
+            );
+            d.help = f.finding.help;
+            d.pointer = Some(f.finding.pointer);
+            d.object = Some(summary.id.clone());
+            d.source_template = summary.source_template.clone();
+            report.diagnostics.push(d);
+        }
+    }
+}
