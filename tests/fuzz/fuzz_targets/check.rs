@@ -1,5 +1,6 @@
-//! Arbitrary bytes through decoding and loading, then every object rule, every built-in policy
-//! and the CRD conversion on every object. Nothing is written to disk.
+//! Arbitrary bytes through decoding and loading, suppression comments and the Helm template
+//! lookup, then every object rule, every built-in policy, the annotations and the CRD conversion
+//! on every object. Nothing is written to disk.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -13,6 +14,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let loaded = kvet::load::load_text(&text);
+    let _ = kvet::diag::suppress::in_comments("fuzz.yaml", &text);
+    // The text as a Helm template, looked up as --helm does.
+    let _ = kvet::load::render::locate_in_template(&text, "/spec/template/spec/containers/1/image");
     let crds = kvet::schema::store::CrdStore::default();
     let locations = kvet::schema::location::SchemaLocations::default();
     let context = kvet::rules::Context {
@@ -24,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
     for object in &loaded.objects {
         let _ = object.root.locate("/spec/template/spec/containers/0");
         let _ = object.root.locate("/metadata/name");
+        let _ = kvet::diag::suppress::in_annotations("fuzz.yaml", object);
         for rule in kvet::rules::RULES {
             if let kvet::rules::Check::Object(f) = rule.check {
                 f(object, &context, &mut Vec::new());
