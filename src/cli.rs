@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::diag::baseline::Baseline;
 use crate::diag::render::{Format, RenderOptions, render};
 use crate::diag::{self, Level};
+use crate::load::discover::normalize;
 use crate::load::render::Render;
 use crate::policy::PolicyOptions;
 use crate::rules;
@@ -136,7 +137,7 @@ struct CheckArgs {
     kustomize: Vec<PathBuf>,
     /// Findings recorded in this file (by --write-baseline) are not reported and do not fail
     /// the run: only new ones do.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
     baseline: Option<PathBuf>,
     /// Record the current findings in FILE (entries of files not checked in this run are
     /// kept), then report as if with --baseline FILE.
@@ -186,10 +187,29 @@ fn report_targets(mut targets: Vec<ReportTarget>) -> miette::Result<Vec<ReportTa
             "only one --format can be written to stdout"
         );
     }
-    let mut files: Vec<&PathBuf> = targets.iter().filter_map(|t| t.file.as_ref()).collect();
+    // One file, however it is spelt (`o.json`, `./o.json`).
+    let mut files: Vec<(PathBuf, &PathBuf)> = targets
+        .iter()
+        .filter_map(|t| t.file.as_ref())
+        .map(|f| {
+            (
+                normalize(&std::path::absolute(f).unwrap_or_else(|_| f.clone())),
+                f,
+            )
+        })
+        .collect();
     files.sort();
-    if let Some(pair) = files.windows(2).find(|pair| pair[0] == pair[1]) {
-        miette::bail!("two reports would be written to {}", pair[0].display());
+    if let Some(pair) = files.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        miette::bail!("two reports would be written to {}", pair[1].1.display());
+    }
+    // A report that cannot be written is known before the run, not after it.
+    for (absolute, given) in &files {
+        if absolute.parent().is_some_and(|p| !p.is_dir()) {
+            miette::bail!(
+                "cannot write the report to {}: its folder does not exist",
+                given.display()
+            );
+        }
     }
     if to_stdout == 0 {
         targets.insert(
@@ -290,10 +310,16 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         renders,
     };
     // A baseline that cannot be read stops the run before any file is.
-    let baseline = match &args.baseline {
-        Some(path) if args.write_baseline.is_none() => Some(Baseline::load(path)?),
-        _ => None,
-    };
+    let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    if let Some(path) = &args.write_baseline {
+        let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.clone()));
+        if absolute.parent().is_some_and(|p| !p.is_dir()) {
+            miette::bail!(
+                "cannot write the baseline {}: its folder does not exist",
+                path.display()
+            );
+        }
+    }
     let mut report = lint(&opts, &config)?;
     let baseline = match &args.write_baseline {
         Some(path) => {

@@ -17,6 +17,7 @@ pub mod schema;
 mod source;
 pub mod workload;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -142,11 +143,16 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     }
 
     let mut sources = read_sources(discovered.inputs, opts)?;
-    sources.extend(rendered.iter().map(|r| Source {
-        name: r.name.clone(),
-        folder: Arc::from(std::fs::canonicalize(&r.folder).unwrap_or(r.folder.clone())),
-        config_path: r.folder.clone(),
-        in_memory: Some(r.text.clone().into_bytes()),
+    sources.extend(rendered.iter().map(|r| {
+        // Whole-stream rules group objects by folder: a rendered stream is a folder of its own,
+        // not the folder of the files beside the chart (checked too, perhaps).
+        let folder = std::fs::canonicalize(&r.folder).unwrap_or(r.folder.clone());
+        Source {
+            name: r.name.clone(),
+            folder: Arc::from(folder.join(&r.name)),
+            config_path: r.config_path.clone(),
+            in_memory: Some(r.text.clone().into_bytes()),
+        }
     }));
 
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
@@ -225,6 +231,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     report.diagnostics.extend(late.into_iter().flatten());
 
     run_stream_rules(&summaries, &file_of, &settings, &mut report);
+    report.files = sources.iter().map(|s| s.name.clone()).collect();
     report.checked = summaries
         .iter()
         .map(|s| (s.file.to_string(), s.id.clone()))
@@ -258,11 +265,34 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
+    // The path the config matches a diagnostic's file as: a rendered chart's template, a
+    // rendered folder, stdin's --stdin-filename, a file itself.
+    let config_paths: HashMap<&str, &Path> = sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.config_path.as_path()))
+        .collect();
+    let file_path = |file: &str| -> PathBuf {
+        config_paths
+            .get(file)
+            .map_or_else(|| PathBuf::from(file), |p| p.to_path_buf())
+    };
+    let config_path = |d: &Diagnostic| -> PathBuf {
+        let stream = rendered.iter().find(|r| r.name == d.file);
+        if let (Some(chart), Some(template)) =
+            (stream.and_then(|r| r.chart.as_ref()), &d.source_template)
+            && let Some(file) = load::render::template_file(chart, template)
+        {
+            return file;
+        }
+        file_path(&d.file)
+    };
     report.summary.suppressed = apply_suppressions(
         &mut report.diagnostics,
         &suppressions,
         config,
         &policies,
+        &config_path,
+        &file_path,
         covers_folder(&opts.paths, &config.root),
     );
     let templates = load::render::map_to_templates(&mut report.diagnostics, &rendered);
@@ -286,12 +316,14 @@ fn apply_suppressions(
     suppressions: &[Suppression],
     config: &Config,
     policies: &policy::Policies,
+    config_path: &dyn Fn(&Diagnostic) -> PathBuf,
+    file_path: &dyn Fn(&str) -> PathBuf,
     whole_repository: bool,
 ) -> usize {
     let policy_rule = |id: &str| policies.rules().iter().find(|r| r.id == id);
     let known = |id: &str| rules::find(id).is_some() || policy_rule(id).is_some();
     let level = |id: &str, file: &str| {
-        let settings = config.settings_for(Path::new(file));
+        let settings = config.settings_for(&file_path(file));
         match (rules::find(id), policy_rule(id)) {
             (Some(rule), _) => level_of(rule, &settings),
             (None, Some(rule)) => policy_level(rule, None, &settings),
@@ -304,6 +336,7 @@ fn apply_suppressions(
     };
     let context = suppress::Context {
         config,
+        config_path,
         known: &known,
         level: &level,
         looks_across_files: &looks_across_files,

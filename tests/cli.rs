@@ -1292,3 +1292,61 @@ fn a_baseline_hides_recorded_findings_across_edits_and_blocks_new_ones() {
             "record one with --write-baseline ci/missing.json",
         ));
 }
+
+#[test]
+fn an_annotation_covers_its_object_only_and_comments_inside_scalars_are_text() {
+    // Two items of a List on adjacent lines; the first ends in a block scalar. Its annotation
+    // must not reach the second; the `# kvet:ignore-file` inside the scalar is text.
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n    annotations:\n      ignore.kvet.dev/duplicate-key: \"generated\"\n  data:\n    k: \"1\"\n    k: \"2\"\n    s: |\n      # kvet:ignore-file duplicate-key -- only text\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b}\n  data:\n    k: \"1\"\n    k: \"2\"\n";
+    let dir = tree(&[("list.yaml", list)]);
+    check_in(dir.path(), &["--format", "compact", "list.yaml"])
+        .code(1)
+        .stdout("list.yaml:20:5: error[duplicate-key] duplicate key \"k\" (first defined at line 19); the last value wins\n");
+}
+
+#[test]
+fn a_baseline_forgets_deleted_files_and_conflicting_flags_are_refused() {
+    let dir = tree(&[
+        ("apps/a.yaml", &duplicate_key_configmap("a", "")),
+        ("apps/b.yaml", &duplicate_key_configmap("b", "")),
+    ]);
+    check_in(dir.path(), &["--write-baseline", "base.json", "apps"]).code(0);
+    fs::remove_file(dir.path().join("apps/b.yaml")).unwrap();
+    check_in(
+        dir.path(),
+        &["--write-baseline", "base.json", "apps/a.yaml"],
+    )
+    .code(0);
+    let recorded = json(&fs::read(dir.path().join("base.json")).unwrap());
+    let files: Vec<&str> = recorded["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["apps/a.yaml"]);
+    check_in(
+        dir.path(),
+        &[
+            "--baseline",
+            "base.json",
+            "--write-baseline",
+            "base.json",
+            "apps",
+        ],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("cannot be used with"));
+    check_in(
+        dir.path(),
+        &[
+            "--format",
+            "json=o.json",
+            "--format",
+            "sarif=./o.json",
+            "apps",
+        ],
+    )
+    .code(2)
+    .stderr(predicate::str::contains("two reports would be written to"));
+}

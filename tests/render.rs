@@ -243,3 +243,44 @@ fn chart_templates_are_skipped_when_read_as_files() {
             .stdout(predicate::str::contains("\"diagnostics\": [],"));
     }
 }
+
+#[test]
+fn suppressions_in_rendered_charts_keep_to_their_template_and_config_ignores_match_it() {
+    let rendered = "---\n# Source: shop/templates/configmap.yaml\n# kvet:ignore-file image-tag-latest -- the docs below mention latest\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: docs}\n---\n# Source: shop/templates/deployment.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n      image: \"registry.example.com/shop/web:latest\"\n";
+    let tools = stand_in("helm", rendered);
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("shop");
+    fs::create_dir_all(chart.join("templates")).unwrap();
+    fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: shop\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    fs::write(
+        chart.join("templates/deployment.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - name: web\n      image: \"{{ .Values.image }}\"\n",
+    )
+    .unwrap();
+    let run = || {
+        kvet()
+            .env("PATH", tools.path())
+            .current_dir(dir.path())
+            .args(["check", "--format", "compact", "--helm", "shop"])
+            .assert()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let out = String::from_utf8(run()).unwrap();
+    assert!(
+        out.contains("shop/templates/deployment.yaml:7:7: warning[image-tag-latest]"),
+        "{out}"
+    );
+    fs::write(
+        dir.path().join(".kvet.yaml"),
+        "ignore:\n  - rules: [image-tag-latest]\n    files: [\"shop/templates/deployment.yaml\"]\n    reason: the chart's users pin the tag\n",
+    )
+    .unwrap();
+    let out = String::from_utf8(run()).unwrap();
+    assert!(!out.contains("warning[image-tag-latest]"), "{out}");
+}

@@ -84,7 +84,7 @@ pub(crate) fn check_file(
         object_diagnostics(&loaded.objects, file, context, policies, &result.settings);
     diagnostics.extend(found);
     result.stream_inputs = stream_inputs;
-    result.suppressions = suppress::in_comments(file, &text);
+    result.suppressions = suppress::in_comments(file, &text, &loaded.objects);
     for object in &loaded.objects {
         result
             .suppressions

@@ -97,19 +97,16 @@ impl Baseline {
             .collect();
         if path.exists() {
             let checked: BTreeSet<String> = report
-                .checked
+                .files
                 .iter()
-                .map(|(file, _)| file.as_str())
-                .chain(report.diagnostics.iter().map(|d| d.file.as_str()))
                 .map(|file| relative(file, &folder))
                 .collect();
+            // Entries of files not checked now stay, unless the file is gone.
             let earlier = Baseline::load(path)?;
-            entries.extend(
-                earlier
-                    .entries
-                    .into_iter()
-                    .filter(|e| !checked.contains(&e.file)),
-            );
+            entries.extend(earlier.entries.into_iter().filter(|e| {
+                !checked.contains(&e.file)
+                    && (is_stream_name(&e.file) || folder.join(&e.file).exists())
+            }));
         }
         entries.sort();
         Ok(Baseline { folder, entries })
@@ -158,6 +155,14 @@ fn entry(d: &Diagnostic, folder: &Path) -> Entry {
     }
 }
 
+/// How rendered streams are named (`load::render`): the command, then the folder.
+const STREAM_COMMANDS: [&str; 2] = ["helm template ", "kustomize build "];
+
+/// Whether a baseline file name is stdin or a rendered stream rather than a file.
+fn is_stream_name(file: &str) -> bool {
+    file == "<stdin>" || STREAM_COMMANDS.iter().any(|c| file.starts_with(c))
+}
+
 fn folder_of(path: &Path) -> PathBuf {
     let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
     absolute.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -168,6 +173,12 @@ fn folder_of(path: &Path) -> PathBuf {
 fn relative(file: &str, folder: &Path) -> String {
     if file == "<stdin>" {
         return file.to_owned();
+    }
+    // A rendered stream: `helm template DIR`, with DIR relative to the baseline's folder.
+    for command in STREAM_COMMANDS {
+        if let Some(dir) = file.strip_prefix(command) {
+            return format!("{command}{}", relative(dir, folder));
+        }
     }
     let path = Path::new(file);
     let absolute = normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
@@ -184,7 +195,11 @@ fn relative(file: &str, folder: &Path) -> String {
     }
     let up = from.map(|_| "..".to_owned());
     let down = to.map(|c| c.as_os_str().to_string_lossy().into_owned());
-    up.chain(down).collect::<Vec<_>>().join("/")
+    let parts: Vec<String> = up.chain(down).collect();
+    if parts.is_empty() {
+        return ".".to_owned();
+    }
+    parts.join("/")
 }
 
 #[cfg(test)]

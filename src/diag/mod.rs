@@ -171,6 +171,8 @@ pub struct Report {
     pub summary: Summary,
     /// Every object checked, with its file, in input order (JUnit lists the clean ones too).
     pub checked: Vec<(String, ObjectRef)>,
+    /// Every file read (and stdin, and rendered streams), by name.
+    pub files: Vec<String>,
     pub sources: BTreeMap<String, Arc<str>>,
 }
 

@@ -3,11 +3,10 @@
 //! `ignore` entries) cover, reporting those that cover nothing or give no reason.
 
 use std::ops::RangeInclusive;
-use std::path::Path;
 
 use super::{Diagnostic, Level};
 use crate::config::Config;
-use crate::load::object::Object;
+use crate::load::object::{Object, ObjectRef};
 use crate::load::spans::{Pos, Span};
 use crate::load::yaml::{Node, Value};
 
@@ -17,9 +16,9 @@ pub const ANNOTATION_PREFIX: &str = "ignore.kvet.dev/";
 /// How a suppression is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// `ignore.kvet.dev/<rule-id>` on an object: its lines.
+    /// `ignore.kvet.dev/<rule-id>` on an object.
     Annotation,
-    /// `# kvet:ignore <rule-id>`: its own line, or the next one when the comment stands alone.
+    /// `# kvet:ignore <rule-id>`: its line, or the next one when the comment stands alone.
     Comment,
     /// `# kvet:ignore-file <rule-id>`: the whole file.
     FileComment,
@@ -40,7 +39,19 @@ impl Origin {
     }
 }
 
-/// One rule suppressed on some lines of a file.
+/// What a suppression covers in its file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scope {
+    /// Diagnostics that start on these lines.
+    Lines(RangeInclusive<u32>),
+    /// Diagnostics on this object.
+    Object(ObjectRef),
+    /// Diagnostics on the objects rendered from this Helm template (a `# kvet:ignore-file`
+    /// in a template reaches only what the template renders).
+    Template(String),
+}
+
+/// One rule suppressed somewhere in a file.
 #[derive(Debug, Clone)]
 pub struct Suppression {
     /// Empty when the comment names no rule.
@@ -49,15 +60,26 @@ pub struct Suppression {
     pub reason: Option<String>,
     pub origin: Origin,
     pub file: String,
-    /// The lines whose diagnostics it drops.
-    pub lines: RangeInclusive<u32>,
+    pub scope: Scope,
     /// Where it is written.
     pub at: Span,
-    /// For an annotation: the object and the pointer of the annotation.
-    pub object: Option<(crate::load::object::ObjectRef, String)>,
+    /// For an annotation: the pointer of the annotation in its object.
+    pub pointer: Option<String>,
 }
 
-/// The `ignore.kvet.dev/...` annotations of an object; each covers the object's lines.
+impl Suppression {
+    fn covers(&self, d: &Diagnostic) -> bool {
+        self.rule == d.rule
+            && self.file == d.file
+            && match &self.scope {
+                Scope::Lines(lines) => lines.contains(&d.line),
+                Scope::Object(object) => d.object.as_ref() == Some(object),
+                Scope::Template(template) => d.source_template.as_ref() == Some(template),
+            }
+    }
+}
+
+/// The `ignore.kvet.dev/...` annotations of an object; each covers the object.
 pub fn in_annotations(file: &str, object: &Object) -> Vec<Suppression> {
     let Some(annotations) = object
         .root
@@ -69,7 +91,6 @@ pub fn in_annotations(file: &str, object: &Object) -> Vec<Suppression> {
     let Some(entries) = annotations.as_map() else {
         return Vec::new();
     };
-    let lines = object.root.span.start.line..=last_line(&object.root);
     entries
         .iter()
         .filter_map(|entry| {
@@ -88,77 +109,94 @@ pub fn in_annotations(file: &str, object: &Object) -> Vec<Suppression> {
                 reason: reason.map(str::to_owned),
                 origin: Origin::Annotation,
                 file: file.to_owned(),
-                lines: lines.clone(),
+                scope: Scope::Object(object.id.clone()),
                 at: entry.key_span,
-                object: Some((object.id.clone(), pointer)),
+                pointer: Some(pointer),
             })
         })
         .collect()
 }
 
-/// The last line a node's content reaches (a block mapping's own end is where the next token
-/// starts, possibly the next object's first line).
-fn last_line(node: &Node) -> u32 {
-    match &node.value {
-        Value::Map(entries) => entries
-            .iter()
-            .map(|e| last_line(&e.value).max(e.key_span.end.line))
-            .max()
-            .unwrap_or(node.span.start.line),
-        Value::Seq(items) => items
-            .iter()
-            .map(last_line)
-            .max()
-            .unwrap_or(node.span.start.line),
-        _ => node.span.end.line,
+/// What the comment reader needs to know of a file's YAML: where nodes end, and which text is
+/// inside scalars (where a `#` starts no comment).
+#[derive(Debug, Default)]
+struct Layout {
+    /// For a line on which nodes start: the last line the longest of them reaches.
+    extents: std::collections::HashMap<u32, u32>,
+    /// Scalars that hold `kvet:ignore` (the only ones that could be mistaken for comments).
+    scalars: Vec<Span>,
+}
+
+impl Layout {
+    fn of(objects: &[Object]) -> Layout {
+        let mut layout = Layout::default();
+        for object in objects {
+            layout.walk(&object.root, object.root.span.start.line);
+        }
+        layout
+    }
+
+    /// Records `node`, which starts on line `start` (a mapping entry starts at its key),
+    /// and returns the last line it reaches.
+    fn walk(&mut self, node: &Node, start: u32) -> u32 {
+        let last = match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| {
+                    self.walk(&e.value, e.key_span.start.line)
+                        .max(e.key_span.end.line)
+                })
+                .max()
+                .unwrap_or(node.span.start.line),
+            Value::Seq(items) => items
+                .iter()
+                .map(|item| self.walk(item, item.span.start.line))
+                .max()
+                .unwrap_or(node.span.start.line),
+            Value::Str(text) => {
+                if text.contains("kvet:ignore") {
+                    self.scalars.push(node.span);
+                }
+                node.span.end.line
+            }
+            _ => node.span.end.line,
+        };
+        let extent = self.extents.entry(start).or_insert(start);
+        *extent = (*extent).max(last);
+        last
+    }
+
+    fn extent(&self, line: u32) -> u32 {
+        self.extents.get(&line).copied().unwrap_or(line).max(line)
+    }
+
+    fn in_scalar(&self, at: Pos) -> bool {
+        self.scalars.iter().any(|s| s.start <= at && at < s.end)
     }
 }
 
 /// The `# kvet:ignore` and `# kvet:ignore-file` comments of a file. A comment is a `#` at the
-/// start of a line or after a blank; kvet does not tell whether it stands in a block scalar.
-pub fn in_comments(file: &str, text: &str) -> Vec<Suppression> {
+/// start of a line or after a blank, outside any scalar. `# kvet:ignore` covers its line, or
+/// the next line with content when it stands alone, and the node that starts there (a list
+/// item, a key with its value). In Helm output, `# kvet:ignore-file` covers the documents of
+/// its template.
+pub fn in_comments(file: &str, text: &str, objects: &[Object]) -> Vec<Suppression> {
     // Quick exit for the common file without any.
     if !text.contains("kvet:ignore") {
         return Vec::new();
     }
+    let layout = Layout::of(objects);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
+    // The template named by the last `# Source:` comment, in Helm output.
+    let mut template: Option<String> = None;
     for (index, line) in lines.iter().enumerate() {
+        let number = index as u32 + 1;
+        if let Some(source) = crate::load::helm::source_comment(line) {
+            template = Some(source);
+        }
         let Some(hash) = comment_start(line) else {
             continue;
-        };
-        let comment = line[hash + 1..].trim();
-        let (origin, rest) = if let Some(rest) = comment.strip_prefix("kvet:ignore-file") {
-            (Origin::FileComment, rest)
-        } else if let Some(rest) = comment.strip_prefix("kvet:ignore") {
-            (Origin::Comment, rest)
-        } else {
-            continue;
-        };
-        if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
-            continue; // `kvet:ignored`, say: not ours.
-        }
-        let rest = rest.trim();
-        let (rules, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        let reason = reason.trim();
-        let reason = reason.strip_prefix("--").unwrap_or(reason).trim();
-        let reason = (!reason.is_empty()).then(|| reason.to_owned());
-        let number = index as u32 + 1;
-        let covered = match origin {
-            Origin::FileComment => 1..=u32::MAX,
-            _ if !line[..hash].trim().is_empty() => number..=number,
-            // A comment on its own line covers the next line with content.
-            _ => match lines[index + 1..]
-                .iter()
-                .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-            {
-                Some(offset) => {
-                    let target = number + offset as u32 + 1;
-                    target..=target
-                }
-                #[allow(clippy::reversed_empty_ranges)]
-                None => 1..=0,
-            },
         };
         let at = Span {
             start: Pos {
@@ -170,20 +208,91 @@ pub fn in_comments(file: &str, text: &str) -> Vec<Suppression> {
                 col: line.chars().count() as u32 + 1,
             },
         };
-        let rules: Vec<&str> = rules.split(',').map(str::trim).collect();
+        if layout.in_scalar(at.start) {
+            continue;
+        }
+        let comment = line[hash + 1..].trim();
+        let (origin, rest) = if let Some(rest) = comment.strip_prefix("kvet:ignore-file") {
+            (Origin::FileComment, rest)
+        } else if let Some(rest) = comment.strip_prefix("kvet:ignore") {
+            (Origin::Comment, rest)
+        } else {
+            continue;
+        };
+        if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+            continue; // `kvet:ignored`, say: not ours.
+        }
+        let (rules, reason) = rules_and_reason(rest);
+        let scope = match origin {
+            Origin::FileComment => match &template {
+                Some(template) => Scope::Template(template.clone()),
+                None => Scope::Lines(1..=u32::MAX),
+            },
+            _ => {
+                let target = if line[..hash].trim().is_empty() {
+                    // A comment on its own line covers the next line with content.
+                    lines[index + 1..]
+                        .iter()
+                        .position(|l| {
+                            let l = l.trim();
+                            !l.is_empty() && !l.starts_with('#') && l != "---"
+                        })
+                        .map(|offset| number + offset as u32 + 1)
+                } else {
+                    Some(number)
+                };
+                #[allow(clippy::reversed_empty_ranges)]
+                match target {
+                    Some(target) => Scope::Lines(target..=layout.extent(target)),
+                    None => Scope::Lines(1..=0),
+                }
+            }
+        };
         for rule in rules {
             out.push(Suppression {
-                rule: rule.to_owned(),
+                rule,
                 reason: reason.clone(),
                 origin,
                 file: file.to_owned(),
-                lines: covered.clone(),
+                scope: scope.clone(),
                 at,
-                object: None,
+                pointer: None,
             });
         }
     }
     out
+}
+
+/// `a, b -- why` → `[a, b]` and the reason; without `--`, the rules are the first word and
+/// the words a comma joins to it, and the rest is the reason. No rule gives `[""]`.
+fn rules_and_reason(rest: &str) -> (Vec<String>, Option<String>) {
+    let rest = rest.trim();
+    let (rules, reason) = match rest.split_once("--") {
+        Some((rules, reason)) => (rules.to_owned(), reason.trim().to_owned()),
+        None => {
+            let mut words = rest.split_whitespace().peekable();
+            let mut rules = String::new();
+            while let Some(word) = words.next() {
+                rules.push_str(word);
+                let joined =
+                    word.ends_with(',') || words.peek().is_some_and(|w| w.starts_with(','));
+                if !joined {
+                    break;
+                }
+            }
+            (rules, words.collect::<Vec<_>>().join(" "))
+        }
+    };
+    let mut rules: Vec<String> = rules
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if rules.is_empty() {
+        rules.push(String::new());
+    }
+    (rules, (!reason.is_empty()).then_some(reason))
 }
 
 /// Byte offset of the `#` that starts a comment on the line, if any.
@@ -201,6 +310,9 @@ pub struct Context<'a> {
     pub level: &'a dyn Fn(&str, &str) -> Option<Level>,
     /// Whether a rule's findings depend on other files (whole-stream rules).
     pub looks_across_files: &'a dyn Fn(&str) -> bool,
+    /// The path config `files` globs match a diagnostic's file as (for a rendered chart, the
+    /// template it came from).
+    pub config_path: &'a dyn Fn(&Diagnostic) -> std::path::PathBuf,
     /// Whether the run checked the config's whole folder: only then can a config entry, or a
     /// suppression of a rule that looks across files, be known to suppress nothing.
     pub whole_repository: bool,
@@ -220,17 +332,13 @@ pub fn apply(
     diagnostics.retain(|d| {
         let mut suppressed = false;
         for (i, s) in suppressions.iter().enumerate() {
-            if s.reason.is_some()
-                && s.rule == d.rule
-                && s.file == d.file
-                && s.lines.contains(&d.line)
-            {
+            if s.reason.is_some() && s.covers(d) {
                 used[i] = true;
                 suppressed = true;
             }
         }
         if !context.config.ignores.is_empty() {
-            let relative = context.config.relative(Path::new(&d.file));
+            let relative = context.config.relative(&(context.config_path)(d));
             for (i, ignore) in context.config.ignores.iter().enumerate() {
                 if ignore.matches(&d.rule, d.object.as_ref(), &relative) {
                     config_used[i] = true;
@@ -271,9 +379,9 @@ pub fn apply(
             }
             _ => "delete it".into(),
         });
-        if let Some((object, pointer)) = &s.object {
+        if let Scope::Object(object) = &s.scope {
             d.object = Some(object.clone());
-            d.pointer = Some(pointer.clone());
+            d.pointer = s.pointer.clone();
         }
         diagnostics.push(d);
     }
@@ -311,9 +419,13 @@ mod tests {
     use super::*;
 
     fn comments(text: &str) -> Vec<(String, Option<String>, RangeInclusive<u32>)> {
-        in_comments("f.yaml", text)
+        let objects = crate::load::load_text(text).objects;
+        in_comments("f.yaml", text, &objects)
             .into_iter()
-            .map(|s| (s.rule, s.reason, s.lines))
+            .map(|s| match s.scope {
+                Scope::Lines(lines) => (s.rule, s.reason, lines),
+                other => panic!("{other:?}"),
+            })
             .collect()
     }
 
@@ -355,7 +467,7 @@ mod tests {
         /// Any text: suppressions or none, never a panic; each covers lines of the file.
         #[test]
         fn any_text_is_read(text in "((\\PC| |#|-|,)*(# ?kvet:ignore(-file)?)?[ ,a-z-]*\n?){0,8}") {
-            for s in in_comments("f.yaml", &text) {
+            for s in in_comments("f.yaml", &text, &crate::load::load_text(&text).objects) {
                 proptest::prop_assert!(s.at.start.line as usize <= text.lines().count());
             }
         }
@@ -365,5 +477,35 @@ mod tests {
     fn a_lone_comment_at_the_end_covers_nothing() {
         let found = comments("a: 1\n# kvet:ignore r1 -- why\n");
         assert!(found[0].2.is_empty());
+    }
+
+    #[test]
+    fn rules_may_be_listed_with_spaces_after_commas() {
+        let text = "a: 1 # kvet:ignore r1, r2 -- why\nb: 1 # kvet:ignore r3 ,r4 because\n";
+        assert_eq!(
+            comments(text),
+            [
+                ("r1".into(), Some("why".into()), 1..=1),
+                ("r2".into(), Some("why".into()), 1..=1),
+                ("r3".into(), Some("because".into()), 2..=2),
+                ("r4".into(), Some("because".into()), 2..=2),
+            ]
+        );
+    }
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes:\n    # kvet:ignore r1 -- why\n    - name: logs\n      hostPath:\n        path: /var/log\n    - name: other\n  note: |\n    # kvet:ignore-file r2 -- inside a scalar\n  title: \"a # kvet:ignore r3 -- quoted\"\n";
+
+    #[test]
+    fn a_comment_covers_the_node_that_starts_on_its_line() {
+        // The list item from line 7 to 9, not the next item.
+        assert_eq!(comments(POD), [("r1".into(), Some("why".into()), 7..=9)]);
+    }
+
+    #[test]
+    fn in_helm_output_a_file_comment_covers_its_template() {
+        let text = "---\n# Source: c/templates/a.yaml\n# kvet:ignore-file r1 -- why\nkind: A\n---\n# Source: c/templates/b.yaml\nkind: B\n";
+        let found = in_comments("out", text, &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].scope, Scope::Template("c/templates/a.yaml".into()));
     }
 }

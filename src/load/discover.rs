@@ -120,7 +120,7 @@ impl PathFilter {
 }
 
 /// The path without `.` components: `./a.yaml` and `a.yaml` are one file.
-fn clean(path: &Path) -> PathBuf {
+pub(crate) fn clean(path: &Path) -> PathBuf {
     let cleaned: PathBuf = path
         .components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))

@@ -48,8 +48,11 @@ pub struct Rendered {
     /// How diagnostics name it: `helm template CHART`.
     pub name: String,
     pub text: String,
-    /// The chart's or kustomization's folder: config overrides match it.
+    /// The chart's or kustomization's folder.
     pub folder: PathBuf,
+    /// The path config overrides match the stream as: `CHART/Chart.yaml`,
+    /// `DIR/kustomization.yaml`.
+    pub config_path: PathBuf,
     /// The chart folder, for mapping `# Source:` templates back to files.
     pub chart: Option<PathBuf>,
 }
@@ -75,9 +78,10 @@ impl Render {
                 }
                 let text = output("helm", &args)?;
                 Ok(Rendered {
-                    name: format!("helm template {}", chart.display()),
+                    name: format!("helm template {}", shown(chart)),
                     text,
                     folder: chart.clone(),
+                    config_path: chart.join("Chart.yaml"),
                     chart: Some(chart.clone()),
                 })
             }
@@ -96,14 +100,21 @@ impl Render {
                 args.push(dir.display().to_string());
                 let text = output(tool, &args)?;
                 Ok(Rendered {
-                    name: format!("kustomize build {}", dir.display()),
+                    name: format!("kustomize build {}", shown(dir)),
                     text,
                     folder: dir.clone(),
+                    config_path: dir.join("kustomization.yaml"),
                     chart: None,
                 })
             }
         }
     }
+}
+
+/// A folder as a rendered stream is named: without `./` and trailing `/`, so that one folder
+/// gets one name (a baseline's entries stay matched however the folder is spelt).
+fn shown(folder: &Path) -> String {
+    crate::load::discover::clean(folder).display().to_string()
 }
 
 fn on_path(program: &str) -> bool {
@@ -274,18 +285,21 @@ fn key_line(
 }
 
 /// Moves diagnostics on a rendered chart to the template each object came from, where the
-/// offending key can be found there; returns the templates' texts by file name (for snippets).
+/// offending key can be found there and the template's line agrees with the rendered one;
+/// returns the templates' texts by file name (for snippets).
 pub fn map_to_templates(
     diagnostics: &mut [Diagnostic],
     rendered: &[Rendered],
 ) -> Vec<(String, String)> {
     let mut texts: Vec<(String, String)> = Vec::new();
+    let mut loaded: Vec<Option<crate::load::Loaded>> = rendered.iter().map(|_| None).collect();
     for d in diagnostics.iter_mut() {
-        let Some(stream) = rendered.iter().find(|r| r.name == d.file) else {
+        let Some(index) = rendered.iter().position(|r| r.name == d.file) else {
             continue;
         };
-        let (Some(chart), Some(source), Some(pointer)) =
-            (&stream.chart, &d.source_template, &d.pointer)
+        let stream = &rendered[index];
+        let (Some(chart), Some(source), Some(pointer), Some(object)) =
+            (&stream.chart, &d.source_template, &d.pointer, &d.object)
         else {
             continue;
         };
@@ -303,15 +317,113 @@ pub fn map_to_templates(
                 Err(_) => continue,
             },
         };
-        if let Some(span) = locate_in_template(&text, pointer) {
-            d.file = name;
-            d.line = span.start.line;
-            d.column = span.start.col;
-            d.end_line = span.end.line;
-            d.end_column = span.end.col;
+        let objects = &loaded[index]
+            .get_or_insert_with(|| crate::load::load_text(&stream.text))
+            .objects;
+        // Which of the template's objects of this kind it is, in rendering order.
+        let from_template = |o: &&crate::load::object::Object| {
+            o.source_template.as_deref() == Some(source) && o.id.kind == object.kind
+        };
+        let Some((ordinal, rendered)) =
+            objects
+                .iter()
+                .filter(from_template)
+                .enumerate()
+                .find(|(_, o)| {
+                    o.id == *object
+                        && o.root.span.start.line <= d.line
+                        && d.line <= o.root.span.end.line
+                })
+        else {
+            continue;
+        };
+        // A finding on a key the object lacks is placed on the nearest key it has.
+        let mut present = pointer.as_str();
+        while !present.is_empty() && !rendered.root.locate(present).exact {
+            present = present.rsplit_once('/').map_or("", |(parent, _)| parent);
         }
+        if present.is_empty() {
+            continue;
+        }
+        // The template is searched for keys: compare with the key's rendered line.
+        let rendered_line = rendered.root.locate_key(present).span.start.line;
+        let Some((offset, document)) = template_document(&text, &object.kind, ordinal) else {
+            continue;
+        };
+        let Some(span) = locate_in_template(&document, present) else {
+            continue;
+        };
+        let rendered_line = stream
+            .text
+            .lines()
+            .nth(rendered_line as usize - 1)
+            .unwrap_or("");
+        let template_line = document
+            .lines()
+            .nth(span.start.line as usize - 1)
+            .unwrap_or("");
+        if !agrees(template_line, rendered_line) {
+            continue;
+        }
+        d.file = name;
+        d.line = span.start.line + offset;
+        d.column = span.start.col;
+        d.end_line = span.end.line + offset;
+        d.end_column = span.end.col;
     }
     texts
+}
+
+/// The document of a template that renders the `ordinal`-th object of `kind` it renders, and
+/// the number of lines before it: the documents that name the kind literally, in order (one
+/// document that a `range` renders many times stands for them all); all documents when none
+/// names it.
+fn template_document(template: &str, kind: &str, ordinal: usize) -> Option<(u32, String)> {
+    let mut documents: Vec<(u32, String)> = vec![(0, String::new())];
+    for (i, line) in template.lines().enumerate() {
+        if line.trim_end() == "---" || line.starts_with("--- ") {
+            documents.push((i as u32 + 1, String::new()));
+        } else if let Some((_, text)) = documents.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    let names_kind = |text: &str| {
+        text.lines().any(|l| {
+            l.trim()
+                .strip_prefix("kind:")
+                .is_some_and(|k| k.trim().trim_matches(['"', '\'']) == kind)
+        })
+    };
+    let mut candidates: Vec<(u32, String)> = documents
+        .iter()
+        .filter(|(_, t)| names_kind(t))
+        .cloned()
+        .collect();
+    if candidates.is_empty() {
+        candidates = documents
+            .into_iter()
+            .filter(|(_, t)| !t.trim().is_empty())
+            .collect();
+    }
+    match candidates.len() {
+        1 => candidates.pop(),
+        _ => candidates.into_iter().nth(ordinal),
+    }
+}
+
+/// Whether a template line can be the one that rendered a line: the same text, or text with a
+/// template action in it (what the action writes is not known here).
+fn agrees(template_line: &str, rendered_line: &str) -> bool {
+    let content = |line: &str| {
+        let mut rest = line.trim();
+        while let Some(after) = rest.strip_prefix("- ") {
+            rest = after.trim_start();
+        }
+        rest.to_owned()
+    };
+    let template = content(template_line);
+    template.contains("{{") || template == content(rendered_line)
 }
 
 #[cfg(test)]
@@ -387,6 +499,23 @@ spec:
                 proptest::prop_assert!(span.start.line as usize <= template.lines().count());
             }
         }
+    }
+
+    #[test]
+    fn only_the_document_that_renders_the_object_is_searched_and_its_line_must_agree() {
+        let template = "kind: Service\nspec:\n  a: 1\n---\nkind: Pod\nspec:\n  a: 2\n";
+        let offset = |kind, ordinal| template_document(template, kind, ordinal).map(|(o, _)| o);
+        assert_eq!(offset("Service", 0), Some(0));
+        assert_eq!(offset("Pod", 0), Some(4));
+        // One document that a `range` renders several times.
+        assert_eq!(offset("Pod", 2), Some(4));
+        assert!(agrees(
+            "  image: \"{{ .Values.image }}\"",
+            "  image: nginx:latest"
+        ));
+        assert!(agrees("    - name: web", "  - name: web"));
+        // An item an `if` left out of the output: not the rendered one.
+        assert!(!agrees("    - name: sidecar", "    - name: web"));
     }
 
     #[test]
