@@ -128,3 +128,12 @@ fn every_policy_is_embedded_valid_and_tested() {
     }
     assert!(tests.is_subset(&on_disk), "a _test.rego tests no policy");
 }
+
+#[test]
+fn the_readme_lists_every_rule_in_its_table() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    for m in registry() {
+        let row = format!("| `{}` | {} | {} |", m.id, m.default_level, m.category);
+        assert!(readme.contains(&row), "README.md lacks the row {row}");
+    }
+}
