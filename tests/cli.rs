@@ -1203,12 +1203,17 @@ fn suppressions_that_drop_nothing_are_judged_only_where_the_run_can_tell() {
         .stdout("");
 }
 
-#[test]
-fn a_baseline_hides_recorded_findings_across_edits_and_blocks_new_ones() {
-    let dir = tree(&[
+/// `apps/a.yaml` and `apps/b.yaml`, a duplicate-key error each.
+fn two_apps() -> tempfile::TempDir {
+    tree(&[
         ("apps/a.yaml", &duplicate_key_configmap("a", "")),
         ("apps/b.yaml", &duplicate_key_configmap("b", "")),
-    ]);
+    ])
+}
+
+#[test]
+fn a_baseline_hides_recorded_findings_across_edits_and_blocks_new_ones() {
+    let dir = two_apps();
     check_in(
         dir.path(),
         &["--write-baseline", "ci/baseline.json", "apps"],
@@ -1306,10 +1311,7 @@ fn an_annotation_covers_its_object_only_and_comments_inside_scalars_are_text() {
 
 #[test]
 fn a_baseline_forgets_deleted_files_and_conflicting_flags_are_refused() {
-    let dir = tree(&[
-        ("apps/a.yaml", &duplicate_key_configmap("a", "")),
-        ("apps/b.yaml", &duplicate_key_configmap("b", "")),
-    ]);
+    let dir = two_apps();
     check_in(dir.path(), &["--write-baseline", "base.json", "apps"]).code(0);
     fs::remove_file(dir.path().join("apps/b.yaml")).unwrap();
     check_in(
