@@ -132,9 +132,14 @@ struct CheckArgs {
     #[arg(long = "set", value_name = "KEY=VALUE", requires = "helm")]
     set: Vec<String>,
     /// Render this kustomization (`kustomize build DIR`, or `kubectl kustomize DIR`) and check
-    /// the result. Repeatable.
+    /// the result, even when another kustomization includes it. Repeatable. (Kustomizations
+    /// that nothing includes are rendered anyway.)
     #[arg(long, value_name = "DIR")]
     kustomize: Vec<PathBuf>,
+    /// Do not render kustomizations: check their files one by one (as `render: false` in
+    /// .kvet.yaml).
+    #[arg(long, conflicts_with = "kustomize")]
+    no_render: bool,
     /// Findings recorded in this file (by --write-baseline) are not reported and do not fail
     /// the run: only new ones do.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
@@ -265,7 +270,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             Config::discover(&cwd)?
         }
     };
-    let mut renders: Vec<Render> = args
+    let renders: Vec<Render> = args
         .helm
         .map(|chart| Render::Helm {
             chart,
@@ -274,12 +279,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         })
         .into_iter()
         .collect();
-    renders.extend(
-        args.kustomize
-            .into_iter()
-            .map(|dir| Render::Kustomize { dir }),
-    );
-    let paths = if args.paths.is_empty() && !renders.is_empty() {
+    let paths = if args.paths.is_empty() && !(renders.is_empty() && args.kustomize.is_empty()) {
         Vec::new()
     } else if args.paths.is_empty() {
         vec![".".to_owned()]
@@ -308,6 +308,9 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             ..PolicyOptions::default()
         },
         renders,
+        kustomize: args.kustomize,
+        no_render: args.no_render,
+        tool_path: None,
     };
     // A baseline that cannot be read stops the run before any file is.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;

@@ -23,6 +23,9 @@
 //!     reason: upstream chart, pinned by digest in the overlay
 //! ```
 //!
+//! `render: false` stops kvet from rendering kustomizations with `kustomize` or `kubectl`
+//! (their files are then checked one by one).
+//!
 //! A rule that takes options is configured with a mapping, in the top-level `rules` only
 //! (options hold for the whole run): `required-secret-labels: {level: error, labels: [team]}`.
 //! Policies read them as `data.kvet.options.<rule_id>` (the id with `_` for `-`).
@@ -45,7 +48,7 @@ pub const FILE_NAME: &str = ".kvet.yaml";
 /// A rule's level, or `off`.
 pub type Setting = Option<Level>;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Config {
     /// Folder the config file is in; override globs are relative to it.
     pub root: PathBuf,
@@ -56,6 +59,8 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
+    /// Whether kustomizations are rendered with the real tool (`render: false` turns it off).
+    pub render: bool,
 }
 
 #[derive(Debug)]
@@ -181,6 +186,20 @@ impl Config {
     }
 }
 
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            root: PathBuf::new(),
+            rules: HashMap::new(),
+            options: HashMap::new(),
+            overrides: Vec::new(),
+            ignores: Vec::new(),
+            path: None,
+            render: true,
+        }
+    }
+}
+
 impl Config {
     /// `file` relative to the config's folder, as `files` globs match it; as given when it is
     /// outside that folder.
@@ -255,12 +274,23 @@ impl ConfigParser<'_> {
                         config.ignores.push(self.ignore_entry(item)?);
                     }
                 }
+                "render" => match entry.value.value {
+                    Value::Bool(render) => config.render = render,
+                    _ => {
+                        return Err(self.error(
+                            entry.value.span,
+                            "`render` must be true or false".into(),
+                            None,
+                        ));
+                    }
+                },
                 other => {
                     return Err(self.error(
                         entry.key_span,
                         format!("unknown key \"{other}\""),
                         Some(
-                            "the config file has the keys `rules`, `overrides` and `ignore`".into(),
+                            "the config file has the keys `rules`, `overrides`, `ignore` and `render`"
+                                .into(),
                         ),
                     ));
                 }

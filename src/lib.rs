@@ -12,6 +12,7 @@ pub mod config;
 pub mod diag;
 pub mod load;
 pub mod policy;
+pub mod repo;
 pub mod rules;
 pub mod schema;
 mod source;
@@ -60,8 +61,14 @@ pub struct LintOptions {
     pub cache_dir: Option<PathBuf>,
     /// The user's Rego policies and data (the built-in policies always load).
     pub policy: policy::PolicyOptions,
-    /// Charts and kustomizations to render and check.
+    /// Charts to render and check.
     pub renders: Vec<load::render::Render>,
+    /// Kustomizations to render and check whatever includes them (`--kustomize DIR`).
+    pub kustomize: Vec<PathBuf>,
+    /// Do not render kustomizations (`--no-render`; `render: false` in the config does too).
+    pub no_render: bool,
+    /// Where to look for `helm`, `kustomize` and `kubectl`; the PATH when `None`.
+    pub tool_path: Option<std::ffi::OsString>,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -131,6 +138,23 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         .map(load::render::Render::run)
         .collect::<Result<Vec<_>, _>>()?;
     let discovered = discover(&opts.paths, &include, &exclude);
+    // The repository: kustomizations, patches, roots, their renders.
+    let plan = repo::plan::plan(
+        &discovered.inputs,
+        &repo::plan::PlanOptions {
+            paths: &opts.paths,
+            stdin_filename: opts.stdin_filename.as_deref(),
+            forced: &opts.kustomize,
+            render: config.render && !opts.no_render,
+            tool_path: opts.tool_path.clone(),
+            cache_dir: opts
+                .cache_dir
+                .clone()
+                .or_else(schema::location::default_cache_dir)
+                .map(|dir| dir.join("kustomize")),
+        },
+    )?;
+    let names = repo::findings::Names::new(&discovered.inputs);
 
     let mut report = Report::default();
     for p in &discovered.problems {
@@ -142,16 +166,45 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
-    let mut sources = read_sources(discovered.inputs, opts)?;
-    sources.extend(rendered.iter().map(|r| {
-        // Whole-stream rules group objects by folder: a rendered stream is a folder of its own,
-        // not the folder of the files beside the chart (checked too, perhaps).
-        let folder = std::fs::canonicalize(&r.folder).unwrap_or(r.folder.clone());
+    for problem in &plan.problems {
+        let file = names.name_of(&repo::identity(&problem.file));
+        let settings = config.settings_for(Path::new(&file));
+        if let Some(level) = level_of(problem.rule, &settings) {
+            let id = problem.rule.meta.id;
+            let d = Diagnostic::new(id, level, &file, problem.span, problem.message.clone());
+            report.diagnostics.push(d);
+        }
+    }
+
+    let role = |identity: &Path| match plan.repo.role(identity) {
+        repo::Role::Kustomization(_) => source::Role::Kustomization,
+        repo::Role::Patch(patch) => source::Role::Patch(patch),
+        repo::Role::Manifest => source::Role::Manifest {
+            rendered: plan.covered.contains(identity),
+        },
+    };
+    let mut sources = read_sources(discovered.inputs, opts, &role)?;
+    // Whole-stream rules group objects by folder: a rendered stream is a folder of its own,
+    // not the folder of the files beside the chart or kustomization (checked too, perhaps).
+    let stream_folder = |folder: &Path, name: &str| -> Arc<Path> {
+        let folder = std::fs::canonicalize(folder).unwrap_or(folder.to_path_buf());
+        Arc::from(folder.join(name))
+    };
+    sources.extend(rendered.iter().map(|r| Source {
+        name: r.name.clone(),
+        folder: stream_folder(&r.folder, &r.name),
+        config_path: r.config_path.clone(),
+        in_memory: Some(r.text.clone().into_bytes()),
+        role: source::Role::Manifest { rendered: false },
+    }));
+    sources.extend(plan.streams.iter().map(|s| {
+        let root = &plan.repo.kustomizations[s.root];
         Source {
-            name: r.name.clone(),
-            folder: Arc::from(folder.join(&r.name)),
-            config_path: r.config_path.clone(),
-            in_memory: Some(r.text.clone().into_bytes()),
+            name: s.name.clone(),
+            folder: stream_folder(&root.dir, &s.name),
+            config_path: PathBuf::from(names.name_of(&repo::identity(&root.file))),
+            in_memory: Some(s.rendered.text.clone().into_bytes()),
+            role: source::Role::Rendered,
         }
     }));
 
@@ -265,6 +318,16 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
+    // Findings on rendered kustomizations go to the files and lines that wrote them.
+    repo::findings::place_rendered(
+        &mut report,
+        &plan,
+        &names,
+        config,
+        &mut suppressions,
+        opts.keep_sources,
+    );
+
     // The path the config matches a diagnostic's file as: a rendered chart's template, a
     // rendered folder, stdin's --stdin-filename, a file itself.
     let config_paths: HashMap<&str, &Path> = sources
@@ -295,6 +358,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         &file_path,
         covers_folder(&opts.paths, &config.root),
     );
+    repo::findings::merge_across_roots(&mut report.diagnostics);
     let templates = load::render::map_to_templates(&mut report.diagnostics, &rendered);
     if opts.keep_sources {
         for (name, text) in templates {

@@ -8,8 +8,28 @@ use crate::load::discover::Input;
 use crate::rules::{self, Rule};
 use crate::{Error, LintOptions, load};
 
-/// The inputs as sources to check: files by path, stdin read whole now.
-pub(crate) fn read_sources(inputs: Vec<Input>, opts: &LintOptions) -> Result<Vec<Source>, Error> {
+/// What a source is to the run, which decides what is checked in it.
+#[derive(Debug, Clone)]
+pub(crate) enum Role {
+    /// Objects, checked with every rule; when a render reads the file (`rendered`), its
+    /// objects get the rules as rendered, and on their own only what is true of the file alone
+    /// (syntax, schema).
+    Manifest { rendered: bool },
+    /// A kustomization file.
+    Kustomization,
+    /// A kustomization's patch.
+    Patch(Arc<crate::repo::PatchUse>),
+    /// A root's render.
+    Rendered,
+}
+
+/// The inputs as sources to check: files by path, stdin read whole now; `role` says what a
+/// file (by identity) is.
+pub(crate) fn read_sources(
+    inputs: Vec<Input>,
+    opts: &LintOptions,
+    role: &dyn Fn(&Path) -> Role,
+) -> Result<Vec<Source>, Error> {
     inputs
         .into_iter()
         .map(|input| match input {
@@ -24,16 +44,22 @@ pub(crate) fn read_sources(inputs: Vec<Input>, opts: &LintOptions) -> Result<Vec
                     .clone()
                     .unwrap_or_else(|| "<stdin>".into());
                 let config_path = PathBuf::from(&name);
+                let role = match &opts.stdin_filename {
+                    Some(name) => role(&crate::repo::identity(Path::new(name))),
+                    None => Role::Manifest { rendered: false },
+                };
                 Ok(Source {
                     folder: stdin_folder(&config_path),
                     config_path,
                     name,
                     in_memory: Some(bytes),
+                    role,
                 })
             }
             Input::File(file) => Ok(Source {
                 name: file.path.display().to_string(),
                 folder: folder_of(&file.identity),
+                role: role(&file.identity),
                 config_path: file.path,
                 in_memory: None,
             }),
@@ -50,6 +76,7 @@ pub(crate) struct Source {
     pub(crate) folder: Arc<Path>,
     /// The text of stdin or of a rendered chart, which cannot be read again.
     pub(crate) in_memory: Option<Vec<u8>>,
+    pub(crate) role: Role,
 }
 
 /// Runs `check` on one source, turning a panic (a bug in kvet) into an error that names the

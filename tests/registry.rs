@@ -54,7 +54,8 @@ fn every_rule_has_its_file_and_fixtures_and_nothing_else_does() {
         }
     }
     // testdata/policies/ holds user policies (conftest style) that fixtures and CLI tests use;
-    // testdata/render/ a Helm chart and a kustomization for --helm and --kustomize.
+    // testdata/render/ a Helm chart and kustomizations for --helm, --kustomize and repository
+    // mode.
     folders.remove("policies");
     folders.remove("render");
     let ids: BTreeSet<String> = registry().iter().map(|m| m.id.to_owned()).collect();

@@ -131,10 +131,11 @@ fn kustomizations_are_rendered_with_kubectl() {
     if !available("kubectl", &["--client"]) {
         return;
     }
+    // The base's Deployment gets the overlay's tag: the finding is on the `images` entry.
     let doc = report(&["--kustomize", "testdata/render/kustomize/overlay"], 0);
     assert_eq!(
         findings(&doc),
-        ["kustomize build testdata/render/kustomize/overlay:15:16 image-tag-latest"]
+        ["testdata/render/kustomize/overlay/kustomization.yaml:6:13 image-tag-latest"]
     );
     assert_eq!(doc["diagnostics"][0]["object"]["name"], "dev-web");
 }
@@ -223,15 +224,26 @@ fn a_missing_tool_or_a_failing_render_is_a_clear_error() {
         "#!/bin/sh\necho 'Error: no kustomization here' >&2\nexit 3\n",
     )
     .unwrap();
+    // A kustomization that does not build is a finding on it, not the end of the run.
+    let repo = tempfile::tempdir().unwrap();
+    fs::write(repo.path().join("kustomization.yaml"), "resources: []\n").unwrap();
+    let root = repo.path().display().to_string();
+    kvet()
+        .env("PATH", tools.path())
+        .args(["check", "--format", "compact", "--kustomize", &root])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "{root}/kustomization.yaml:1:1: error[kustomize-render-failed] `kustomize build {root}` failed: no kustomization here"
+        )));
     kvet()
         .env("PATH", tools.path())
         .args(["check", "--kustomize", "somewhere"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "`kustomize build somewhere` failed (exit status: 3):",
-        ))
-        .stderr(predicate::str::contains("Error: no kustomization here"));
+            "cannot render somewhere: it has no kustomization.yaml",
+        ));
 }
 
 #[test]

@@ -26,7 +26,8 @@ fn fixtures(rule: &str, kind: &str) -> Vec<PathBuf> {
 
 /// How a fixture is checked: alone, against the Kubernetes version its
 /// `# kubernetes-version: X.Y` line names, with the user policies its `# policy: PATH` lines
-/// name (relative to testdata/), if any; and with the config of its `# config:` line.
+/// name (relative to testdata/), if any; with the config of its `# config:` line; and looking
+/// for kustomize and kubectl in the folders of its `# tool-path:` line instead of the PATH.
 fn options(file: &Path) -> LintOptions {
     let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
     let directive = |name: &str| {
@@ -45,6 +46,7 @@ fn options(file: &Path) -> LintOptions {
                 .collect(),
             ..PolicyOptions::default()
         },
+        tool_path: directive("# tool-path:").pop().map(Into::into),
         ..LintOptions::default()
     }
 }

@@ -12,9 +12,10 @@ use crate::diag::{Diagnostic, Finding, Level};
 use crate::load::object::Object;
 use crate::load::yaml::IssueKind;
 use crate::rules::{self, Check, Context, ObjectSummary, RULES, Rule};
-use crate::source::{Source, read_text};
+use crate::source::{Role, Source, read_text};
 use crate::{load, policy, schema};
 
+mod repository;
 mod stream;
 
 pub(crate) use stream::{StreamObject, run_stream_rules, stream_policy_diagnostics};
@@ -77,24 +78,47 @@ pub(crate) fn check_file(
     };
 
     let loaded = load::load_text(&text);
+    match &source.role {
+        Role::Patch(patch) => {
+            return repository::check_patch(source, &text, patch, context, result, keep_source);
+        }
+        Role::Kustomization => {
+            return repository::check_kustomization(source, &text, result, keep_source);
+        }
+        _ if repository::declares_kustomization(&loaded) => {
+            return repository::check_kustomization(source, &text, result, keep_source);
+        }
+        _ => {}
+    }
+    // A file a render reads: the rules run on what the render made of its objects.
+    let rendered = matches!(source.role, Role::Manifest { rendered: true });
     let kubernetes = loaded.is_kubernetes();
     let file = &source.name;
     let mut diagnostics = loader_diagnostics(&loaded, file, &result.settings);
-    let (found, stream_inputs) =
-        object_diagnostics(&loaded.objects, file, context, policies, &result.settings);
+    let (found, stream_inputs) = object_diagnostics(
+        &loaded.objects,
+        file,
+        context,
+        (!rendered).then_some(policies),
+        &result.settings,
+    );
     diagnostics.extend(found);
     result.stream_inputs = stream_inputs;
-    result.suppressions = suppress::in_comments(file, &text, &loaded.objects);
-    for object in &loaded.objects {
-        result
-            .suppressions
-            .extend(suppress::in_annotations(file, object));
+    // A render's objects carry the annotations of their files: those suppress, not these.
+    if !matches!(source.role, Role::Rendered) {
+        result.suppressions = suppress::in_comments(file, &text, &loaded.objects);
+        for object in &loaded.objects {
+            result
+                .suppressions
+                .extend(suppress::in_annotations(file, object));
+        }
     }
 
     let shared_file: Arc<str> = Arc::from(file.as_str());
     result.summaries = loaded
         .objects
         .iter()
+        .filter(|_| !rendered)
         .map(|o| ObjectSummary {
             id: o.id.clone(),
             file: shared_file.clone(),
@@ -216,15 +240,20 @@ fn loader_diagnostics(
 /// Every per-object rule and policy that is on, on every object, in parallel; and the objects
 /// whole-stream policies look at, as policy input. An object becomes a policy value once,
 /// whichever needs it.
+///
+/// Without `policies`, only what is true of an object on its own file is checked (its schema):
+/// the object is checked as a render made it, elsewhere.
 fn object_diagnostics(
     objects: &[Object],
     file: &str,
     context: &Context,
-    policies: &policy::Policies,
+    policies: Option<&policy::Policies>,
     settings: &HashMap<String, Setting>,
 ) -> (Vec<Diagnostic>, Vec<StreamObject>) {
+    let file_alone = [rules::SCHEMA.meta.id, rules::UNKNOWN_SCHEMA.meta.id];
     let object_rules: Vec<(&Rule, ObjectCheck, Level)> = RULES
         .iter()
+        .filter(|rule| policies.is_some() || file_alone.contains(&rule.meta.id))
         .filter_map(|rule| match rule.check {
             Check::Object(check) => Some((*rule, check, level_of(rule, settings)?)),
             _ => None,
@@ -232,7 +261,9 @@ fn object_diagnostics(
         .collect();
     let on = |r: &policy::PolicyRule| policy_level(r, None, settings).is_some();
     // The policies compile on other threads while the rules below run.
-    policies.prepare(objects.iter().map(|o| o.id.kind.as_str()), on);
+    if let Some(policies) = policies {
+        policies.prepare(objects.iter().map(|o| o.id.kind.as_str()), on);
+    }
     let per_object: Vec<(Vec<Diagnostic>, Option<StreamObject>)> = objects
         .par_iter()
         .enumerate()
@@ -251,6 +282,9 @@ fn object_diagnostics(
                 input
                     .get_or_init(|| policy::input::from_node(&object.root))
                     .clone()
+            };
+            let Some(policies) = policies else {
+                return (out, None);
             };
             out.extend(policy_diagnostics(object, &value, file, policies, settings));
             let kind = &object.id.kind;
@@ -354,10 +388,8 @@ pub(crate) fn place(
     let span = if finding.pointer.is_empty() {
         let start = object.root.span.start;
         load::spans::Span { start, end: start }
-    } else if finding.at_key {
-        object.root.locate_key(&finding.pointer).span
     } else {
-        object.root.locate(&finding.pointer).span
+        object.root.locate_at(&finding.pointer, finding.at_key).span
     };
     let mut d = Diagnostic::new(rule, level, file, span, finding.message);
     d.metadata = finding.metadata;

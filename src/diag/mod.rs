@@ -109,6 +109,14 @@ pub struct Diagnostic {
     /// Extra fields of a policy's result (conftest's `metadata`); left out when there are none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// For a finding on a rendered kustomization: the render roots that produced it
+    /// (`overlays/prod`); named in the message once findings of several roots are merged.
+    #[serde(skip)]
+    pub roots: Vec<String>,
+    /// For a finding on a rendered object: the object as its origin file writes it (before
+    /// `namePrefix`, `namespace`…), which that file's annotations suppress by.
+    #[serde(skip)]
+    pub origin_object: Option<ObjectRef>,
 }
 
 impl Diagnostic {
@@ -127,6 +135,8 @@ impl Diagnostic {
             source_template: None,
             object: None,
             metadata: None,
+            roots: Vec::new(),
+            origin_object: None,
         }
     }
 

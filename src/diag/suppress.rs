@@ -73,7 +73,9 @@ impl Suppression {
             && self.file == d.file
             && match &self.scope {
                 Scope::Lines(lines) => lines.contains(&d.line),
-                Scope::Object(object) => d.object.as_ref() == Some(object),
+                Scope::Object(object) => {
+                    d.object.as_ref() == Some(object) || d.origin_object.as_ref() == Some(object)
+                }
                 Scope::Template(template) => d.source_template.as_ref() == Some(template),
             }
     }

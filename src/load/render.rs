@@ -17,8 +17,6 @@ pub enum Render {
         values: Vec<PathBuf>,
         set: Vec<String>,
     },
-    /// `kustomize build DIR`, or `kubectl kustomize DIR`.
-    Kustomize { dir: PathBuf },
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -30,6 +28,8 @@ pub enum RenderError {
         missing: &'static str,
         install: &'static str,
     },
+    #[error("cannot render {dir}: it has no kustomization.yaml")]
+    NoKustomization { dir: String },
     #[error("cannot run {tool}: {message}")]
     Run { tool: String, message: String },
     #[error("`{command}` failed ({status}):\n{stderr}")]
@@ -85,28 +85,6 @@ impl Render {
                     chart: Some(chart.clone()),
                 })
             }
-            Render::Kustomize { dir } => {
-                let (tool, mut args) = if on_path("kustomize") {
-                    ("kustomize", vec!["build".to_owned()])
-                } else if on_path("kubectl") {
-                    ("kubectl", vec!["kustomize".to_owned()])
-                } else {
-                    return Err(RenderError::Missing {
-                        what: format!("the kustomization {}", dir.display()),
-                        missing: "neither kustomize nor kubectl is",
-                        install: "install kustomize or kubectl, or render it yourself: kustomize build DIR | kvet check -",
-                    });
-                };
-                args.push(dir.display().to_string());
-                let text = output(tool, &args)?;
-                Ok(Rendered {
-                    name: format!("kustomize build {}", shown(dir)),
-                    text,
-                    folder: dir.clone(),
-                    config_path: dir.join("kustomization.yaml"),
-                    chart: None,
-                })
-            }
         }
     }
 }
@@ -118,13 +96,18 @@ fn shown(folder: &Path) -> String {
 }
 
 fn on_path(program: &str) -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
+    find_program(program, None).is_some()
+}
+
+/// A program's file in the folders of `search` (the PATH when `None`).
+pub(crate) fn find_program(program: &str, search: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    let path = match search {
+        Some(p) => p.to_os_string(),
+        None => std::env::var_os("PATH")?,
     };
-    std::env::split_paths(&path).any(|dir| {
-        let candidate = dir.join(program);
-        std::fs::metadata(&candidate).is_ok_and(|m| m.is_file())
-    })
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| std::fs::metadata(candidate).is_ok_and(|m| m.is_file()))
 }
 
 fn output(program: &str, args: &[String]) -> Result<String, RenderError> {

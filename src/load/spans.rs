@@ -60,6 +60,16 @@ impl Node {
         }
     }
 
+    /// Where a finding at `pointer` goes: on the key that holds the value when `at_key`, else
+    /// on the value.
+    pub fn locate_at(&self, pointer: &str, at_key: bool) -> Located {
+        if at_key {
+            self.locate_key(pointer)
+        } else {
+            self.locate(pointer)
+        }
+    }
+
     /// The span of the key that holds the value at `pointer` (the value's span for list items).
     pub fn locate_key(&self, pointer: &str) -> Located {
         let Some((parent, last)) = pointer.rsplit_once('/') else {

@@ -118,6 +118,11 @@ impl Node {
     }
 }
 
+/// The root of a text's first document, if it has one.
+pub fn first_root(text: &str) -> Option<Node> {
+    parse(text).documents.into_iter().next().map(|d| d.root)
+}
+
 /// One document of the stream.
 #[derive(Debug)]
 pub struct Document {

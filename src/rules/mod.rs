@@ -16,6 +16,10 @@ mod duplicate_port;
 mod duplicate_volume;
 mod duplicate_volume_mount;
 mod input_limit;
+mod kustomize_deprecated_field;
+mod kustomize_missing_file;
+mod kustomize_not_rendered;
+mod kustomize_render_failed;
 mod missing_type_meta;
 mod plaintext_credential;
 mod policy_error;
@@ -28,6 +32,10 @@ mod yaml_syntax;
 
 pub use duplicate_key::RULE as DUPLICATE_KEY;
 pub use input_limit::RULE as INPUT_LIMIT;
+pub use kustomize_deprecated_field::RULE as KUSTOMIZE_DEPRECATED_FIELD;
+pub use kustomize_missing_file::RULE as KUSTOMIZE_MISSING_FILE;
+pub use kustomize_not_rendered::RULE as KUSTOMIZE_NOT_RENDERED;
+pub use kustomize_render_failed::RULE as KUSTOMIZE_RENDER_FAILED;
 pub use missing_type_meta::RULE as MISSING_TYPE_META;
 pub use policy_error::RULE as POLICY_ERROR;
 pub use schema::RULE as SCHEMA;
@@ -118,6 +126,10 @@ pub static RULES: &[&Rule] = &[
     &duplicate_volume::RULE,
     &duplicate_volume_mount::RULE,
     &input_limit::RULE,
+    &kustomize_deprecated_field::RULE,
+    &kustomize_missing_file::RULE,
+    &kustomize_not_rendered::RULE,
+    &kustomize_render_failed::RULE,
     &missing_type_meta::RULE,
     &plaintext_credential::RULE,
     &policy_error::RULE,

@@ -51,6 +51,8 @@ pub struct CrdStore {
 struct CrdEntry {
     schema: Arc<Value>,
     compiled: OnceLock<Result<Arc<KindSchema>, String>>,
+    /// Without `required`, for patches.
+    partial: OnceLock<Result<Arc<KindSchema>, String>>,
 }
 
 impl CrdStore {
@@ -61,6 +63,7 @@ impl CrdStore {
             .or_insert_with(|| CrdEntry {
                 schema: Arc::new(crd.schema),
                 compiled: OnceLock::new(),
+                partial: OnceLock::new(),
             });
     }
 
@@ -77,20 +80,80 @@ impl CrdStore {
         api_version: &str,
         kind: &str,
     ) -> Option<Result<Arc<KindSchema>, String>> {
+        self.compiled(version, api_version, kind, false)
+    }
+
+    /// The validator of a custom resource's patches: its schema without `required`.
+    pub fn get_partial(
+        &self,
+        version: &'static str,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<Result<Arc<KindSchema>, String>> {
+        self.compiled(version, api_version, kind, true)
+    }
+
+    fn compiled(
+        &self,
+        version: &'static str,
+        api_version: &str,
+        kind: &str,
+        partial: bool,
+    ) -> Option<Result<Arc<KindSchema>, String>> {
         let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
-        let compiled = entry.compiled.get_or_init(|| {
-            let store = version_store(version).ok_or("the Kubernetes schemas are unavailable")?;
-            let registry = store.object_meta()?;
-            let validator = jsonschema::options()
-                .with_registry(registry)
-                .build(&entry.schema)
-                .map_err(|e| e.to_string())?;
-            Ok(Arc::new(KindSchema {
-                validator,
-                document: SchemaDocument::Custom(Arc::clone(&entry.schema)),
-            }))
+        let slot = if partial {
+            &entry.partial
+        } else {
+            &entry.compiled
+        };
+        let compiled = slot.get_or_init(|| {
+            let mut schema = Arc::clone(&entry.schema);
+            if partial {
+                strip_required(Arc::make_mut(&mut schema));
+            }
+            compile_crd(version, schema)
         });
         Some(compiled.clone())
+    }
+
+    /// The apiVersions custom resources of a kind are defined in, sorted.
+    pub fn api_versions(&self, kind: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .kinds
+            .keys()
+            .filter(|(_, k)| k == kind)
+            .map(|(api_version, _)| api_version.clone())
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+fn compile_crd(version: &'static str, schema: Arc<Value>) -> Result<Arc<KindSchema>, String> {
+    let store = version_store(version).ok_or("the Kubernetes schemas are unavailable")?;
+    let registry = store.object_meta()?;
+    let validator = jsonschema::options()
+        .with_registry(registry)
+        .build(&schema)
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(KindSchema {
+        validator,
+        document: SchemaDocument::Custom(schema),
+    }))
+}
+
+/// Removes every `required` keyword from a schema (a property named `required` is a schema,
+/// not a list, and stays): what a patch, which sets only some fields, is validated against.
+pub fn strip_required(schema: &mut Value) {
+    match schema {
+        Value::Object(fields) => {
+            if fields.get("required").is_some_and(Value::is_array) {
+                fields.remove("required");
+            }
+            fields.values_mut().for_each(strip_required);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_required),
+        _ => {}
     }
 }
 
@@ -98,7 +161,8 @@ type Slot = Arc<OnceLock<Option<Arc<KindSchema>>>>;
 
 struct VersionStore {
     schemas: &'static KubernetesSchemas,
-    kinds: Mutex<HashMap<(String, String), Slot>>,
+    /// By (apiVersion, kind, partial): partial validators have no `required`.
+    kinds: Mutex<HashMap<(String, String, bool), Slot>>,
     /// `ObjectMeta`, which custom resources' schemas refer to; registered on first use.
     object_meta: OnceLock<Result<Registry<'static>, String>>,
 }
@@ -132,17 +196,35 @@ pub fn builtin_kind(
     api_version: &str,
     kind: &str,
 ) -> Option<Arc<KindSchema>> {
+    builtin(version, api_version, kind, false)
+}
+
+/// The validator of a built-in kind's patches: its schema without `required`.
+pub fn builtin_partial(
+    version: &'static str,
+    api_version: &str,
+    kind: &str,
+) -> Option<Arc<KindSchema>> {
+    builtin(version, api_version, kind, true)
+}
+
+fn builtin(
+    version: &'static str,
+    api_version: &str,
+    kind: &str,
+    partial: bool,
+) -> Option<Arc<KindSchema>> {
     let store = version_store(version)?;
     store.schemas.definition(api_version, kind)?;
     let slot = {
         let mut kinds = store.kinds.lock().unwrap_or_else(|e| e.into_inner());
         kinds
-            .entry((api_version.to_owned(), kind.to_owned()))
+            .entry((api_version.to_owned(), kind.to_owned(), partial))
             .or_default()
             .clone()
     };
     // Compiled outside the lock: other kinds compile in parallel.
-    slot.get_or_init(|| compile(store, version, api_version, kind).map(Arc::new))
+    slot.get_or_init(|| compile(store, version, api_version, kind, partial).map(Arc::new))
         .clone()
 }
 
@@ -176,11 +258,16 @@ fn compile(
     version: &str,
     api_version: &str,
     kind: &str,
+    partial: bool,
 ) -> Option<KindSchema> {
     let definition = store.schemas.definition(api_version, kind)?;
     // Only the definitions the kind uses: parsing and registering them all cost more than
     // validating a few objects.
-    let document = Arc::new(store.schemas.document_for(definition).ok()?);
+    let mut document = store.schemas.document_for(definition).ok()?;
+    if partial {
+        strip_required(&mut document);
+    }
+    let document = Arc::new(document);
     let registry = registry(version, Arc::clone(&document)).ok()?;
     let schema: Value = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -1,0 +1,113 @@
+//! Files that are not manifests: kustomizations and patches, each checked for what it is (see
+//! `repo::check` and `repo::patch`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{FileResult, level_of};
+use crate::diag::Diagnostic;
+use crate::diag::suppress;
+use crate::load::yaml::IssueKind;
+use crate::repo::{self, PatchUse};
+use crate::rules::{self, Context};
+use crate::source::Source;
+use crate::{load, repo::kustomization::Kustomization};
+
+/// Whether a file's one document declares itself a kustomization (`kustomize.config.k8s.io`),
+/// whatever its name.
+pub(super) fn declares_kustomization(loaded: &load::Loaded) -> bool {
+    loaded.objects.len() == 1
+        && repo::kustomization::declares_kustomization(&loaded.objects[0].root)
+}
+
+/// YAML problems of a file that is not a manifest: every one counts (a duplicate key in a
+/// kustomization is as wrong as in an object).
+fn yaml_diagnostics(text: &str, file: &str, result: &FileResult) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for issue in crate::load::yaml::parse(text).issues {
+        let rule = match issue.kind {
+            IssueKind::Syntax | IssueKind::InvalidMerge => &rules::YAML_SYNTAX,
+            IssueKind::Limit => &rules::INPUT_LIMIT,
+            IssueKind::DuplicateKey => &rules::DUPLICATE_KEY,
+        };
+        if let Some(level) = level_of(rule, &result.settings) {
+            let mut d = Diagnostic::new(rule.meta.id, level, file, issue.span, issue.message);
+            d.help = issue.help;
+            d.pointer = issue.pointer;
+            out.push(d);
+        }
+    }
+    out
+}
+
+pub(super) fn check_kustomization(
+    source: &Source,
+    text: &str,
+    mut result: FileResult,
+    keep_source: bool,
+) -> FileResult {
+    let file = &source.name;
+    let mut diagnostics = yaml_diagnostics(text, file, &result);
+    let parsed = crate::load::yaml::parse(text);
+    if let Some(document) = parsed.documents.into_iter().next() {
+        let identity = repo::identity(&source.config_path);
+        let dir = identity.parent().unwrap_or(Path::new("")).to_path_buf();
+        let k = Kustomization::read(source.config_path.clone(), dir, document.root);
+        for found in repo::check::check(&k) {
+            let Some(level) = level_of(found.rule, &result.settings) else {
+                continue;
+            };
+            let finding = found.finding;
+            let mut d =
+                Diagnostic::new(found.rule.meta.id, level, file, found.span, finding.message);
+            d.help = finding.help;
+            d.pointer = Some(finding.pointer);
+            diagnostics.push(d);
+        }
+    }
+    result.suppressions = suppress::in_comments(file, text, &[]);
+    finish(result, diagnostics, text, keep_source)
+}
+
+pub(super) fn check_patch(
+    source: &Source,
+    text: &str,
+    patch: &Arc<PatchUse>,
+    context: &Context,
+    mut result: FileResult,
+    keep_source: bool,
+) -> FileResult {
+    let file = &source.name;
+    let mut diagnostics = yaml_diagnostics(text, file, &result);
+    if let Some(level) = level_of(&rules::SCHEMA, &result.settings) {
+        for found in repo::patch::check(text, patch.format, patch.target.as_ref(), context) {
+            let finding = found.finding;
+            let mut d = Diagnostic::new(
+                rules::SCHEMA.meta.id,
+                level,
+                file,
+                found.span,
+                finding.message,
+            );
+            d.help = finding.help;
+            d.pointer = Some(finding.pointer);
+            d.object = found.object;
+            diagnostics.push(d);
+        }
+    }
+    result.suppressions = suppress::in_comments(file, text, &[]);
+    finish(result, diagnostics, text, keep_source)
+}
+
+fn finish(
+    mut result: FileResult,
+    diagnostics: Vec<Diagnostic>,
+    text: &str,
+    keep_source: bool,
+) -> FileResult {
+    if keep_source && !diagnostics.is_empty() {
+        result.text = Some(Arc::from(text));
+    }
+    result.diagnostics = diagnostics;
+    result
+}

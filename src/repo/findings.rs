@@ -1,0 +1,193 @@
+//! The repository stage's work on the report: findings on rendered kustomizations placed in
+//! the files that wrote them (see `place`), at the levels and under the suppressions of those
+//! files; and one finding for what several roots render alike.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::place::{self, Files, Moved};
+use super::plan::Plan;
+use crate::config::Config;
+use crate::diag::suppress::{self, Suppression};
+use crate::diag::{Diagnostic, Report};
+use crate::load::discover::Input;
+
+/// How files are named in the output: as the command line named them when they were read,
+/// else relative to the current folder (absolute outside it).
+pub struct Names {
+    by_identity: HashMap<PathBuf, String>,
+    cwd: Option<PathBuf>,
+}
+
+impl Names {
+    pub fn new(inputs: &[Input]) -> Names {
+        let by_identity = inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(f) => Some((f.identity.clone(), f.path.display().to_string())),
+                Input::Stdin => None,
+            })
+            .collect();
+        let cwd = std::env::current_dir()
+            .ok()
+            .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
+        Names { by_identity, cwd }
+    }
+
+    pub fn name_of(&self, identity: &Path) -> String {
+        if let Some(name) = self.by_identity.get(identity) {
+            return name.clone();
+        }
+        match self
+            .cwd
+            .as_ref()
+            .and_then(|cwd| identity.strip_prefix(cwd).ok())
+        {
+            Some(relative) if relative.as_os_str().is_empty() => ".".to_owned(),
+            Some(relative) => relative.display().to_string(),
+            None => identity.display().to_string(),
+        }
+    }
+
+    fn was_read(&self, identity: &Path) -> bool {
+        self.by_identity.contains_key(identity)
+    }
+}
+
+/// Places the findings of the plan's rendered streams; drops those a root reached only through
+/// named files puts outside them, and those the placed file's settings turn off; reads the
+/// suppressions of placed files the run did not read. Returns where each finding went.
+pub fn place_rendered(
+    report: &mut Report,
+    plan: &Plan,
+    names: &Names,
+    config: &Config,
+    suppressions: &mut Vec<Suppression>,
+    keep_sources: bool,
+) -> Vec<Moved> {
+    if plan.streams.is_empty() {
+        return Vec::new();
+    }
+    let streams: Vec<place::Stream> = plan
+        .streams
+        .iter()
+        .map(|s| place::Stream {
+            name: &s.name,
+            root: s.root,
+            root_name: names.name_of(&super::identity(&plan.repo.kustomizations[s.root].dir)),
+            rendered: &s.rendered,
+        })
+        .collect();
+    let mut files = Files::default();
+    let name_of = |p: &Path| names.name_of(p);
+    let moved = place::place_all(
+        &mut report.diagnostics,
+        &streams,
+        &plan.repo,
+        &mut files,
+        &name_of,
+    );
+
+    let mut keep = vec![true; report.diagnostics.len()];
+    for m in &moved {
+        let d = &mut report.diagnostics[m.index];
+        if !plan.streams[m.stream].report_all && !plan.named.contains(&m.file) {
+            keep[m.index] = false;
+            continue;
+        }
+        // The level the placed file's settings give the rule.
+        match config.settings_for(Path::new(&d.file)).get(&d.rule) {
+            Some(None) => keep[m.index] = false,
+            Some(Some(level)) => d.level = *level,
+            None => {}
+        }
+    }
+    let mut index = 0;
+    report.diagnostics.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+
+    let mut placed_files: BTreeSet<&PathBuf> = moved.iter().map(|m| &m.file).collect();
+    placed_files.retain(|f| !names.was_read(f));
+    let known: HashSet<String> = report.files.iter().cloned().collect();
+    for file in placed_files {
+        let name = names.name_of(file);
+        let Some(text) = files.text(file) else {
+            continue;
+        };
+        // The suppressions of a file the run did not read (a base outside the folder given).
+        let loaded = crate::load::load_text(text);
+        suppressions.extend(suppress::in_comments(&name, text, &loaded.objects));
+        for object in &loaded.objects {
+            suppressions.extend(suppress::in_annotations(&name, object));
+        }
+        if keep_sources {
+            report
+                .sources
+                .entry(name.clone())
+                .or_insert_with(|| Arc::from(text));
+        }
+        if !known.contains(&name) {
+            report.files.push(name);
+        }
+    }
+    if keep_sources {
+        for m in &moved {
+            let name = names.name_of(&m.file);
+            if let Some(text) = files.text(&m.file) {
+                report
+                    .sources
+                    .entry(name)
+                    .or_insert_with(|| Arc::from(text));
+            }
+        }
+    }
+    moved
+}
+
+/// One finding for what several roots (or a root and the file on its own) report alike on
+/// the same line, naming the roots it comes from: `... (in overlays/dev, overlays/prod)`.
+pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
+    if diagnostics.iter().all(|d| d.roots.is_empty()) {
+        return;
+    }
+    diagnostics.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.file.clone(),
+                d.line,
+                d.column,
+                d.rule.clone(),
+                d.message.clone(),
+                d.end_line,
+                d.end_column,
+                d.roots.is_empty(),
+                d.object.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut merged: Vec<Diagnostic> = Vec::with_capacity(diagnostics.len());
+    for d in diagnostics.drain(..) {
+        let same = |m: &Diagnostic| {
+            (m.file.as_str(), m.line, m.column, m.end_line, m.end_column)
+                == (d.file.as_str(), d.line, d.column, d.end_line, d.end_column)
+                && m.rule == d.rule
+                && m.message == d.message
+        };
+        match merged.last_mut() {
+            Some(last) if same(last) => last.roots.extend(d.roots),
+            _ => merged.push(d),
+        }
+    }
+    for d in &mut merged {
+        if !d.roots.is_empty() {
+            d.roots.sort();
+            d.roots.dedup();
+            d.message.push_str(&format!(" (in {})", d.roots.join(", ")));
+        }
+    }
+    *diagnostics = merged;
+}

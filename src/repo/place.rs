@@ -1,0 +1,941 @@
+//! Where a finding on a rendered object goes: the file and line that wrote the offending key.
+//!
+//! For a finding on rendered object O at pointer P (first cut back to the part of P that O
+//! has), in this order:
+//! 1. the **last patch** targeting O that sets P — a strategic-merge patch that has P (a
+//!    mapping or list only when the base lacks it: merging into it is not setting it), or a
+//!    JSON 6902 operation whose path is P or a prefix of it (on its `value`);
+//! 2. the **kustomization field** whose transformer produced P: the `images` entry of a
+//!    container image, `namespace`, `namePrefix`/`nameSuffix`, a `replicas` entry, a label or
+//!    annotation entry, the generator entry of a generated ConfigMap or Secret;
+//! 3. O's **origin file** at P, or the nearest parent of P present there;
+//! 4. for a remote resource, the `resources` item that names it;
+//! 5. else the root's kustomization file, the message naming the rendered location.
+//!
+//! Lists are matched item by item through their merge keys (`name`, `mountPath`, …), never by
+//! a guessed index.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Repository;
+use super::kustomization::{Kustomization, Patch, PatchFormat, Target};
+use super::render::{Origin, RenderedRoot};
+use crate::diag::Diagnostic;
+use crate::load::object::Object;
+use crate::load::spans::{Pos, Span};
+use crate::load::yaml::{Node, Value};
+
+/// A rendered root as placement reads it.
+pub struct Stream<'a> {
+    /// The name its diagnostics carry until they are placed.
+    pub name: &'a str,
+    pub root: usize,
+    /// The root as findings name it: `overlays/prod`.
+    pub root_name: String,
+    pub rendered: &'a RenderedRoot,
+}
+
+/// Where a diagnostic of a stream went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    /// Its index among the diagnostics.
+    pub index: usize,
+    /// The stream it came from.
+    pub stream: usize,
+    pub how: How,
+    /// The file it is in now (identity).
+    pub file: PathBuf,
+}
+
+/// How a finding was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    Patch,
+    Transformer,
+    Origin,
+    Remote,
+    /// On the root's kustomization: nothing proved a better line.
+    Root,
+}
+
+/// A place in a user's file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placed {
+    pub file: PathBuf,
+    pub span: Span,
+    pub how: How,
+}
+
+/// Files read while placing: their text and parsed documents.
+#[derive(Default)]
+pub struct Files {
+    loaded: HashMap<PathBuf, Option<(String, Vec<Node>)>>,
+}
+
+impl Files {
+    fn get(&mut self, path: &Path) -> Option<&(String, Vec<Node>)> {
+        self.loaded
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                let text = std::fs::read(path)
+                    .ok()
+                    .and_then(|b| crate::load::decode(b).ok())?;
+                let roots = crate::load::yaml::parse(&text)
+                    .documents
+                    .into_iter()
+                    .map(|d| d.root)
+                    .collect();
+                Some((text, roots))
+            })
+            .as_ref()
+    }
+
+    /// The text of a file read while placing (for snippets).
+    pub fn text(&self, path: &Path) -> Option<&str> {
+        self.loaded.get(path)?.as_ref().map(|(t, _)| t.as_str())
+    }
+}
+
+/// Places every diagnostic of the streams; `name_of` names a file as the output shows it.
+pub fn place_all(
+    diagnostics: &mut [Diagnostic],
+    streams: &[Stream],
+    repo: &Repository,
+    files: &mut Files,
+    name_of: &dyn Fn(&Path) -> String,
+) -> Vec<Moved> {
+    let mut moved = Vec::new();
+    let loaded: Vec<Vec<Object>> = streams
+        .iter()
+        .map(|s| crate::load::load_text(&s.rendered.text).objects)
+        .collect();
+    for (i, d) in diagnostics.iter_mut().enumerate() {
+        let Some(index) = streams.iter().position(|s| s.name == d.file) else {
+            continue;
+        };
+        let stream = &streams[index];
+        let object = d.object.as_ref().and_then(|id| {
+            loaded[index].iter().find(|o| {
+                o.id == *id && o.root.span.start.line <= d.line && d.line <= o.root.span.end.line
+            })
+        });
+        let mut origin_object = None;
+        let placed = object.and_then(|o| {
+            let origin = stream
+                .rendered
+                .origins
+                .get(o.document)
+                .unwrap_or(&Origin::Unknown);
+            let pointer = d.pointer.as_deref().unwrap_or("");
+            // Whether the rendered finding was on the key rather than on its value.
+            let key = o.root.locate_key(pointer).span.start;
+            let at_key = key != o.root.locate(pointer).span.start
+                && (key.line, key.col) == (d.line, d.column);
+            let mut placer = Placer {
+                repo,
+                files,
+                root: stream.root,
+                object: o,
+                origin,
+                at_key,
+            };
+            origin_object = placer.origin_ref();
+            let placed = placer.place(pointer)?;
+            // A message that names another rendered line ("first at line 51") names its place.
+            placer.at_key = false;
+            d.message = relate(&d.message, o, &placed.file, |p| placer.place(p), name_of);
+            Some(placed)
+        });
+        let placed = placed.unwrap_or_else(|| {
+            let root = &repo.kustomizations[stream.root];
+            d.message.push_str(&format!(
+                " (in the output of kustomize build {}, line {})",
+                stream.root_name, d.line
+            ));
+            let start = Pos { line: 1, col: 1 };
+            Placed {
+                file: super::identity(&root.file),
+                span: Span { start, end: start },
+                how: How::Root,
+            }
+        });
+        d.file = name_of(&placed.file);
+        d.line = placed.span.start.line;
+        d.column = placed.span.start.col;
+        d.end_line = placed.span.end.line;
+        d.end_column = placed.span.end.col;
+        d.roots = vec![stream.root_name.clone()];
+        d.origin_object = origin_object;
+        moved.push(Moved {
+            index: i,
+            stream: index,
+            how: placed.how,
+            file: placed.file,
+        });
+    }
+    moved
+}
+
+struct Placer<'a> {
+    repo: &'a Repository,
+    files: &'a mut Files,
+    root: usize,
+    object: &'a Object,
+    origin: &'a Origin,
+    /// Place on keys rather than on their values.
+    at_key: bool,
+}
+
+impl Placer<'_> {
+    /// The span of the node at `pointer` in `root` (of its key when the finding is on keys).
+    fn span_in(&self, root: &Node, pointer: &str) -> Option<Span> {
+        let node = root.pointer(pointer)?;
+        Some(if self.at_key {
+            key_span(root, pointer).unwrap_or(node.span)
+        } else {
+            node.span
+        })
+    }
+
+    fn place(&mut self, pointer: &str) -> Option<Placed> {
+        // The part of the pointer the rendered object has.
+        let mut present = pointer.to_owned();
+        while !present.is_empty() && self.object.root.pointer(&present).is_none() {
+            present = parent(&present).to_owned();
+        }
+        let origin_file = match self.origin {
+            Origin::File(f) => Some(f.clone()),
+            _ => None,
+        };
+        let origin_object = origin_file.as_ref().and_then(|f| self.origin_object(f));
+        let owner = |k: usize| match self.origin {
+            Origin::File(f) => self.repo.lists_resource(k, f),
+            Origin::Generated { kustomization, .. } => {
+                super::identity(&self.repo.kustomizations[k].file) == *kustomization
+            }
+            Origin::Remote { .. } => self.repo.kustomizations[k]
+                .resources
+                .iter()
+                .any(|r| super::kustomization::is_remote(&r.value)),
+            Origin::Unknown => false,
+        };
+        let chain = self.repo.chain(self.root, owner);
+        let origin_name = origin_object
+            .as_ref()
+            .and_then(|(_, o)| o.get("metadata")?.get("name")?.scalar_text());
+        let (name, origin) = (origin_name.as_deref(), origin_object.as_ref());
+        let set = self
+            .in_patches(&chain, &present, name, origin)
+            .or_else(|| self.in_transformers(&chain, &present, name, origin));
+        if set.is_some() {
+            return set;
+        }
+        match self.origin {
+            Origin::File(file) => {
+                let (document, node) = origin_object?;
+                let (at, _) = follow(&self.object.root, &node, &present);
+                let (_, roots) = self.files.get(file)?;
+                let document = roots.get(document)?.clone();
+                let span = self.span_in(&document, &at)?;
+                Some(Placed {
+                    file: file.clone(),
+                    span,
+                    how: How::Origin,
+                })
+            }
+            Origin::Remote { repo } => {
+                let k = *chain.first()?;
+                let kustomization = &self.repo.kustomizations[k];
+                let entry = kustomization
+                    .resources
+                    .iter()
+                    .filter(|r| super::kustomization::is_remote(&r.value))
+                    .find(|r| r.value.contains(repo.as_str()))
+                    .or_else(|| {
+                        kustomization
+                            .resources
+                            .iter()
+                            .find(|r| super::kustomization::is_remote(&r.value))
+                    })?;
+                self.in_kustomization(k, &entry.pointer, How::Remote)
+            }
+            _ => None,
+        }
+    }
+
+    /// The object as its origin file writes it.
+    fn origin_ref(&mut self) -> Option<crate::load::object::ObjectRef> {
+        let Origin::File(file) = self.origin else {
+            return None;
+        };
+        let (_, node) = self.origin_object(&file.clone())?;
+        let field = |n: &Node, k: &str| n.get(k).and_then(Node::scalar_text);
+        let metadata = node.get("metadata");
+        Some(crate::load::object::ObjectRef {
+            api_version: field(&node, "apiVersion")?,
+            kind: field(&node, "kind")?,
+            namespace: metadata.and_then(|m| field(m, "namespace")),
+            name: metadata.and_then(|m| field(m, "name")),
+        })
+    }
+
+    /// The origin file's object this rendered object came from: (document index, its node).
+    fn origin_object(&mut self, file: &Path) -> Option<(usize, Node)> {
+        let (_, roots) = self.files.get(file)?;
+        let kind = &self.object.id.kind;
+        let rendered_name = self.object.id.name.as_deref().unwrap_or("");
+        let candidates: Vec<(usize, &Node, String)> = roots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.get("kind").and_then(Node::as_str) == Some(kind.as_str()))
+            .map(|(i, r)| {
+                let name = r
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default();
+                (i, r, name)
+            })
+            .collect();
+        let best = candidates
+            .iter()
+            .find(|(_, _, n)| n == rendered_name)
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .filter(|(_, _, n)| !n.is_empty() && rendered_name.contains(n.as_str()))
+                    .max_by_key(|(_, _, n)| n.len())
+            })
+            .or_else(|| (candidates.len() == 1).then(|| &candidates[0]))?;
+        Some((best.0, best.1.clone()))
+    }
+
+    /// The last patch in the chain that targets the object and sets the pointer.
+    fn in_patches(
+        &mut self,
+        chain: &[usize],
+        present: &str,
+        origin_name: Option<&str>,
+        origin: Option<&(usize, Node)>,
+    ) -> Option<Placed> {
+        for &k in chain.iter().rev() {
+            let kustomization = &self.repo.kustomizations[k];
+            for patch in kustomization.patches.iter().rev() {
+                let Some((file, text_offset, documents)) =
+                    self.patch_documents(kustomization, patch)
+                else {
+                    continue;
+                };
+                for document in documents.iter().rev() {
+                    let found = if is_operations(patch, document) {
+                        self.targets(patch.target.as_ref(), None, origin_name)
+                            .then(|| self.in_operations(document, present))
+                            .flatten()
+                    } else {
+                        self.targets(patch.target.as_ref(), Some(document), origin_name)
+                            .then(|| self.in_strategic_merge(document, present, origin))
+                            .flatten()
+                    };
+                    if let Some(span) = found {
+                        return Some(Placed {
+                            file,
+                            span: text_offset.apply(span),
+                            how: How::Patch,
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// A patch's documents, the file they are in, and how their positions map into it.
+    fn patch_documents(
+        &mut self,
+        k: &Kustomization,
+        patch: &Patch,
+    ) -> Option<(PathBuf, Offset, Vec<Node>)> {
+        if let Some(file) = &patch.file {
+            let file = super::identity(file);
+            let (_, roots) = self.files.get(&file)?;
+            return Some((file, Offset::NONE, roots.clone()));
+        }
+        let pointer = patch.inline.as_ref()?;
+        let file = super::identity(&k.file);
+        let (text, _) = self.files.get(&file)?;
+        let node = k.root.pointer(pointer)?;
+        let inline = node.as_str()?;
+        let offset = Offset::of_block_scalar(text, node)?;
+        let roots = crate::load::yaml::parse(inline)
+            .documents
+            .into_iter()
+            .map(|d| d.root)
+            .collect();
+        Some((file, offset, roots))
+    }
+
+    /// Whether a patch (its `target`, else the strategic-merge document's own kind and name)
+    /// selects the object.
+    fn targets(
+        &self,
+        target: Option<&Target>,
+        document: Option<&Node>,
+        origin_name: Option<&str>,
+    ) -> bool {
+        let id = &self.object.id;
+        let names: Vec<&str> = [id.name.as_deref(), origin_name]
+            .into_iter()
+            .flatten()
+            .collect();
+        if let Some(t) = target {
+            let whole = |pattern: &Option<String>, value: &str| {
+                pattern.as_ref().is_none_or(|p| {
+                    regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|r| r.is_match(value))
+                })
+            };
+            let (group, version) = id
+                .api_version
+                .rsplit_once('/')
+                .unwrap_or(("", &id.api_version));
+            return whole(&t.kind, &id.kind)
+                && t.group.as_ref().is_none_or(|g| g == group)
+                && t.version.as_ref().is_none_or(|v| v == version)
+                && (t.name.is_none() || names.iter().any(|n| whole(&t.name, n)))
+                && selects(
+                    t.label_selector.as_deref(),
+                    self.object.root.pointer("/metadata/labels"),
+                )
+                && selects(
+                    t.annotation_selector.as_deref(),
+                    self.object.root.pointer("/metadata/annotations"),
+                );
+        }
+        let Some(document) = document else {
+            return false;
+        };
+        let field = |k: &str| document.get(k).and_then(Node::as_str);
+        let name = document
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Node::scalar_text);
+        field("kind") == Some(id.kind.as_str()) && name.is_some_and(|n| names.contains(&n.as_str()))
+    }
+
+    /// Where a strategic-merge patch sets the pointer: it has the node, and the node is a
+    /// value — or a mapping or list the origin lacks (the patch added it, not merged into it).
+    fn in_strategic_merge(
+        &self,
+        document: &Node,
+        present: &str,
+        origin: Option<&(usize, Node)>,
+    ) -> Option<Span> {
+        let (at, exact) = follow(&self.object.root, document, present);
+        if !exact || present.is_empty() {
+            return None;
+        }
+        let node = document.pointer(&at)?;
+        let is_value = !matches!(node.value, Value::Map(_) | Value::Seq(_));
+        let in_origin = origin.is_some_and(|(_, o)| follow(&self.object.root, o, present).1);
+        if is_value || !in_origin {
+            self.span_in(document, &at)
+        } else {
+            None
+        }
+    }
+
+    /// Where a list of JSON 6902 operations sets the pointer: the last operation whose path is
+    /// the pointer or a prefix of it, on its value.
+    fn in_operations(&self, document: &Node, present: &str) -> Option<Span> {
+        let wanted: Vec<&str> = present.split('/').skip(1).collect();
+        for op in document.as_seq()?.iter().rev() {
+            let kind = op.get("op").and_then(Node::as_str);
+            if !matches!(kind, Some("add" | "replace" | "copy" | "move")) {
+                continue;
+            }
+            let Some(path) = op.get("path").and_then(Node::as_str) else {
+                continue;
+            };
+            let tokens: Vec<&str> = path.split('/').skip(1).collect();
+            if tokens.len() > wanted.len() || tokens.is_empty() {
+                continue;
+            }
+            let matches = tokens.iter().zip(&wanted).enumerate().all(|(i, (t, w))| {
+                if *t == "-" {
+                    // The item appended: the last item of the rendered list equal to the value.
+                    let list = format!("/{}", wanted[..i].join("/"));
+                    self.appended_index(&list, op.get("value")) == w.parse().ok()
+                } else {
+                    t == w
+                }
+            });
+            if !matches {
+                continue;
+            }
+            let rest: String = wanted[tokens.len()..]
+                .iter()
+                .map(|t| format!("/{t}"))
+                .collect();
+            let value = match kind {
+                Some("add" | "replace") => op.get("value")?,
+                _ => op.get("from")?,
+            };
+            if kind != Some("add") && kind != Some("replace") {
+                return Some(value.span);
+            }
+            return Some(value.pointer(&rest).map_or(value.span, |n| n.span));
+        }
+        None
+    }
+
+    /// The index of the last item of a rendered list that the value is part of.
+    fn appended_index(&self, list: &str, value: Option<&Node>) -> Option<usize> {
+        let items = self.object.root.pointer(list)?.as_seq()?;
+        let value = value?.to_json();
+        items
+            .iter()
+            .rposition(|item| is_part(&value, &item.to_json()))
+    }
+
+    /// The kustomization field whose transformer produced the pointer's value.
+    fn in_transformers(
+        &mut self,
+        chain: &[usize],
+        present: &str,
+        origin_name: Option<&str>,
+        origin: Option<&(usize, Node)>,
+    ) -> Option<Placed> {
+        let rendered = |p: &str| self.object.root.pointer(p).and_then(Node::scalar_text);
+        let original = |p: &str| {
+            let (_, node) = origin?;
+            let (at, exact) = follow(&self.object.root, node, p);
+            exact.then(|| node.pointer(&at)?.scalar_text()).flatten()
+        };
+        let changed = |p: &str| rendered(p) != original(p);
+        let rendered_name = self.object.id.name.clone().unwrap_or_default();
+        let names: Vec<&str> = [Some(rendered_name.as_str()), origin_name]
+            .into_iter()
+            .flatten()
+            .collect();
+        let last = present.rsplit('/').next().unwrap_or("");
+        let in_chain = |f: &dyn Fn(&Kustomization) -> Option<String>| {
+            chain
+                .iter()
+                .rev()
+                .find_map(|&k| f(&self.repo.kustomizations[k]).map(|p| (k, p)))
+        };
+        let found: Option<(usize, String)> = if is_image(present) && changed(present) {
+            let image = original(present)
+                .or_else(|| rendered(present))
+                .unwrap_or_default();
+            let name = image_name(&image);
+            let now = rendered(present).unwrap_or_default();
+            in_chain(&|k| {
+                let entry =
+                    k.images.iter().rev().find(|i| {
+                        i.name == name || i.new_name.as_deref() == Some(image_name(&now))
+                    })?;
+                let field = if entry
+                    .new_tag
+                    .as_ref()
+                    .is_some_and(|t| now.ends_with(&format!(":{t}")))
+                {
+                    "newTag"
+                } else if entry
+                    .digest
+                    .as_ref()
+                    .is_some_and(|d| now.ends_with(d.as_str()))
+                {
+                    "digest"
+                } else if entry.new_name.is_some() {
+                    "newName"
+                } else {
+                    return Some(entry.pointer.clone());
+                };
+                Some(format!("{}/{field}", entry.pointer))
+            })
+        } else if present == "/metadata/namespace" && changed(present) {
+            in_chain(&|k| k.field("namespace").map(|(_, p)| p))
+        } else if present == "/metadata/name" && changed(present) {
+            in_chain(&|k| {
+                k.field("namePrefix")
+                    .or_else(|| k.field("nameSuffix"))
+                    .map(|(_, p)| p)
+            })
+        } else if present == "/spec/replicas" && changed(present) {
+            in_chain(&|k| {
+                k.replicas
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| names.contains(&n.as_str()))
+                    .map(|(_, p)| p.clone())
+            })
+        } else if is_label(present) && changed(present) {
+            in_chain(&|k| {
+                k.labels
+                    .iter()
+                    .rev()
+                    .find(|(key, _)| unescape(last) == *key)
+                    .map(|(_, p)| p.clone())
+            })
+        } else if present.starts_with("/metadata/annotations/") && changed(present) {
+            in_chain(&|k| {
+                k.annotations
+                    .iter()
+                    .rev()
+                    .find(|(key, _)| unescape(last) == *key)
+                    .map(|(_, p)| p.clone())
+            })
+        } else {
+            None
+        };
+        if let Some((k, pointer)) = found {
+            return self.in_kustomization(k, &pointer, How::Transformer);
+        }
+        // A generated ConfigMap or Secret: its generator entry, or the source of the key.
+        let Origin::Generated { kustomization, .. } = self.origin else {
+            return None;
+        };
+        let k = chain
+            .iter()
+            .copied()
+            .find(|&k| super::identity(&self.repo.kustomizations[k].file) == *kustomization)?;
+        let generator = self.repo.kustomizations[k]
+            .generators
+            .iter()
+            .filter(|g| g.kind == self.object.id.kind && rendered_name.contains(g.name.as_str()))
+            .max_by_key(|g| g.name.len())?;
+        let key = ["/data/", "/binaryData/", "/stringData/"]
+            .iter()
+            .find_map(|p| present.strip_prefix(p))
+            .map(|k| unescape(k.split('/').next().unwrap_or("")));
+        let pointer = key
+            .and_then(|key| {
+                generator
+                    .sources
+                    .iter()
+                    .find(|(k, _)| k.as_deref() == Some(key.as_str()))
+            })
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| format!("{}/name", generator.pointer));
+        self.in_kustomization(k, &pointer, How::Transformer)
+    }
+
+    fn in_kustomization(&mut self, k: usize, pointer: &str, how: How) -> Option<Placed> {
+        let kustomization = &self.repo.kustomizations[k];
+        // A transformer's entry: on its value, where the user edits it.
+        let span = kustomization.root.pointer(pointer)?.span;
+        Some(Placed {
+            file: super::identity(&kustomization.file),
+            span,
+            how,
+        })
+    }
+}
+
+/// Rewrites "(first at line N)" in a message, N a line of the render, to the line (and file,
+/// when it is another) the node written there is placed at.
+fn relate(
+    message: &str,
+    object: &Object,
+    file: &Path,
+    mut place: impl FnMut(&str) -> Option<Placed>,
+    name_of: &dyn Fn(&Path) -> String,
+) -> String {
+    const LEAD: &str = "(first at line ";
+    let Some(start) = message.find(LEAD) else {
+        return message.to_owned();
+    };
+    let digits = &message[start + LEAD.len()..];
+    let end = digits.find(')').unwrap_or(digits.len());
+    let Ok(line) = digits[..end].parse::<u32>() else {
+        return message.to_owned();
+    };
+    let Some(pointer) = pointer_at_line(&object.root, line, String::new()) else {
+        return message.to_owned();
+    };
+    let Some(placed) = place(&pointer) else {
+        return message.to_owned();
+    };
+    let at = if placed.file == file {
+        format!("line {}", placed.span.start.line)
+    } else {
+        format!("{}:{}", name_of(&placed.file), placed.span.start.line)
+    };
+    format!("{}(first at {at}{}", &message[..start], &digits[end..])
+}
+
+/// The pointer of the deepest node that starts on a line.
+fn pointer_at_line(node: &Node, line: u32, at: String) -> Option<String> {
+    let children: Vec<(String, &Node)> = match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .map(|e| {
+                (
+                    format!("{at}/{}", crate::load::spans::escape_pointer_token(&e.key)),
+                    &e.value,
+                )
+            })
+            .collect(),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (format!("{at}/{i}"), n))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (pointer, child) in children {
+        if child.span.start.line <= line && line <= child.span.end.line.max(child.span.start.line) {
+            if let Some(deeper) = pointer_at_line(child, line, pointer.clone()) {
+                return Some(deeper);
+            }
+            if child.span.start.line == line {
+                return Some(pointer);
+            }
+        }
+    }
+    None
+}
+
+/// Whether a JSON 6902 document is a list of operations rather than a partial object.
+fn is_operations(patch: &Patch, document: &Node) -> bool {
+    patch.format == PatchFormat::Json6902 || matches!(document.value, Value::Seq(_))
+}
+
+/// How positions in an inline patch's text map to its kustomization file.
+#[derive(Debug, Clone, Copy)]
+struct Offset {
+    lines: u32,
+    columns: u32,
+}
+
+impl Offset {
+    const NONE: Offset = Offset {
+        lines: 0,
+        columns: 0,
+    };
+
+    /// The offset of a literal block scalar's (`|`) content in its file: its node starts at
+    /// its first content line, and each line of the value is that line without the
+    /// indentation. `None` for other styles (their text is not the file's).
+    fn of_block_scalar(text: &str, node: &Node) -> Option<Offset> {
+        let value = node.as_str()?;
+        let (line, col) = (node.span.start.line as usize, node.span.start.col as usize);
+        let same = value
+            .lines()
+            .zip(text.lines().skip(line - 1))
+            .all(|(v, l)| {
+                l.char_indices()
+                    .nth(col - 1)
+                    .is_some_and(|(at, _)| l[at..] == *v)
+                    || v.is_empty() && l.trim().is_empty()
+            });
+        same.then_some(Offset {
+            lines: node.span.start.line - 1,
+            columns: node.span.start.col - 1,
+        })
+    }
+
+    fn apply(self, span: Span) -> Span {
+        let pos = |p: Pos| Pos {
+            line: p.line + self.lines,
+            col: p.col + self.columns,
+        };
+        Span {
+            start: pos(span.start),
+            end: pos(span.end),
+        }
+    }
+}
+
+/// Follows a pointer into `rendered` through `other` (a patch, the origin object): keys by
+/// name, list items by their merge key (`name`, `mountPath`, …), or by position when both
+/// lists have the same length. Returns the pointer reached in `other` and whether all of it
+/// was.
+pub fn follow(rendered: &Node, other: &Node, pointer: &str) -> (String, bool) {
+    let mut from = rendered;
+    let mut to = other;
+    let mut at = String::new();
+    for token in pointer.split('/').skip(1) {
+        let key = unescape(token);
+        let next = match (&from.value, &to.value) {
+            (Value::Map(_), Value::Map(_)) => from
+                .get(&key)
+                .zip(to.get(&key))
+                .map(|(f, t)| (f, t, token.to_owned())),
+            (Value::Seq(items), Value::Seq(others)) => {
+                let index: usize = match key.parse() {
+                    Ok(i) => i,
+                    Err(_) => return (at, false),
+                };
+                let Some(item) = items.get(index) else {
+                    return (at, false);
+                };
+                matching_item(item, others, index, items.len())
+                    .map(|j| (item, &others[j], j.to_string()))
+            }
+            _ => None,
+        };
+        let Some((f, t, step)) = next else {
+            return (at, false);
+        };
+        at.push('/');
+        at.push_str(&step);
+        from = f;
+        to = t;
+    }
+    (at, true)
+}
+
+/// The keys strategic merge matches list items by.
+const MERGE_KEYS: &[&str] = &[
+    "name",
+    "mountPath",
+    "devicePath",
+    "containerPort",
+    "port",
+    "ip",
+];
+
+fn matching_item(item: &Node, others: &[Node], index: usize, len: usize) -> Option<usize> {
+    if let Some(text) = item.scalar_text() {
+        return others
+            .iter()
+            .position(|o| o.scalar_text().as_deref() == Some(text.as_str()));
+    }
+    for key in MERGE_KEYS {
+        if let Some(value) = item.get(key).and_then(Node::scalar_text) {
+            return others.iter().position(|o| {
+                o.get(key).and_then(Node::scalar_text).as_deref() == Some(value.as_str())
+            });
+        }
+    }
+    (others.len() == len).then_some(index)
+}
+
+/// The span of the key holding the node at `pointer` (a list item: the item), if it exists.
+fn key_span(root: &Node, pointer: &str) -> Option<Span> {
+    let located = root.locate_key(pointer);
+    located.exact.then_some(located.span)
+}
+
+fn parent(pointer: &str) -> &str {
+    pointer.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// Whether a label selector (`a=b,c!=d,e`) selects an object with these labels.
+fn selects(selector: Option<&str>, labels: Option<&Node>) -> bool {
+    let Some(selector) = selector else {
+        return true;
+    };
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::scalar_text);
+    selector
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .all(|term| {
+            if let Some((k, v)) = term.split_once("!=") {
+                label(k.trim()).as_deref() != Some(v.trim())
+            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                label(k.trim()).as_deref() == Some(v.trim())
+            } else if let Some(k) = term.strip_prefix('!') {
+                label(k.trim()).is_none()
+            } else {
+                label(term).is_some()
+            }
+        })
+}
+
+/// Whether JSON `part` is contained in `whole` (a mapping's keys with their values, the rest
+/// equal).
+fn is_part(part: &serde_json::Value, whole: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (part, whole) {
+        (J::Object(p), J::Object(w)) => p
+            .iter()
+            .all(|(k, v)| w.get(k).is_some_and(|x| is_part(v, x))),
+        (J::Array(p), J::Array(w)) => {
+            p.len() == w.len() && p.iter().zip(w).all(|(a, b)| is_part(a, b))
+        }
+        _ => part == whole,
+    }
+}
+
+/// Whether a pointer is a container's image in a pod spec.
+fn is_image(pointer: &str) -> bool {
+    let tokens: Vec<&str> = pointer.split('/').collect();
+    tokens.len() >= 3
+        && tokens[tokens.len() - 1] == "image"
+        && matches!(
+            tokens[tokens.len() - 3],
+            "containers" | "initContainers" | "ephemeralContainers"
+        )
+}
+
+/// Whether a pointer is a label: in labels, a selector's `matchLabels`, or a Service selector.
+fn is_label(pointer: &str) -> bool {
+    let container = parent(pointer).rsplit('/').next().unwrap_or("");
+    matches!(container, "labels" | "matchLabels") || parent(pointer) == "/spec/selector"
+}
+
+/// An image reference without its tag or digest: `ghcr.io/a/b` of `ghcr.io/a/b:1.2@sha256:…`.
+pub fn image_name(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rfind(':') {
+        Some(colon) if !image[colon..].contains('/') => &image[..colon],
+        _ => image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(text: &str) -> Node {
+        crate::load::yaml::first_root(text).unwrap()
+    }
+
+    #[test]
+    fn lists_are_followed_by_merge_key_not_by_index() {
+        let rendered = node(
+            "spec:\n  containers:\n  - name: side\n  - name: web\n    env: [{name: A, value: x}]\n",
+        );
+        let patch = node("spec:\n  containers:\n  - name: web\n    env: [{name: A, value: y}]\n");
+        assert_eq!(
+            follow(&rendered, &patch, "/spec/containers/1/env/0/value"),
+            ("/spec/containers/0/env/0/value".into(), true)
+        );
+        assert!(!follow(&rendered, &patch, "/spec/containers/0").1);
+    }
+
+    #[test]
+    fn image_names_lose_tags_and_digests_but_not_registry_ports() {
+        assert_eq!(image_name("nginx:1.25"), "nginx");
+        assert_eq!(image_name("reg:5000/a/b@sha256:00"), "reg:5000/a/b");
+        assert_eq!(image_name("reg:5000/a/b"), "reg:5000/a/b");
+    }
+
+    #[test]
+    fn label_selectors_read_as_kustomize_reads_them() {
+        let labels = node("app: web\ntier: front\n");
+        assert!(selects(Some("app=web,tier"), Some(&labels)));
+        assert!(!selects(Some("app!=web"), Some(&labels)));
+        assert!(selects(Some("!canary"), Some(&labels)));
+        assert!(!selects(Some("app=db"), None));
+    }
+
+    #[test]
+    fn an_inline_block_scalar_maps_to_its_lines_in_the_file() {
+        let text = "patches:\n- target: {kind: Deployment}\n  patch: |-\n    - op: add\n      path: /spec/replicas\n";
+        let root = node(text);
+        let value = root.pointer("/patches/0/patch").unwrap();
+        let offset = Offset::of_block_scalar(text, value).unwrap();
+        let inner = node(value.as_str().unwrap());
+        let span = offset.apply(inner.pointer("/0/path").unwrap().span);
+        assert_eq!((span.start.line, span.start.col), (5, 13));
+    }
+}

@@ -1,0 +1,235 @@
+//! The repository stage of a run, computed once before any file is checked: the kustomization
+//! graph of the input, the roots to render (all those in the folders given; for files given,
+//! those whose render reads them), their renders, and the problems rendering met.
+
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::render::{self, RenderFailure, RenderedRoot, Tool};
+use super::{Repository, identity, kustomization};
+use crate::load::discover::Input;
+use crate::load::spans::{Pos, Span};
+
+/// What the repository stage is given.
+#[derive(Debug, Default)]
+pub struct PlanOptions<'a> {
+    /// The paths of the command line (files, folders, `-`).
+    pub paths: &'a [String],
+    /// What stdin stands for, if it is read.
+    pub stdin_filename: Option<&'a str>,
+    /// Kustomizations to render whatever includes them (`--kustomize DIR`).
+    pub forced: &'a [PathBuf],
+    /// Render roots (the default), or only read the files.
+    pub render: bool,
+    /// Where to look for `kustomize` and `kubectl`; the PATH when `None`.
+    pub tool_path: Option<OsString>,
+    /// Where renders are cached; no cache when `None`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// A root's render, checked as a stream of its own.
+#[derive(Debug)]
+pub struct RenderedStream {
+    pub root: usize,
+    /// How its diagnostics are named until they are placed: `kustomize build overlays/prod`.
+    pub name: String,
+    pub rendered: RenderedRoot,
+    /// False when only files named on the command line led to the root: then only findings
+    /// placed in those files are reported.
+    pub report_all: bool,
+}
+
+/// A problem of the repository stage, on a kustomization file.
+pub struct PlanProblem {
+    pub rule: &'static crate::rules::Rule,
+    pub file: PathBuf,
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Default)]
+pub struct Plan {
+    pub repo: Repository,
+    pub streams: Vec<RenderedStream>,
+    /// Files (identities) that a successful render reads: their objects are checked as
+    /// rendered, on their own only for what is true of the file alone (syntax, schema).
+    pub covered: HashSet<PathBuf>,
+    /// Files named on the command line (identities).
+    pub named: HashSet<PathBuf>,
+    pub problems: Vec<PlanProblem>,
+}
+
+/// Errors that stop the run: a kustomization asked for by `--kustomize` cannot be rendered.
+pub type PlanError = crate::load::render::RenderError;
+
+pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
+    let mut named: HashSet<PathBuf> = o
+        .paths
+        .iter()
+        .filter(|p| *p != "-" && Path::new(p).is_file())
+        .map(|p| identity(Path::new(p)))
+        .collect();
+    let folders: Vec<PathBuf> = o
+        .paths
+        .iter()
+        .filter(|p| Path::new(p).is_dir())
+        .map(|p| identity(Path::new(p)))
+        .collect();
+    let mut seeds: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::File(f) if kustomization::is_kustomization_name(&f.path) => Some(f.path.clone()),
+            _ => None,
+        })
+        .collect();
+    // Files alone (pre-commit): the roots that read them may be anywhere in the repository.
+    if let Some(first) = named.iter().next() {
+        seeds.extend(super::find_kustomizations(&super::repository_root(first)));
+    }
+    // An editor's buffer: the kustomizations of its folder and those above say what it is.
+    if let Some(name) = o.stdin_filename {
+        let path = identity(Path::new(name));
+        let mut at = path.parent();
+        while let Some(dir) = at {
+            seeds.extend(kustomization::file_in(dir));
+            at = dir.parent();
+        }
+    }
+    let forced: Vec<PathBuf> = o
+        .forced
+        .iter()
+        .map(|dir| {
+            kustomization::file_in(dir).ok_or_else(|| PlanError::NoKustomization {
+                dir: dir.display().to_string(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    seeds.extend(forced.iter().cloned());
+    if seeds.is_empty() {
+        return Ok(Plan {
+            named,
+            ..Plan::default()
+        });
+    }
+    let repo = Repository::plan(&seeds);
+    let forced_roots: Vec<usize> = forced.iter().filter_map(|f| repo.index_of(f)).collect();
+    let under_folder = |root: usize| {
+        let file = identity(&repo.kustomizations[root].file);
+        folders.iter().any(|f| file.starts_with(f))
+    };
+    let reading_named = repo.roots_reading(&named);
+    let mut selected: Vec<(usize, bool)> = Vec::new();
+    for &root in &repo.roots {
+        let all = under_folder(root) || forced_roots.contains(&root);
+        if all || reading_named.contains(&root) {
+            selected.push((root, all));
+        }
+    }
+    for &root in &forced_roots {
+        if !selected.iter().any(|(r, _)| *r == root) {
+            selected.push((root, true));
+        }
+    }
+    let mut plan = Plan {
+        named: std::mem::take(&mut named),
+        ..Plan::default()
+    };
+    if !o.render || selected.is_empty() {
+        plan.repo = repo;
+        return Ok(plan);
+    }
+    let Some(tool) = Tool::find(o.tool_path.as_deref()) else {
+        if let Some(dir) = o.forced.first() {
+            return Err(PlanError::Missing {
+                what: format!("the kustomization {}", dir.display()),
+                missing: "neither kustomize nor kubectl is",
+                install: "install kustomize or kubectl, or render it yourself: kustomize build DIR | kvet check -",
+            });
+        }
+        let first = &repo.kustomizations[selected[0].0];
+        let count = selected.len();
+        let what = if count == 1 {
+            "kustomization was"
+        } else {
+            "kustomizations were"
+        };
+        plan.problems.push(PlanProblem {
+            rule: &crate::rules::KUSTOMIZE_NOT_RENDERED,
+            file: first.file.clone(),
+            span: first_char(),
+            message: format!(
+                "{count} {what} not rendered: neither kustomize nor kubectl is on the PATH, so only their files were checked"
+            ),
+        });
+        plan.repo = repo;
+        return Ok(plan);
+    };
+    use rayon::prelude::*;
+    let results: Vec<(usize, bool, Result<RenderedRoot, RenderFailure>)> = selected
+        .par_iter()
+        .map(|&(root, all)| {
+            (
+                root,
+                all,
+                render::render(&repo, root, &tool, o.cache_dir.as_deref()),
+            )
+        })
+        .collect();
+    for (root, report_all, result) in results {
+        let k = &repo.kustomizations[root];
+        match result {
+            Ok(rendered) => {
+                plan.covered.extend(repo.files_of(root));
+                plan.streams.push(RenderedStream {
+                    root,
+                    name: format!(
+                        "kustomize build {}",
+                        crate::load::discover::clean(k.file.parent().unwrap_or(Path::new(".")))
+                            .display()
+                    ),
+                    rendered,
+                    report_all,
+                });
+            }
+            Err(failure) => plan.problems.push(failure_problem(&repo, root, failure)),
+        }
+    }
+    plan.repo = repo;
+    Ok(plan)
+}
+
+/// A failed render, on the entry of the root's kustomizations its message names (quoted, as
+/// kustomize quotes paths), else on the root's first line.
+fn failure_problem(repo: &Repository, root: usize, failure: RenderFailure) -> PlanProblem {
+    let named_entry = repo.closure(root).into_iter().find_map(|k| {
+        let kustomization = &repo.kustomizations[k];
+        let entries = kustomization
+            .resources
+            .iter()
+            .chain(&kustomization.components)
+            .chain(&kustomization.files);
+        entries
+            .filter(|e| {
+                failure.message.contains(&format!("'{}'", e.value))
+                    || failure.message.contains(&format!("\"{}\"", e.value))
+            })
+            .map(|e| (k, e.pointer.clone()))
+            .next()
+    });
+    let (k, span) = match named_entry {
+        Some((k, pointer)) => (k, repo.kustomizations[k].root.locate(&pointer).span),
+        None => (root, first_char()),
+    };
+    PlanProblem {
+        rule: &crate::rules::KUSTOMIZE_RENDER_FAILED,
+        file: repo.kustomizations[k].file.clone(),
+        span,
+        message: failure.message,
+    }
+}
+
+fn first_char() -> Span {
+    let at = Pos { line: 1, col: 1 };
+    Span { start: at, end: at }
+}

@@ -1,0 +1,394 @@
+//! Rendering a root with the real tool (`kustomize build`, else `kubectl kustomize`), through a
+//! temporary wrapper kustomization that includes the root by a relative path and asks for
+//! origin annotations — the user's files are never written. The annotations are read (where
+//! each object came from) and stripped before the objects are checked. Renders are cached by a
+//! hash of every file the render reads.
+
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use super::Repository;
+use crate::load::yaml::Node;
+
+/// Annotations kustomize adds with `buildMetadata: [originAnnotations]`.
+const ORIGIN: &str = "config.kubernetes.io/origin";
+const TRANSFORMATIONS: &str = "alpha.config.kubernetes.io/transformations";
+
+/// The tool that renders kustomizations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tool {
+    /// The program, as found on the search path.
+    pub program: PathBuf,
+    pub args: &'static [&'static str],
+}
+
+impl Tool {
+    /// `kustomize build`, else `kubectl kustomize`, found on `search` (the PATH when `None`).
+    pub fn find(search: Option<&std::ffi::OsStr>) -> Option<Tool> {
+        let found = |name: &str| crate::load::render::find_program(name, search);
+        if let Some(program) = found("kustomize") {
+            Some(Tool {
+                program,
+                args: &["build"],
+            })
+        } else {
+            found("kubectl").map(|program| Tool {
+                program,
+                args: &["kustomize"],
+            })
+        }
+    }
+
+    fn describe(&self) -> String {
+        let name = self
+            .program
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        format!("{name} {}", self.args.join(" "))
+    }
+}
+
+/// Where a rendered object came from, as its origin annotation says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// A resource file (absolute path).
+    File(PathBuf),
+    /// Made by a generator configured in this kustomization file (absolute path).
+    Generated {
+        kustomization: PathBuf,
+        kind: String,
+    },
+    /// A remote resource.
+    Remote {
+        repo: String,
+    },
+    Unknown,
+}
+
+/// A rendered root: the output without kvet's annotations, and each document's origin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenderedRoot {
+    pub text: String,
+    /// By document index.
+    pub origins: Vec<Origin>,
+}
+
+/// Why a root did not render: the tool's message.
+#[derive(Debug, Clone)]
+pub struct RenderFailure {
+    pub message: String,
+}
+
+/// Renders a root, from the cache when none of the files it reads changed.
+pub fn render(
+    repo: &Repository,
+    root: usize,
+    tool: &Tool,
+    cache: Option<&Path>,
+) -> Result<RenderedRoot, RenderFailure> {
+    let dir = &repo.kustomizations[root].dir;
+    let helm = repo
+        .closure(root)
+        .into_iter()
+        .any(|k| repo.kustomizations[k].helm_charts);
+    let key = (!repo.reads_outside(root)).then(|| cache_key(repo, root, tool));
+    let cached = cache
+        .zip(key.as_ref())
+        .map(|(c, k)| c.join(format!("{k}.json")));
+    if let Some(file) = &cached
+        && let Ok(bytes) = std::fs::read(file)
+        && let Ok(rendered) = serde_json::from_slice::<RenderedRoot>(&bytes)
+    {
+        return Ok(rendered);
+    }
+    let rendered = run(dir, tool, helm)?;
+    if let Some(file) = cached
+        && let Ok(bytes) = serde_json::to_vec(&rendered)
+        && file
+            .parent()
+            .is_some_and(|p| std::fs::create_dir_all(p).is_ok())
+    {
+        // A cache that cannot be written only costs the next run a render.
+        let _ = crate::diag::replace_file(&file, &bytes);
+    }
+    Ok(rendered)
+}
+
+fn run(dir: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot, RenderFailure> {
+    let failure = |message: String| RenderFailure { message };
+    let wrapper = tempfile::Builder::new()
+        .prefix("kvet-kustomize-")
+        .tempdir()
+        .map_err(|e| failure(format!("cannot make a temporary folder: {e}")))?;
+    let wrapper_dir = std::fs::canonicalize(wrapper.path()).unwrap_or(wrapper.path().into());
+    let relative = relative_path(&wrapper_dir, dir);
+    let text = format!(
+        "resources:\n- {}\nbuildMetadata: [originAnnotations]\n",
+        serde_json::to_string(&relative.display().to_string()).unwrap_or_default()
+    );
+    std::fs::write(wrapper_dir.join("kustomization.yaml"), text)
+        .map_err(|e| failure(format!("cannot write a temporary kustomization: {e}")))?;
+    let mut command = Command::new(&tool.program);
+    command.args(tool.args).arg(&wrapper_dir);
+    if helm {
+        command.arg("--enable-helm");
+    }
+    let out = command.output().map_err(|e| {
+        failure(format!(
+            "cannot run {}: {}",
+            tool.program.display(),
+            crate::load::discover::io_message(&e)
+        ))
+    })?;
+    let shown_wrapper = wrapper_dir.display().to_string();
+    let readable = |text: &[u8]| {
+        String::from_utf8_lossy(text)
+            .trim_end()
+            .replace(
+                &format!("{shown_wrapper}/{}", relative.display()),
+                &dir.display().to_string(),
+            )
+            .replace(&shown_wrapper, "<kvet wrapper>")
+    };
+    if !out.status.success() {
+        return Err(failure(format!(
+            "`{} {}` failed: {}",
+            tool.describe(),
+            dir.display(),
+            tidy(&readable(&out.stderr), dir)
+        )));
+    }
+    let text = String::from_utf8(out.stdout).map_err(|_| {
+        failure(format!(
+            "`{}` printed output that is not UTF-8 text",
+            tool.describe()
+        ))
+    })?;
+    Ok(strip(&text, &wrapper_dir))
+}
+
+/// The tool's message without what the wrapper adds: kubectl's log prefix
+/// (`E1201 … run.go:72] "command failed" err="…"`), and the accumulation of the wrapper's one
+/// resource (`accumulating resources from '../root': … recursed accumulation of path
+/// '/root': `).
+fn tidy(message: &str, dir: &Path) -> String {
+    let mut message = message.trim().to_owned();
+    if let Some(start) = message.find(" err=\"") {
+        let inner = &message[start + 6..];
+        message = inner
+            .strip_suffix('"')
+            .unwrap_or(inner)
+            .replace("\\\"", "\"");
+    }
+    let recursed = format!("recursed accumulation of path '{}': ", dir.display());
+    if let Some(at) = message.find(&recursed) {
+        message = message[at + recursed.len()..].to_owned();
+    }
+    message
+        .strip_prefix("Error: ")
+        .unwrap_or(&message)
+        .to_owned()
+}
+
+/// The path from folder `from` to `to` (both absolute): `../../repo/overlays/prod`.
+pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for c in &to[common..] {
+        out.push(c);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The rendered text without the origin annotations kvet asked for, and the origins they gave
+/// (paths in them are relative to `wrapper`).
+fn strip(text: &str, wrapper: &Path) -> RenderedRoot {
+    let parsed = crate::load::yaml::parse(text);
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut drop = vec![false; lines.len()];
+    let mut origins = Vec::new();
+    for document in &parsed.documents {
+        while origins.len() < document.index {
+            origins.push(Origin::Unknown);
+        }
+        let annotations = document
+            .root
+            .get("metadata")
+            .and_then(|m| m.get("annotations"));
+        let origin = annotations
+            .and_then(|a| a.get(ORIGIN))
+            .and_then(Node::as_str)
+            .map_or(Origin::Unknown, |o| parse_origin(o, wrapper));
+        origins.push(origin);
+        let Some(entries) = annotations.and_then(Node::as_map) else {
+            continue;
+        };
+        let ours = |key: &str| key == ORIGIN || key == TRANSFORMATIONS;
+        for entry in entries.iter().filter(|e| ours(&e.key)) {
+            drop_block(&lines, &mut drop, entry.key_span.start.line as usize - 1);
+        }
+        if entries.iter().all(|e| ours(&e.key))
+            && let Some(meta) = document.root.get("metadata").and_then(Node::as_map)
+            && let Some(entry) = meta.iter().find(|e| e.key == "annotations")
+        {
+            drop[entry.key_span.start.line as usize - 1] = true;
+        }
+    }
+    let text = lines
+        .iter()
+        .zip(&drop)
+        .filter(|(_, d)| !**d)
+        .map(|(l, _)| *l)
+        .collect();
+    RenderedRoot { text, origins }
+}
+
+/// Marks a key's line and the lines of its value (those indented deeper, and blank ones).
+fn drop_block(lines: &[&str], drop: &mut [bool], key_line: usize) {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let key_indent = indent(lines[key_line]);
+    drop[key_line] = true;
+    for i in key_line + 1..lines.len() {
+        let line = lines[i];
+        if !line.trim().is_empty() && indent(line) <= key_indent {
+            break;
+        }
+        drop[i] = true;
+    }
+}
+
+fn parse_origin(text: &str, wrapper: &Path) -> Origin {
+    let Some(doc) = crate::load::yaml::parse(text).documents.into_iter().next() else {
+        return Origin::Unknown;
+    };
+    let field = |k: &str| doc.root.get(k).and_then(Node::as_str).map(str::to_owned);
+    let resolve = |p: String| super::identity(&wrapper.join(p));
+    if let Some(repo) = field("repo") {
+        return Origin::Remote { repo };
+    }
+    if let Some(path) = field("path") {
+        return Origin::File(resolve(path));
+    }
+    if let Some(configured_in) = field("configuredIn") {
+        let kind = doc
+            .root
+            .get("configuredBy")
+            .and_then(|b| b.get("kind"))
+            .and_then(Node::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        return Origin::Generated {
+            kustomization: resolve(configured_in),
+            kind,
+        };
+    }
+    Origin::Unknown
+}
+
+/// A hash of everything a root's render reads: the tool, and the path and bytes of every file
+/// in the folders of its kustomizations and every file they name.
+fn cache_key(repo: &Repository, root: usize, tool: &Tool) -> String {
+    let mut files: BTreeSet<PathBuf> = repo.files_of(root);
+    for k in repo.closure(root) {
+        if let Ok(entries) = std::fs::read_dir(&repo.kustomizations[k].dir) {
+            files.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    // Two differently seeded hashes: 128 bits make a collision (a stale render) implausible.
+    let mut hashers = [
+        std::hash::DefaultHasher::new(),
+        std::hash::DefaultHasher::new(),
+    ];
+    hashers[1].write_u8(1);
+    for h in &mut hashers {
+        env!("CARGO_PKG_VERSION").hash(h);
+        tool.describe().hash(h);
+        tool_version(tool).hash(h);
+        repo.kustomizations[root].dir.hash(h);
+        for file in &files {
+            file.hash(h);
+            std::fs::read(file).unwrap_or_default().hash(h);
+        }
+    }
+    format!("{:016x}{:016x}", hashers[0].finish(), hashers[1].finish())
+}
+
+/// What identifies the tool's build: its path, size and modification time (cheaper than
+/// running it).
+fn tool_version(tool: &Tool) -> String {
+    let meta = std::fs::metadata(&tool.program).ok();
+    format!(
+        "{} {:?} {:?}",
+        tool.program.display(),
+        meta.as_ref().map(std::fs::Metadata::len),
+        meta.and_then(|m| m.modified().ok())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_annotations_are_read_and_stripped() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../repo/base/cm.yaml\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      configuredIn: ../repo/kustomization.yaml\n      configuredBy:\n        apiVersion: builtin\n        kind: ConfigMapGenerator\n    keep: \"yes\"\n  name: b\n";
+        let rendered = strip(text, Path::new("/tmp/w"));
+        assert_eq!(
+            rendered.text,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations:\n    keep: \"yes\"\n  name: b\n"
+        );
+        assert_eq!(
+            rendered.origins,
+            [
+                Origin::File("/tmp/repo/base/cm.yaml".into()),
+                Origin::Generated {
+                    kustomization: "/tmp/repo/kustomization.yaml".into(),
+                    kind: "ConfigMapGenerator".into()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn messages_lose_what_the_wrapper_adds() {
+        let message = r#"E1201 22:57:33.510877   22598 run.go:72] "command failed" err="accumulating resources: accumulation err='accumulating resources from '../../r/p': '/r/p' must resolve to a file': recursed accumulation of path '/r/p': no resource matches strategic merge patch \"ConfigMap.v1.[noGrp]/settings.[noNs]\"""#;
+        assert_eq!(
+            tidy(message, Path::new("/r/p")),
+            r#"no resource matches strategic merge patch "ConfigMap.v1.[noGrp]/settings.[noNs]""#
+        );
+        assert_eq!(
+            tidy("Error: no such thing\n", Path::new("/r")),
+            "no such thing"
+        );
+    }
+
+    #[test]
+    fn relative_paths_climb_to_the_common_folder() {
+        assert_eq!(
+            relative_path(Path::new("/tmp/w"), Path::new("/work/repo/prod")),
+            PathBuf::from("../../work/repo/prod")
+        );
+        assert_eq!(
+            relative_path(Path::new("/a"), Path::new("/a")),
+            PathBuf::from(".")
+        );
+    }
+}
