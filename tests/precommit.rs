@@ -8,6 +8,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 fn pre_commit_available() -> bool {
     Command::new("pre-commit")
         .arg("--version")
@@ -33,14 +35,44 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("{program}: {e}"))
 }
 
-#[test]
-fn pre_commit_try_repo_runs_the_hook_and_fails_on_a_bad_manifest() {
+/// Whether the hook can be tried here; in CI it must.
+fn available() -> bool {
     if !pre_commit_available() {
         assert!(
             std::env::var_os("CI").is_none(),
             "pre-commit is not installed; .ci/run installs it"
         );
         eprintln!("skipped: pre-commit is not on the PATH (`.ci/run` installs it)");
+        return false;
+    }
+    true
+}
+
+/// Runs git with a committer identity.
+fn git(dir: &Path, args: &[&str]) {
+    let mut all = vec!["-c", "user.email=ci@example.org", "-c", "user.name=ci"];
+    all.extend_from_slice(args);
+    assert!(run(dir, "git", &all).status.success(), "git {args:?}");
+}
+
+/// `pre-commit try-repo <this repository> kvet ARGS` in `work`, which must pass (or fail): its
+/// output.
+fn try_repo(work: &Path, args: &[&str], passes: bool) -> String {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let mut all = vec!["try-repo", repo, "kvet"];
+    all.extend_from_slice(args);
+    let out = run(work, "pre-commit", &all);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.success(), passes, "{stdout}\n{stderr}");
+    let verdict = if passes { "Passed" } else { "Failed" };
+    assert!(stdout.contains(verdict), "{stdout}");
+    stdout
+}
+
+#[test]
+fn pre_commit_try_repo_runs_the_hook_and_fails_on_a_bad_manifest() {
+    if !available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -55,52 +87,54 @@ fn pre_commit_try_repo_runs_the_hook_and_fails_on_a_bad_manifest() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  mode: fast\n  mode: slow\n",
     )
     .unwrap();
-    for args in [
-        &["init", "-q"][..],
-        &[
-            "-c",
-            "user.email=ci@example.org",
-            "-c",
-            "user.name=ci",
-            "add",
-            ".",
-        ],
-        &[
-            "-c",
-            "user.email=ci@example.org",
-            "-c",
-            "user.name=ci",
-            "commit",
-            "-qm",
-            "manifests",
-        ],
-    ] {
-        assert!(run(work, "git", args).status.success(), "git {args:?}");
-    }
-    let repo = env!("CARGO_MANIFEST_DIR");
-    let good = run(
-        work,
-        "pre-commit",
-        &["try-repo", repo, "kvet", "--files", "good.yaml"],
-    );
-    let good_out = String::from_utf8_lossy(&good.stdout);
-    assert!(
-        good.status.success(),
-        "{good_out}\n{}",
-        String::from_utf8_lossy(&good.stderr)
-    );
-    assert!(good_out.contains("Passed"), "{good_out}");
-
-    let bad = run(
-        work,
-        "pre-commit",
-        &["try-repo", repo, "kvet", "--files", "bad.yaml"],
-    );
-    let bad_out = String::from_utf8_lossy(&bad.stdout);
-    assert!(!bad.status.success(), "{bad_out}");
-    assert!(bad_out.contains("Failed"), "{bad_out}");
+    git(work, &["init", "-q"]);
+    git(work, &["add", "."]);
+    git(work, &["commit", "-qm", "manifests"]);
+    try_repo(work, &["--files", "good.yaml"], true);
+    let bad_out = try_repo(work, &["--files", "bad.yaml"], false);
     assert!(
         bad_out.contains("duplicate-key") && bad_out.contains("bad.yaml:6:3"),
         "the diagnostic and its line are shown:\n{bad_out}"
+    );
+}
+
+/// The hook on a Kustomize repository (testdata/render/gitops): a staged correct patch passes;
+/// a staged base change that breaks an overlay fails, on the base's line.
+#[test]
+fn pre_commit_checks_what_a_staged_kustomize_file_does_to_the_overlays() {
+    if !available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/render/gitops");
+    common::copy_tree(&source, work);
+    git(work, &["init", "-q"]);
+    git(work, &["add", "."]);
+    git(work, &["commit", "-qm", "repository"]);
+
+    // A correct patch, changed and staged.
+    let env = work.join("overlays/prod/env.yaml");
+    let text = std::fs::read_to_string(&env)
+        .unwrap()
+        .replace("eu-west-1", "eu-west-2");
+    std::fs::write(&env, text).unwrap();
+    git(work, &["add", "overlays/prod/env.yaml"]);
+    try_repo(work, &[], true);
+    git(work, &["commit", "-qm", "region"]);
+
+    // The base now mounts /tmp, which the prod overlay's JSON patch mounts first.
+    let deployment = work.join("base/deployment.yaml");
+    let text = std::fs::read_to_string(&deployment).unwrap().replace(
+        "              mountPath: /var/cache/web\n",
+        "              mountPath: /var/cache/web\n            - name: cache\n              mountPath: /tmp\n",
+    );
+    std::fs::write(&deployment, text).unwrap();
+    git(work, &["add", "base/deployment.yaml"]);
+    let bad_out = try_repo(work, &[], false);
+    assert!(
+        bad_out.contains("duplicate-volume-mount")
+            && bad_out.contains("base/deployment.yaml:45:26"),
+        "the base's line is shown:\n{bad_out}"
     );
 }

@@ -7,7 +7,6 @@
 //! (`CI` set), where a missing tool is a failure.
 
 use std::fs;
-use std::process::Command;
 
 mod common;
 
@@ -16,22 +15,8 @@ use predicates::prelude::*;
 
 const CHART: &str = "testdata/render/shop";
 
-/// Whether `tool version ARGS` runs (`kubectl version` alone also asks a cluster, and fails
-/// without one; helm has no `--client`).
 fn available(tool: &str, args: &[&str]) -> bool {
-    let found = Command::new(tool)
-        .arg("version")
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is not installed; .ci/run installs it"
-        );
-        eprintln!("skipped: {tool} is not on the PATH (`.ci/run` installs it)");
-    }
-    found
+    common::tool_available(tool, args)
 }
 
 /// The diagnostics of a run as `file:line:col rule`, leaving out the hardening rules that every
@@ -154,11 +139,7 @@ fn stand_in(tool: &str, output: &str) -> tempfile::TempDir {
         ),
     )
     .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    common::make_executable(&script);
     dir
 }
 

@@ -14,7 +14,7 @@ use crate::diag::{Diagnostic, Report};
 use crate::load::discover::Input;
 
 /// How files are named in the output: as the command line named them when they were read,
-/// else relative to the current folder (absolute outside it).
+/// else relative to the current folder (`../base/app.yaml` outside it).
 pub struct Names {
     by_identity: HashMap<PathBuf, String>,
     cwd: Option<PathBuf>,
@@ -39,13 +39,10 @@ impl Names {
         if let Some(name) = self.by_identity.get(identity) {
             return name.clone();
         }
-        match self
-            .cwd
-            .as_ref()
-            .and_then(|cwd| identity.strip_prefix(cwd).ok())
-        {
-            Some(relative) if relative.as_os_str().is_empty() => ".".to_owned(),
-            Some(relative) => relative.display().to_string(),
+        match &self.cwd {
+            Some(cwd) => super::render::relative_path(cwd, identity)
+                .display()
+                .to_string(),
             None => identity.display().to_string(),
         }
     }

@@ -51,8 +51,11 @@ pub struct Repository {
     /// Kustomizations of the input that no other one includes, and are not components.
     pub roots: Vec<usize>,
     roles: HashMap<PathBuf, Role>,
-    /// Resource files (absolute) of each kustomization, directly listed.
+    /// Resource files (identities) of each kustomization, directly listed.
     resource_files: Vec<Vec<PathBuf>>,
+    /// Every local file (identities) each kustomization reads itself: the file, its resource
+    /// files, patches and generator sources.
+    read_files: Vec<Vec<PathBuf>>,
 }
 
 /// The identity of a path: canonical where it exists, else absolute and normalized.
@@ -160,6 +163,23 @@ impl Repository {
                 }
             }
         }
+        self.read_files = self
+            .kustomizations
+            .iter()
+            .enumerate()
+            .map(|(index, k)| {
+                let mut files = vec![identity(&k.file)];
+                files.extend(self.resource_files[index].iter().cloned());
+                files.extend(
+                    k.files
+                        .iter()
+                        .filter_map(|f| k.resolve(&f.value))
+                        .filter(|path| path.is_file())
+                        .map(|path| identity(&path)),
+                );
+                files
+            })
+            .collect();
     }
 
     /// The index of a kustomization file.
@@ -190,20 +210,10 @@ impl Repository {
     /// Every local file a root's render reads, as far as kvet can tell: its kustomizations,
     /// their resources, patches and generator sources.
     pub fn files_of(&self, root: usize) -> BTreeSet<PathBuf> {
-        let mut files = BTreeSet::new();
-        for k in self.closure(root) {
-            let kustomization = &self.kustomizations[k];
-            files.insert(identity(&kustomization.file));
-            files.extend(self.resource_files[k].iter().cloned());
-            for f in &kustomization.files {
-                if let Some(path) = kustomization.resolve(&f.value)
-                    && path.is_file()
-                {
-                    files.insert(identity(&path));
-                }
-            }
-        }
-        files
+        self.closure(root)
+            .into_iter()
+            .flat_map(|k| self.read_files[k].iter().cloned())
+            .collect()
     }
 
     /// The chain of kustomizations from `root` down to the one that lists `file` as a

@@ -48,6 +48,35 @@ pub struct Moved {
     pub file: PathBuf,
 }
 
+/// One document of a render: its lines (1-based, end excluded) and bytes.
+struct Document {
+    lines: std::ops::Range<u32>,
+    bytes: std::ops::Range<usize>,
+}
+
+/// The documents of kustomize's output, which separates them with `---` lines.
+fn documents_of(text: &str) -> Vec<Document> {
+    let mut out = Vec::new();
+    let (mut line, mut start_line, mut start_byte, mut at) = (1u32, 1u32, 0usize, 0usize);
+    for l in text.split_inclusive('\n') {
+        if l.trim_end() == "---" {
+            out.push(Document {
+                lines: start_line..line,
+                bytes: start_byte..at,
+            });
+            start_line = line + 1;
+            start_byte = at + l.len();
+        }
+        at += l.len();
+        line += 1;
+    }
+    out.push(Document {
+        lines: start_line..line.max(start_line + 1),
+        bytes: start_byte..at,
+    });
+    out
+}
+
 /// How a finding was placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum How {
@@ -106,32 +135,44 @@ pub fn place_all(
     name_of: &dyn Fn(&Path) -> String,
 ) -> Vec<Moved> {
     let mut moved = Vec::new();
-    let loaded: Vec<Vec<Object>> = streams
+    // Only the documents with findings are parsed again, each once.
+    let documents: Vec<Vec<Document>> = streams
         .iter()
-        .map(|s| crate::load::load_text(&s.rendered.text).objects)
+        .map(|s| documents_of(&s.rendered.text))
         .collect();
+    let mut parsed: HashMap<(usize, usize), Vec<Object>> = HashMap::new();
     for (i, d) in diagnostics.iter_mut().enumerate() {
         let Some(index) = streams.iter().position(|s| s.name == d.file) else {
             continue;
         };
         let stream = &streams[index];
-        let object = d.object.as_ref().and_then(|id| {
-            loaded[index].iter().find(|o| {
-                o.id == *id && o.root.span.start.line <= d.line && d.line <= o.root.span.end.line
+        let document = documents[index]
+            .iter()
+            .position(|doc| doc.lines.contains(&d.line));
+        let objects = document.map(|n| {
+            let doc = &documents[index][n];
+            parsed.entry((index, n)).or_insert_with(|| {
+                crate::load::load_text(&stream.rendered.text[doc.bytes.clone()]).objects
+            })
+        });
+        // Lines in the document are counted from its first.
+        let first = document.map_or(1, |n| documents[index][n].lines.start);
+        let line = d.line + 1 - first;
+        let object = d.object.as_ref().zip(objects).and_then(|(id, objects)| {
+            objects.iter().find(|o| {
+                o.id == *id && o.root.span.start.line <= line && line <= o.root.span.end.line
             })
         });
         let mut origin_object = None;
         let placed = object.and_then(|o| {
-            let origin = stream
-                .rendered
-                .origins
-                .get(o.document)
+            let origin = document
+                .and_then(|n| stream.rendered.origins.get(n))
                 .unwrap_or(&Origin::Unknown);
             let pointer = d.pointer.as_deref().unwrap_or("");
             // Whether the rendered finding was on the key rather than on its value.
             let key = o.root.locate_key(pointer).span.start;
-            let at_key = key != o.root.locate(pointer).span.start
-                && (key.line, key.col) == (d.line, d.column);
+            let at_key =
+                key != o.root.locate(pointer).span.start && (key.line, key.col) == (line, d.column);
             let mut placer = Placer {
                 repo,
                 files,
@@ -144,7 +185,15 @@ pub fn place_all(
             let placed = placer.place(pointer)?;
             // A message that names another rendered line ("first at line 51") names its place.
             placer.at_key = false;
-            d.message = relate(&d.message, o, &placed.file, |p| placer.place(p), name_of);
+            let relative = |n: u32| (n + 1).checked_sub(first);
+            d.message = relate(
+                &d.message,
+                o,
+                relative,
+                &placed.file,
+                |p| placer.place(p),
+                name_of,
+            );
             Some(placed)
         });
         let placed = placed.unwrap_or_else(|| {
@@ -638,6 +687,7 @@ impl Placer<'_> {
 fn relate(
     message: &str,
     object: &Object,
+    relative: impl Fn(u32) -> Option<u32>,
     file: &Path,
     mut place: impl FnMut(&str) -> Option<Placed>,
     name_of: &dyn Fn(&Path) -> String,
@@ -648,7 +698,7 @@ fn relate(
     };
     let digits = &message[start + LEAD.len()..];
     let end = digits.find(')').unwrap_or(digits.len());
-    let Ok(line) = digits[..end].parse::<u32>() else {
+    let Some(line) = digits[..end].parse::<u32>().ok().and_then(relative) else {
         return message.to_owned();
     };
     let Some(pointer) = pointer_at_line(&object.root, line, String::new()) else {
@@ -756,6 +806,7 @@ pub fn follow(rendered: &Node, other: &Node, pointer: &str) -> (String, bool) {
     let mut from = rendered;
     let mut to = other;
     let mut at = String::new();
+    let mut field = String::new();
     for token in pointer.split('/').skip(1) {
         let key = unescape(token);
         let next = match (&from.value, &to.value) {
@@ -771,11 +822,12 @@ pub fn follow(rendered: &Node, other: &Node, pointer: &str) -> (String, bool) {
                 let Some(item) = items.get(index) else {
                     return (at, false);
                 };
-                matching_item(item, others, index, items.len())
+                matching_item(&field, item, others, index, items.len())
                     .map(|j| (item, &others[j], j.to_string()))
             }
             _ => None,
         };
+        field = key;
         let Some((f, t, step)) = next else {
             return (at, false);
         };
@@ -787,28 +839,40 @@ pub fn follow(rendered: &Node, other: &Node, pointer: &str) -> (String, bool) {
     (at, true)
 }
 
-/// The keys strategic merge matches list items by.
-const MERGE_KEYS: &[&str] = &[
-    "name",
-    "mountPath",
-    "devicePath",
-    "containerPort",
-    "port",
-    "ip",
-];
+/// The key strategic merge matches the items of a list field by (Kubernetes'
+/// `patchMergeKey`); `name` for the rest.
+fn merge_key(field: &str, item: &Node) -> &'static str {
+    match field {
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "hostAliases" => "ip",
+        "topologySpreadConstraints" => "topologyKey",
+        // A container's ports by number; a Service's by port.
+        "ports" if item.get("containerPort").is_some() => "containerPort",
+        "ports" => "port",
+        _ => "name",
+    }
+}
 
-fn matching_item(item: &Node, others: &[Node], index: usize, len: usize) -> Option<usize> {
+/// The item of `others` that a rendered list item is: the one with its merge key's value, or
+/// its own value for a list of scalars, or the same position when the lists are as long.
+fn matching_item(
+    field: &str,
+    item: &Node,
+    others: &[Node],
+    index: usize,
+    len: usize,
+) -> Option<usize> {
     if let Some(text) = item.scalar_text() {
         return others
             .iter()
             .position(|o| o.scalar_text().as_deref() == Some(text.as_str()));
     }
-    for key in MERGE_KEYS {
-        if let Some(value) = item.get(key).and_then(Node::scalar_text) {
-            return others.iter().position(|o| {
-                o.get(key).and_then(Node::scalar_text).as_deref() == Some(value.as_str())
-            });
-        }
+    let key = merge_key(field, item);
+    if let Some(value) = item.get(key).and_then(Node::scalar_text) {
+        return others.iter().position(|o| {
+            o.get(key).and_then(Node::scalar_text).as_deref() == Some(value.as_str())
+        });
     }
     (others.len() == len).then_some(index)
 }
@@ -910,6 +974,14 @@ mod tests {
             ("/spec/containers/0/env/0/value".into(), true)
         );
         assert!(!follow(&rendered, &patch, "/spec/containers/0").1);
+        // Mounts are matched by their path, not their volume's name.
+        let rendered =
+            node("volumeMounts:\n- {name: c, mountPath: /a}\n- {name: c, mountPath: /b}\n");
+        let origin = node("volumeMounts:\n- {name: c, mountPath: /b}\n");
+        assert_eq!(
+            follow(&rendered, &origin, "/volumeMounts/1/mountPath"),
+            ("/volumeMounts/0/mountPath".into(), true)
+        );
     }
 
     #[test]
@@ -937,5 +1009,183 @@ mod tests {
         let inner = node(value.as_str().unwrap());
         let span = offset.apply(inner.pointer("/0/path").unwrap().span);
         assert_eq!((span.start.line, span.start.col), (5, 13));
+    }
+
+    /// A repository in a temporary folder, a render of its root (`text`, each document's
+    /// origin file or generator), and where a finding at `pointer` on the `kind` of the
+    /// render goes: `file:line:col` relative to the folder.
+    fn place_in(
+        files: &[(&str, &str)],
+        text: &str,
+        origins: &[&str],
+        kind: &str,
+        pointer: &str,
+    ) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        for (name, content) in files {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        let repo = Repository::plan(&[root.join("app/kustomization.yaml")]);
+        let origins = origins
+            .iter()
+            .map(|o| match o.split_once(':') {
+                Some(("generated", k)) => Origin::Generated {
+                    kustomization: root.join(k),
+                    kind: "ConfigMapGenerator".into(),
+                },
+                Some(("remote", r)) => Origin::Remote { repo: r.into() },
+                _ if o.is_empty() => Origin::Unknown,
+                _ => Origin::File(root.join(o)),
+            })
+            .collect();
+        let rendered = RenderedRoot {
+            text: text.into(),
+            origins,
+        };
+        let objects = crate::load::load_text(text).objects;
+        let object = objects.iter().find(|o| o.id.kind == kind).unwrap();
+        let span = object.root.span;
+        let mut d = Diagnostic::new(
+            "schema",
+            crate::diag::Level::Error,
+            "stream",
+            span,
+            "m".into(),
+        );
+        d.object = Some(object.id.clone());
+        d.pointer = Some(pointer.into());
+        let stream = Stream {
+            name: "stream",
+            root: repo.roots[0],
+            root_name: "app".into(),
+            rendered: &rendered,
+        };
+        let name_of = |p: &Path| p.strip_prefix(&root).unwrap().display().to_string();
+        let mut diagnostics = [d];
+        place_all(
+            &mut diagnostics,
+            &[stream],
+            &repo,
+            &mut Files::default(),
+            &name_of,
+        );
+        let d = &diagnostics[0];
+        format!("{}:{}:{}", d.file, d.line, d.column)
+    }
+
+    const BASE: (&str, &str) = (
+        "base/deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.25\n",
+    );
+    const BASE_K: (&str, &str) = ("base/kustomization.yaml", "resources: [deploy.yaml]\n");
+    const RENDERED: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels:\n    team: a\n  name: p-web\n  namespace: prod\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - image: nginx:latest\n        imagePullPolicy: Always\n        name: web\n";
+
+    fn place_web(overlay: &str, extra: &[(&str, &str)], pointer: &str) -> String {
+        let mut files = vec![BASE, BASE_K, ("app/kustomization.yaml", overlay)];
+        files.extend_from_slice(extra);
+        place_in(
+            &files,
+            RENDERED,
+            &["base/deploy.yaml"],
+            "Deployment",
+            pointer,
+        )
+    }
+
+    #[test]
+    fn a_value_a_strategic_merge_patch_sets_is_placed_in_the_patch() {
+        let patch = (
+            "app/pull.yaml",
+            "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        imagePullPolicy: Always\n",
+        );
+        let overlay = "resources: [../base]\npatches: [{path: pull.yaml}]\n";
+        let pointer = "/spec/template/spec/containers/0/imagePullPolicy";
+        assert_eq!(place_web(overlay, &[patch], pointer), "app/pull.yaml:8:26");
+        // The container it merges into is the base's.
+        let pointer = "/spec/template/spec/containers/0";
+        assert_eq!(
+            place_web(overlay, &[patch], pointer),
+            "base/deploy.yaml:10:9"
+        );
+    }
+
+    #[test]
+    fn a_value_a_json_patch_operation_sets_is_placed_on_its_value() {
+        let overlay = "resources: [../base]\npatches:\n- target: {kind: Deployment}\n  patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 3\n";
+        assert_eq!(
+            place_web(overlay, &[], "/spec/replicas"),
+            "app/kustomization.yaml:7:14"
+        );
+    }
+
+    #[test]
+    fn transformed_values_are_placed_on_the_kustomization_field_that_set_them() {
+        let overlay = "namespace: prod\nnamePrefix: p-\nresources: [../base]\nimages: [{name: nginx, newTag: latest}]\nreplicas: [{name: web, count: 3}]\ncommonLabels: {team: a}\n";
+        let place = |pointer| place_web(overlay, &[], pointer);
+        assert_eq!(
+            place("/spec/template/spec/containers/0/image"),
+            "app/kustomization.yaml:4:32"
+        );
+        assert_eq!(place("/metadata/namespace"), "app/kustomization.yaml:1:12");
+        assert_eq!(place("/metadata/name"), "app/kustomization.yaml:2:13");
+        assert_eq!(place("/spec/replicas"), "app/kustomization.yaml:5:31");
+        assert_eq!(
+            place("/metadata/labels/team"),
+            "app/kustomization.yaml:6:22"
+        );
+    }
+
+    #[test]
+    fn the_rest_is_placed_in_the_origin_file_at_the_nearest_key_it_has() {
+        let overlay = "resources: [../base]\n";
+        let place = |pointer| place_web(overlay, &[], pointer);
+        assert_eq!(
+            place("/spec/template/spec/containers/0/resources/limits"),
+            "base/deploy.yaml:10:9"
+        );
+        assert_eq!(
+            place("/spec/template/spec/containers/0/name"),
+            "base/deploy.yaml:10:15"
+        );
+    }
+
+    #[test]
+    fn a_generated_object_is_placed_on_its_generator_entry() {
+        let overlay = "resources: []\nconfigMapGenerator:\n- name: cfg\n  literals: [A=1, B=2]\n";
+        let text = "apiVersion: v1\ndata:\n  A: \"1\"\n  B: \"2\"\nkind: ConfigMap\nmetadata:\n  name: cfg-5f8b\n";
+        let files = [("app/kustomization.yaml", overlay)];
+        let origins = ["generated:app/kustomization.yaml"];
+        assert_eq!(
+            place_in(&files, text, &origins, "ConfigMap", "/data/B"),
+            "app/kustomization.yaml:4:19"
+        );
+        assert_eq!(
+            place_in(&files, text, &origins, "ConfigMap", ""),
+            "app/kustomization.yaml:3:9"
+        );
+    }
+
+    #[test]
+    fn a_remote_resource_is_placed_on_its_resources_item_and_the_unknown_on_the_root() {
+        let overlay = "resources:\n- https://github.com/example/app//deploy?ref=v1\n";
+        let files = [("app/kustomization.yaml", overlay)];
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+        assert_eq!(
+            place_in(
+                &files,
+                text,
+                &["remote:https://github.com/example/app"],
+                "ConfigMap",
+                "/data"
+            ),
+            "app/kustomization.yaml:2:3"
+        );
+        assert_eq!(
+            place_in(&files, text, &[""], "ConfigMap", "/data"),
+            "app/kustomization.yaml:1:1"
+        );
     }
 }

@@ -118,7 +118,11 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         let file = identity(&repo.kustomizations[root].file);
         folders.iter().any(|f| file.starts_with(f))
     };
-    let reading_named = repo.roots_reading(&named);
+    let reading_named = if named.is_empty() {
+        Vec::new()
+    } else {
+        repo.roots_reading(&named)
+    };
     let mut selected: Vec<(usize, bool)> = Vec::new();
     for &root in &repo.roots {
         let all = under_folder(root) || forced_roots.contains(&root);
@@ -166,13 +170,16 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         return Ok(plan);
     };
     use rayon::prelude::*;
+    let hashes = render::FileHashes::default();
     let results: Vec<(usize, bool, Result<RenderedRoot, RenderFailure>)> = selected
         .par_iter()
+        // One root per task: renders differ in length by a hundredfold.
+        .with_max_len(1)
         .map(|&(root, all)| {
             (
                 root,
                 all,
-                render::render(&repo, root, &tool, o.cache_dir.as_deref()),
+                render::render(&repo, root, &tool, o.cache_dir.as_deref(), &hashes),
             )
         })
         .collect();

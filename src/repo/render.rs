@@ -90,13 +90,14 @@ pub fn render(
     root: usize,
     tool: &Tool,
     cache: Option<&Path>,
+    hashes: &FileHashes,
 ) -> Result<RenderedRoot, RenderFailure> {
     let dir = &repo.kustomizations[root].dir;
     let helm = repo
         .closure(root)
         .into_iter()
         .any(|k| repo.kustomizations[k].helm_charts);
-    let key = (!repo.reads_outside(root)).then(|| cache_key(repo, root, tool));
+    let key = (!repo.reads_outside(root)).then(|| cache_key(repo, root, tool, hashes));
     let cached = cache
         .zip(key.as_ref())
         .map(|(c, k)| c.join(format!("{k}.json")));
@@ -214,60 +215,70 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 }
 
 /// The rendered text without the origin annotations kvet asked for, and the origins they gave
-/// (paths in them are relative to `wrapper`).
+/// (paths in them are relative to `wrapper`). kustomize writes its output in one shape
+/// (`metadata:` at the left, `annotations:` under it, each annotation two deeper), so the
+/// annotations are found line by line: parsing a large render whole cost more than the rest
+/// of kvet's work on it.
 fn strip(text: &str, wrapper: &Path) -> RenderedRoot {
-    let parsed = crate::load::yaml::parse(text);
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut drop = vec![false; lines.len()];
-    let mut origins = Vec::new();
-    for document in &parsed.documents {
-        while origins.len() < document.index {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let content = |l: &str| l.trim_end_matches(['\n', '\r']).to_owned();
+    let mut keep = vec![true; lines.len()];
+    let mut origins = vec![Origin::Unknown];
+    let mut in_metadata = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = content(lines[i]);
+        if line == "---" {
             origins.push(Origin::Unknown);
-        }
-        let annotations = document
-            .root
-            .get("metadata")
-            .and_then(|m| m.get("annotations"));
-        let origin = annotations
-            .and_then(|a| a.get(ORIGIN))
-            .and_then(Node::as_str)
-            .map_or(Origin::Unknown, |o| parse_origin(o, wrapper));
-        origins.push(origin);
-        let Some(entries) = annotations.and_then(Node::as_map) else {
+            in_metadata = false;
+        } else if !line.trim().is_empty() && indent(&line) == 0 {
+            in_metadata = line == "metadata:";
+        } else if in_metadata && line == "  annotations:" {
+            // Its entries: up to the next line two deep or less.
+            let end = (i + 1..lines.len())
+                .find(|&j| !lines[j].trim().is_empty() && indent(lines[j]) <= 2)
+                .unwrap_or(lines.len());
+            let mut all_ours = true;
+            let mut j = i + 1;
+            while j < end {
+                let entry = content(lines[j]);
+                let key = entry.trim_start();
+                let block_end = (j + 1..end)
+                    .find(|&k| !lines[k].trim().is_empty() && indent(lines[k]) <= 4)
+                    .unwrap_or(end);
+                if indent(&entry) == 4
+                    && (key == format!("{ORIGIN}: |") || key == format!("{TRANSFORMATIONS}: |"))
+                {
+                    if key.starts_with(ORIGIN) {
+                        let block: String = lines[j + 1..block_end]
+                            .iter()
+                            .map(|l| l.get(6..).unwrap_or("\n"))
+                            .collect();
+                        *origins.last_mut().expect("one per document") =
+                            parse_origin(&block, wrapper);
+                    }
+                    keep[j..block_end].iter_mut().for_each(|k| *k = false);
+                } else {
+                    all_ours = false;
+                }
+                j = block_end;
+            }
+            if all_ours {
+                keep[i] = false;
+            }
+            i = end;
             continue;
-        };
-        let ours = |key: &str| key == ORIGIN || key == TRANSFORMATIONS;
-        for entry in entries.iter().filter(|e| ours(&e.key)) {
-            drop_block(&lines, &mut drop, entry.key_span.start.line as usize - 1);
         }
-        if entries.iter().all(|e| ours(&e.key))
-            && let Some(meta) = document.root.get("metadata").and_then(Node::as_map)
-            && let Some(entry) = meta.iter().find(|e| e.key == "annotations")
-        {
-            drop[entry.key_span.start.line as usize - 1] = true;
-        }
+        i += 1;
     }
     let text = lines
         .iter()
-        .zip(&drop)
-        .filter(|(_, d)| !**d)
+        .zip(&keep)
+        .filter(|(_, k)| **k)
         .map(|(l, _)| *l)
         .collect();
     RenderedRoot { text, origins }
-}
-
-/// Marks a key's line and the lines of its value (those indented deeper, and blank ones).
-fn drop_block(lines: &[&str], drop: &mut [bool], key_line: usize) {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let key_indent = indent(lines[key_line]);
-    drop[key_line] = true;
-    for i in key_line + 1..lines.len() {
-        let line = lines[i];
-        if !line.trim().is_empty() && indent(line) <= key_indent {
-            break;
-        }
-        drop[i] = true;
-    }
 }
 
 fn parse_origin(text: &str, wrapper: &Path) -> Origin {
@@ -298,9 +309,40 @@ fn parse_origin(text: &str, wrapper: &Path) -> Origin {
     Origin::Unknown
 }
 
+/// The hashes of files' contents, each file read once however many roots read it.
+#[derive(Default)]
+pub struct FileHashes(std::sync::Mutex<std::collections::HashMap<PathBuf, [u64; 2]>>);
+
+impl FileHashes {
+    /// Two differently seeded hashes of a file's bytes (of nothing, when it cannot be read).
+    fn of(&self, file: &Path) -> [u64; 2] {
+        let known = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(file)
+            .copied();
+        if let Some(hashes) = known {
+            return hashes;
+        }
+        let bytes = std::fs::read(file).unwrap_or_default();
+        let hashes = [0u8, 1].map(|seed| {
+            let mut h = std::hash::DefaultHasher::new();
+            h.write_u8(seed);
+            bytes.hash(&mut h);
+            h.finish()
+        });
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(file.to_path_buf(), hashes);
+        hashes
+    }
+}
+
 /// A hash of everything a root's render reads: the tool, and the path and bytes of every file
 /// in the folders of its kustomizations and every file they name.
-fn cache_key(repo: &Repository, root: usize, tool: &Tool) -> String {
+fn cache_key(repo: &Repository, root: usize, tool: &Tool, hashes: &FileHashes) -> String {
     let mut files: BTreeSet<PathBuf> = repo.files_of(root);
     for k in repo.closure(root) {
         if let Ok(entries) = std::fs::read_dir(&repo.kustomizations[k].dir) {
@@ -317,15 +359,15 @@ fn cache_key(repo: &Repository, root: usize, tool: &Tool) -> String {
         std::hash::DefaultHasher::new(),
         std::hash::DefaultHasher::new(),
     ];
-    hashers[1].write_u8(1);
-    for h in &mut hashers {
+    for (seed, h) in hashers.iter_mut().enumerate() {
+        h.write_usize(seed);
         env!("CARGO_PKG_VERSION").hash(h);
         tool.describe().hash(h);
         tool_version(tool).hash(h);
         repo.kustomizations[root].dir.hash(h);
         for file in &files {
             file.hash(h);
-            std::fs::read(file).unwrap_or_default().hash(h);
+            hashes.of(file)[seed].hash(h);
         }
     }
     format!("{:016x}{:016x}", hashers[0].finish(), hashers[1].finish())

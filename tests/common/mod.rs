@@ -1,4 +1,5 @@
-//! What the end-to-end test files share.
+//! What the end-to-end test files share. Each file uses part of it.
+#![allow(dead_code)]
 
 use assert_cmd::Command;
 
@@ -10,4 +11,43 @@ pub fn kvet() -> Command {
         .env("COLUMNS", "100")
         .env_remove("RUST_BACKTRACE");
     cmd
+}
+
+/// Whether `tool version ARGS` runs (`kubectl version` alone also asks a cluster, and fails
+/// without one; helm has no `--client`). Outside CI a missing tool skips the test that needs
+/// it; in CI (`CI` set), where `.ci/run` installs it, it is a failure.
+pub fn tool_available(tool: &str, args: &[&str]) -> bool {
+    let found = std::process::Command::new(tool)
+        .arg("version")
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is not installed; .ci/run installs it"
+        );
+        eprintln!("skipped: {tool} is not on the PATH (`.ci/run` installs it)");
+    }
+    found
+}
+
+/// Copies a folder's files and folders into another.
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Makes a script executable.
+pub fn make_executable(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }

@@ -1,0 +1,279 @@
+//! Repository mode on `testdata/render/gitops/`: a base, two overlays, a component,
+//! strategic-merge and JSON 6902 patches, generators, an `images` transformer, a broken
+//! overlay and an Argo CD Application. kvet renders the overlays with the real
+//! `kubectl kustomize` (`.ci/run` installs it) and must put every finding in the file and on
+//! the line that wrote it.
+//!
+//! Without kubectl on the PATH the tests that need it say so and pass, except in CI (`CI`
+//! set), where a missing kubectl is a failure.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+
+use common::{copy_tree, kvet, make_executable};
+use predicates::prelude::*;
+
+const REPO: &str = "testdata/render/gitops";
+
+fn kubectl() -> bool {
+    common::tool_available("kubectl", &["--client"])
+}
+
+/// `kvet check --format json ARGS` run in `dir`, which must exit with `code`: each diagnostic
+/// as `file:line:col rule`, and the report.
+fn check_in(dir: &Path, args: &[&str], code: i32) -> (Vec<String>, serde_json::Value) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = kvet()
+        .current_dir(dir)
+        .args(["check", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let found = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"],
+                d["rule"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (found, doc)
+}
+
+fn check(args: &[&str], code: i32) -> (Vec<String>, serde_json::Value) {
+    check_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, code)
+}
+
+fn message<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a str {
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == rule)
+        .and_then(|d| d["message"].as_str())
+        .unwrap_or_else(|| panic!("no {rule} finding"))
+}
+
+#[test]
+fn a_repository_is_checked_as_kustomize_builds_it_with_every_finding_in_a_file_people_edit() {
+    if !kubectl() {
+        return;
+    }
+    let (found, doc) = check(&[REPO], 1);
+    assert_eq!(
+        found,
+        [
+            // Argo CD's CRDs are not given: the Application is not validated.
+            "testdata/render/gitops/apps/shop.yaml:2:7 unknown-schema",
+            // The missing file, on its list item; and the build that fails because of it.
+            "testdata/render/gitops/overlays/broken/kustomization.yaml:3:5 kustomize-missing-file",
+            "testdata/render/gitops/overlays/broken/kustomization.yaml:3:5 kustomize-render-failed",
+            // A misspelt field in a patch, on its line (the render agrees: one finding).
+            "testdata/render/gitops/overlays/dev/debug.yaml:11:11 schema",
+            // `newTag: latest` on the images entry of the overlay that sets it.
+            "testdata/render/gitops/overlays/prod/kustomization.yaml:9:13 image-tag-latest",
+            // The second mount at one path comes from a JSON 6902 operation: on its value.
+            "testdata/render/gitops/overlays/prod/mounts.yaml:17:16 duplicate-volume-mount",
+        ]
+    );
+    // The correct patch (env.yaml) gets nothing, the kustomizations no unknown-schema, and
+    // nothing is reported in a pseudo-file.
+    assert!(
+        message(&doc, "duplicate-volume-mount").contains(
+            "(first at testdata/render/gitops/base/deployment.yaml:43) (in testdata/render/gitops/overlays/prod)"
+        ),
+        "{}",
+        message(&doc, "duplicate-volume-mount")
+    );
+    assert!(message(&doc, "kustomize-render-failed").contains("ingress.yaml"));
+    let rendered = &doc["diagnostics"][4]["object"];
+    assert_eq!(
+        (&rendered["namespace"], &rendered["name"]),
+        (&"shop".into(), &"web".into())
+    );
+}
+
+#[test]
+fn a_correct_patch_named_alone_passes_and_a_wrong_one_fails_on_its_line() {
+    if !kubectl() {
+        return;
+    }
+    let (found, _) = check(&[&format!("{REPO}/overlays/prod/env.yaml")], 0);
+    assert_eq!(found, Vec::<String>::new());
+    let (found, _) = check(&[&format!("{REPO}/overlays/prod/mounts.yaml")], 1);
+    assert_eq!(
+        found,
+        ["testdata/render/gitops/overlays/prod/mounts.yaml:17:16 duplicate-volume-mount"]
+    );
+    // The base alone is clean, whatever its overlays' own patches do.
+    let (found, _) = check(&[&format!("{REPO}/base/deployment.yaml")], 0);
+    assert_eq!(found, Vec::<String>::new());
+}
+
+#[test]
+fn a_change_to_a_base_reports_what_it_breaks_in_an_overlay_on_the_base_line() {
+    if !kubectl() {
+        return;
+    }
+    // The base now mounts /tmp, which the prod overlay's JSON patch mounts first.
+    let dir = copy_with_base_edit(
+        "              mountPath: /var/cache/web\n",
+        "              mountPath: /var/cache/web\n            - name: cache\n              mountPath: /tmp\n",
+    );
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    let (found, doc) = check_in(dir.path(), &["base/deployment.yaml"], 1);
+    assert_eq!(found, ["base/deployment.yaml:45:26 duplicate-volume-mount"]);
+    assert!(
+        message(&doc, "duplicate-volume-mount")
+            .ends_with("(first at overlays/prod/mounts.yaml:12) (in overlays/prod)")
+    );
+}
+
+#[test]
+fn findings_that_several_overlays_render_alike_are_reported_once_naming_them() {
+    if !kubectl() {
+        return;
+    }
+    // Both overlays now render a container without a readiness probe.
+    let dir = copy_with_base_edit(
+        "          readinessProbe:\n            httpGet: {path: /ready, port: http}\n",
+        "",
+    );
+    let (found, doc) = check_in(dir.path(), &["base", "overlays/dev", "overlays/prod"], 1);
+    let probes: Vec<&String> = found
+        .iter()
+        .filter(|f| f.ends_with("missing-probes"))
+        .collect();
+    assert_eq!(probes, ["base/deployment.yaml:24:11 missing-probes"]);
+    assert!(
+        message(&doc, "missing-probes").ends_with("(in overlays/dev, overlays/prod)"),
+        "{}",
+        message(&doc, "missing-probes")
+    );
+}
+
+#[test]
+fn without_rendering_patches_are_still_patches() {
+    // No tool at all: one info says what was not rendered; patches are not whole objects.
+    let empty = tempfile::tempdir().unwrap();
+    let out = kvet()
+        .env("PATH", empty.path())
+        .args(["check", "--format", "compact", REPO])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.contains("testdata/render/gitops/overlays/broken/kustomization.yaml:1:1: info[kustomize-not-rendered] 3 kustomizations were not rendered"),
+        "{out}"
+    );
+    assert!(
+        out.contains("overlays/dev/debug.yaml:11:11: error[schema]"),
+        "{out}"
+    );
+    for wrong in [
+        "selector",
+        "env.yaml",
+        "mounts.yaml",
+        "unknown-schema] no schema for Kustomization",
+    ] {
+        assert!(!out.contains(wrong), "{wrong}:\n{out}");
+    }
+    // --no-render says it is meant: no info.
+    kvet()
+        .args(["check", "--format", "compact", "--no-render", REPO])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("kustomize-not-rendered").not())
+        .stdout(predicate::str::contains("image-tag-latest").not());
+}
+
+#[test]
+fn renders_are_cached_until_a_file_they_read_changes() {
+    if !kubectl() {
+        return;
+    }
+    let kubectl = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v kubectl"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(REPO),
+        dir.path(),
+    );
+    // A kustomize that logs each build and has kubectl do it.
+    let tools = tempfile::tempdir().unwrap();
+    let log = tools.path().join("builds.log");
+    let script = tools.path().join("kustomize");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$2\" >> {}\nexec {} kustomize \"$2\"\n",
+            log.display(),
+            kubectl.trim()
+        ),
+    )
+    .unwrap();
+    make_executable(&script);
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        kvet()
+            .current_dir(dir.path())
+            .env("PATH", tools.path())
+            .args(["check", "--format", "compact", "--cache-dir"])
+            .arg(cache.path())
+            .arg("overlays")
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let builds = || fs::read_to_string(&log).unwrap_or_default().lines().count();
+    let first = run();
+    assert_eq!(builds(), 3, "dev, prod and broken are built");
+    assert_eq!(run(), first, "the cached renders give the same report");
+    assert_eq!(builds(), 4, "only the failed build runs again");
+    fs::write(
+        dir.path().join("overlays/prod/settings.properties"),
+        "color=red\n",
+    )
+    .unwrap();
+    run();
+    assert_eq!(builds(), 6, "prod reads the changed file: built again");
+}
+
+/// A copy of the repository whose base Deployment has `from` replaced by `to`.
+fn copy_with_base_edit(from: &str, to: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(REPO),
+        dir.path(),
+    );
+    let deployment = dir.path().join("base/deployment.yaml");
+    let text = fs::read_to_string(&deployment).unwrap();
+    assert!(text.contains(from));
+    fs::write(&deployment, text.replace(from, to)).unwrap();
+    dir
+}
