@@ -179,6 +179,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let role = |identity: &Path| match plan.repo.role(identity) {
         repo::Role::Kustomization(_) => source::Role::Kustomization,
         repo::Role::Patch(patch) => source::Role::Patch(patch),
+        repo::Role::Data => source::Role::Data,
         repo::Role::Manifest => source::Role::Manifest {
             rendered: plan.covered.contains(identity),
         },

@@ -19,6 +19,9 @@ pub(crate) enum Role {
     Kustomization,
     /// A kustomization's patch.
     Patch(Arc<crate::repo::PatchUse>),
+    /// Data a kustomization reads (a generator's source, a transformer's configuration):
+    /// only its YAML is checked.
+    Data,
     /// A root's render.
     Rendered,
 }

@@ -85,6 +85,7 @@ pub(crate) fn check_file(
         Role::Kustomization => {
             return repository::check_kustomization(source, &text, result, keep_source);
         }
+        Role::Data => return repository::check_data(source, &text, result, keep_source),
         _ if repository::declares_kustomization(&loaded) => {
             return repository::check_kustomization(source, &text, result, keep_source);
         }

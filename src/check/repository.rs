@@ -99,6 +99,17 @@ pub(super) fn check_patch(
     finish(result, diagnostics, text, keep_source)
 }
 
+/// Data a kustomization reads: YAML that must parse (when it is YAML), nothing more.
+pub(super) fn check_data(
+    source: &Source,
+    text: &str,
+    result: FileResult,
+    keep_source: bool,
+) -> FileResult {
+    let diagnostics = yaml_diagnostics(text, &source.name, &result);
+    finish(result, diagnostics, text, keep_source)
+}
+
 fn finish(
     mut result: FileResult,
     diagnostics: Vec<Diagnostic>,

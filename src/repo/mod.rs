@@ -29,6 +29,9 @@ pub enum Role {
     Kustomization(usize),
     /// A patch file of a kustomization: a partial object or a list of JSON 6902 operations.
     Patch(Arc<PatchUse>),
+    /// Data a kustomization reads that is no manifest: a generator's source, a plugin's or
+    /// transformer's configuration, a `replacements` file, CRD schemas.
+    Data,
 }
 
 /// How a patch file is used: by which kustomization, in which format, on which target.
@@ -148,6 +151,13 @@ impl Repository {
                             target: patch.target.clone(),
                         }))
                     });
+                }
+            }
+        }
+        for k in &self.kustomizations {
+            for f in &k.files {
+                if let Some(path) = k.resolve(&f.value) {
+                    self.roles.entry(identity(&path)).or_insert(Role::Data);
                 }
             }
         }

@@ -107,7 +107,9 @@ pub fn render(
     {
         return Ok(rendered);
     }
-    let rendered = run(dir, tool, helm)?;
+    let shown =
+        crate::load::discover::clean(repo.kustomizations[root].file.parent().unwrap_or(dir));
+    let rendered = run(dir, &shown, tool, helm)?;
     if let Some(file) = cached
         && let Ok(bytes) = serde_json::to_vec(&rendered)
         && file
@@ -120,7 +122,8 @@ pub fn render(
     Ok(rendered)
 }
 
-fn run(dir: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot, RenderFailure> {
+/// Renders the kustomization in `dir` (absolute); `shown` is the folder as the user names it.
+fn run(dir: &Path, shown: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot, RenderFailure> {
     let failure = |message: String| RenderFailure { message };
     let wrapper = tempfile::Builder::new()
         .prefix("kvet-kustomize-")
@@ -160,7 +163,7 @@ fn run(dir: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot, RenderFailur
         return Err(failure(format!(
             "`{} {}` failed: {}",
             tool.describe(),
-            dir.display(),
+            shown.display(),
             tidy(&readable(&out.stderr), dir)
         )));
     }
