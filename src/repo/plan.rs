@@ -84,7 +84,9 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         })
         .collect();
     // Files alone (pre-commit): the roots that read them may be anywhere in the repository.
-    if let Some(first) = named.iter().next() {
+    // But kustomize reads a file only from the folder of a kustomization or below (its load
+    // restrictor), so a file with no kustomization above it is read by none: no walk then.
+    if let Some(first) = named.iter().find(|f| under_a_kustomization(f)) {
         seeds.extend(super::find_kustomizations(&super::repository_root(first)));
     }
     // An editor's buffer: the kustomizations of its folder and those above say what it is.
@@ -204,6 +206,16 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
     }
     plan.repo = repo;
     Ok(plan)
+}
+
+/// Whether a kustomization file is in the folder of `file` or a folder above it, up to the
+/// repository's root.
+fn under_a_kustomization(file: &Path) -> bool {
+    let root = super::repository_root(file);
+    file.ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(&root))
+        .any(|dir| kustomization::file_in(dir).is_some())
 }
 
 /// A failed render, on the entry of the root's kustomizations its message names (quoted, as
