@@ -154,7 +154,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
                 .map(|dir| dir.join("kustomize")),
         },
     )?;
-    let names = repo::findings::Names::new(&discovered.inputs);
+    let arguments: Vec<PathBuf> = opts
+        .paths
+        .iter()
+        .map(PathBuf::from)
+        .chain(opts.kustomize.iter().cloned())
+        .collect();
+    let names = repo::findings::Names::new(&discovered.inputs, &arguments);
 
     let mut report = Report::default();
     for p in &discovered.problems {

@@ -13,15 +13,19 @@ use crate::diag::suppress::{self, Suppression};
 use crate::diag::{Diagnostic, Report};
 use crate::load::discover::Input;
 
-/// How files are named in the output: as the command line named them when they were read,
-/// else relative to the current folder (`../base/app.yaml` outside it).
+/// How files are named in the output: as the command line named them when they were read;
+/// else under the folder argument that holds them, spelt as it was given
+/// (`../repo/base/app.yaml`, `/abs/repo/base/app.yaml`); else relative to the current folder
+/// when they are in it, else absolute.
 pub struct Names {
     by_identity: HashMap<PathBuf, String>,
+    /// Folders of the command line: (identity, as given).
+    folders: Vec<(PathBuf, PathBuf)>,
     cwd: Option<PathBuf>,
 }
 
 impl Names {
-    pub fn new(inputs: &[Input]) -> Names {
+    pub fn new(inputs: &[Input], arguments: &[PathBuf]) -> Names {
         let by_identity = inputs
             .iter()
             .filter_map(|i| match i {
@@ -29,21 +33,45 @@ impl Names {
                 Input::Stdin => None,
             })
             .collect();
+        let mut folders: Vec<(PathBuf, PathBuf)> = arguments
+            .iter()
+            .filter(|a| a.is_dir())
+            .map(|a| (super::identity(a), crate::load::discover::clean(a)))
+            .collect();
+        // The deepest folder first: it names a file most closely.
+        folders.sort_by_key(|(id, _)| std::cmp::Reverse(id.components().count()));
         let cwd = std::env::current_dir()
             .ok()
             .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
-        Names { by_identity, cwd }
+        Names {
+            by_identity,
+            folders,
+            cwd,
+        }
     }
 
     pub fn name_of(&self, identity: &Path) -> String {
         if let Some(name) = self.by_identity.get(identity) {
             return name.clone();
         }
-        match &self.cwd {
-            Some(cwd) => super::render::relative_path(cwd, identity)
-                .display()
-                .to_string(),
-            None => identity.display().to_string(),
+        let shown = self
+            .folders
+            .iter()
+            .find_map(|(id, given)| Some(given.join(identity.strip_prefix(id).ok()?)))
+            .or_else(|| {
+                Some(
+                    identity
+                        .strip_prefix(self.cwd.as_ref()?)
+                        .ok()?
+                        .to_path_buf(),
+                )
+            })
+            .unwrap_or_else(|| identity.to_path_buf());
+        let shown = crate::load::discover::clean(&shown);
+        if shown.as_os_str().is_empty() {
+            ".".to_owned()
+        } else {
+            shown.display().to_string()
         }
     }
 

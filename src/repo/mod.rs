@@ -261,17 +261,25 @@ impl Repository {
         if !search(self, root, &owner, &mut path, &mut HashSet::new()) {
             path = vec![root];
         }
-        // Each kustomization's components apply inside it, just before it.
+        // Each kustomization's components apply inside it, just before it (and theirs before
+        // them).
         let mut chain = Vec::new();
         for &k in path.iter().rev() {
-            for &c in &self.includes[k] {
-                if self.kustomizations[c].is_component && !chain.contains(&c) {
-                    chain.push(c);
-                }
-            }
-            chain.push(k);
+            self.push_with_components(k, &mut chain);
         }
         chain
+    }
+
+    fn push_with_components(&self, k: usize, chain: &mut Vec<usize>) {
+        if chain.contains(&k) {
+            return;
+        }
+        for &c in &self.includes[k] {
+            if self.kustomizations[c].is_component {
+                self.push_with_components(c, chain);
+            }
+        }
+        chain.push(k);
     }
 
     /// Whether a kustomization lists a file (absolute) among its resources.

@@ -226,6 +226,13 @@ pub fn place_all(
     moved
 }
 
+/// The object as one kustomization of the chain saw it when its transformers ran.
+struct Level {
+    k: usize,
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
 struct Placer<'a> {
     repo: &'a Repository,
     files: &'a mut Files,
@@ -253,11 +260,6 @@ impl Placer<'_> {
         while !present.is_empty() && self.object.root.pointer(&present).is_none() {
             present = parent(&present).to_owned();
         }
-        let origin_file = match self.origin {
-            Origin::File(f) => Some(f.clone()),
-            _ => None,
-        };
-        let origin_object = origin_file.as_ref().and_then(|f| self.origin_object(f));
         let owner = |k: usize| match self.origin {
             Origin::File(f) => self.repo.lists_resource(k, f),
             Origin::Generated { kustomization, .. } => {
@@ -270,15 +272,21 @@ impl Placer<'_> {
             Origin::Unknown => false,
         };
         let chain = self.repo.chain(self.root, owner);
-        let origin_name = origin_object
-            .as_ref()
-            .and_then(|(_, o)| o.get("metadata")?.get("name")?.scalar_text());
-        let (name, origin) = (origin_name.as_deref(), origin_object.as_ref());
-        let set = self
-            .in_patches(&chain, &present, name, origin)
-            .or_else(|| self.in_transformers(&chain, &present, name, origin));
-        if set.is_some() {
-            return set;
+        let origin_object = match self.origin {
+            Origin::File(file) => self.origin_object(&file.clone(), &chain),
+            _ => None,
+        };
+        let levels = self.levels(&chain, origin_object.as_ref().map(|(_, n)| n));
+        // The last writer: the outermost kustomization first, and in each the transformers in
+        // the reverse of the order kustomize runs them.
+        for level in levels.iter().rev() {
+            let found = self.in_level(level, &levels, &present, origin_object.as_ref());
+            if found.is_some() {
+                return found;
+            }
+        }
+        if let Some(found) = self.in_generator(&levels, &present) {
+            return Some(found);
         }
         match self.origin {
             Origin::File(file) => {
@@ -293,20 +301,19 @@ impl Placer<'_> {
                     how: How::Origin,
                 })
             }
-            Origin::Remote { repo } => {
+            Origin::Remote { repo, path } => {
                 let k = *chain.first()?;
                 let kustomization = &self.repo.kustomizations[k];
-                let entry = kustomization
+                let remote: Vec<&super::kustomization::Entry> = kustomization
                     .resources
                     .iter()
                     .filter(|r| super::kustomization::is_remote(&r.value))
-                    .find(|r| r.value.contains(repo.as_str()))
-                    .or_else(|| {
-                        kustomization
-                            .resources
-                            .iter()
-                            .find(|r| super::kustomization::is_remote(&r.value))
-                    })?;
+                    .collect();
+                let entry = remote
+                    .iter()
+                    .find(|r| r.value.contains(repo.as_str()) && r.value.contains(path.as_str()))
+                    .or_else(|| remote.iter().find(|r| r.value.contains(repo.as_str())))
+                    .or(remote.first())?;
                 self.in_kustomization(k, &entry.pointer, How::Remote)
             }
             _ => None,
@@ -318,7 +325,10 @@ impl Placer<'_> {
         let Origin::File(file) = self.origin else {
             return None;
         };
-        let (_, node) = self.origin_object(&file.clone())?;
+        let chain = self
+            .repo
+            .chain(self.root, |k| self.repo.lists_resource(k, file));
+        let (_, node) = self.origin_object(&file.clone(), &chain)?;
         let field = |n: &Node, k: &str| n.get(k).and_then(Node::scalar_text);
         let metadata = node.get("metadata");
         Some(crate::load::object::ObjectRef {
@@ -330,73 +340,310 @@ impl Placer<'_> {
     }
 
     /// The origin file's object this rendered object came from: (document index, its node).
-    fn origin_object(&mut self, file: &Path) -> Option<(usize, Node)> {
+    /// Its name is the rendered one without the chain's prefixes and suffixes.
+    fn origin_object(&mut self, file: &Path, chain: &[usize]) -> Option<(usize, Node)> {
+        let mut bare = self.object.id.name.clone().unwrap_or_default();
+        for &k in chain.iter().rev() {
+            let k = &self.repo.kustomizations[k];
+            if let Some((prefix, _)) = k.field("namePrefix") {
+                bare = bare
+                    .strip_prefix(prefix.as_str())
+                    .unwrap_or(&bare)
+                    .to_owned();
+            }
+            if let Some((suffix, _)) = k.field("nameSuffix") {
+                bare = bare
+                    .strip_suffix(suffix.as_str())
+                    .unwrap_or(&bare)
+                    .to_owned();
+            }
+        }
         let (_, roots) = self.files.get(file)?;
         let kind = &self.object.id.kind;
         let rendered_name = self.object.id.name.as_deref().unwrap_or("");
-        let candidates: Vec<(usize, &Node, String)> = roots
+        // Objects of one name in two namespaces: the namespace decides, unless a
+        // kustomization of the chain sets it.
+        let namespace = self.object.id.namespace.as_deref();
+        let renamespaced = chain
+            .iter()
+            .any(|&k| self.repo.kustomizations[k].field("namespace").is_some());
+        let metadata = |r: &Node, k: &str| r.get("metadata")?.get(k)?.scalar_text();
+        let candidates: Vec<(usize, &Node, String, bool)> = roots
             .iter()
             .enumerate()
             .filter(|(_, r)| r.get("kind").and_then(Node::as_str) == Some(kind.as_str()))
             .map(|(i, r)| {
-                let name = r
-                    .get("metadata")
-                    .and_then(|m| m.get("name"))
-                    .and_then(Node::scalar_text)
-                    .unwrap_or_default();
-                (i, r, name)
+                let same = renamespaced || metadata(r, "namespace").as_deref() == namespace;
+                (i, r, metadata(r, "name").unwrap_or_default(), same)
             })
             .collect();
-        let best = candidates
-            .iter()
-            .find(|(_, _, n)| n == rendered_name)
-            .or_else(|| {
-                candidates
-                    .iter()
-                    .filter(|(_, _, n)| !n.is_empty() && rendered_name.contains(n.as_str()))
-                    .max_by_key(|(_, _, n)| n.len())
-            })
+        let named = |name: &str| {
+            let mut matching = candidates.iter().filter(|c| c.2 == name);
+            let first = matching.next()?;
+            Some(
+                std::iter::once(first)
+                    .chain(matching)
+                    .find(|c| c.3)
+                    .unwrap_or(first),
+            )
+        };
+        let best = named(&bare)
+            .or_else(|| named(rendered_name))
             .or_else(|| (candidates.len() == 1).then(|| &candidates[0]))?;
         Some((best.0, best.1.clone()))
     }
 
-    /// The last patch in the chain that targets the object and sets the pointer.
-    fn in_patches(
+    /// The object's name and namespace as each kustomization of the chain saw it when its
+    /// transformers ran (an outer patch names the object as the inner layers left it).
+    fn levels(&self, chain: &[usize], origin: Option<&Node>) -> Vec<Level> {
+        let field = |n: &Node, k: &str| n.get("metadata")?.get(k)?.scalar_text();
+        let (mut name, mut namespace) = match origin {
+            Some(node) => (field(node, "name"), field(node, "namespace")),
+            None => (self.generated_name(chain), None),
+        };
+        let mut levels = Vec::new();
+        for &k in chain {
+            levels.push(Level {
+                k,
+                name: name.clone(),
+                namespace: namespace.clone(),
+            });
+            let kustomization = &self.repo.kustomizations[k];
+            if let Some(n) = &name {
+                let prefix = kustomization.field("namePrefix").map(|(p, _)| p);
+                let suffix = kustomization.field("nameSuffix").map(|(s, _)| s);
+                name = Some(format!(
+                    "{}{n}{}",
+                    prefix.unwrap_or_default(),
+                    suffix.unwrap_or_default()
+                ));
+            }
+            if let Some((ns, _)) = kustomization.field("namespace") {
+                namespace = Some(ns);
+            }
+        }
+        levels
+    }
+
+    /// A generated object's name as its generator gives it.
+    fn generated_name(&self, chain: &[usize]) -> Option<String> {
+        let Origin::Generated { kustomization, .. } = self.origin else {
+            return None;
+        };
+        let rendered = self.object.id.name.as_deref().unwrap_or("");
+        let k = chain
+            .iter()
+            .find(|&&k| super::identity(&self.repo.kustomizations[k].file) == *kustomization)?;
+        self.repo.kustomizations[*k]
+            .generators
+            .iter()
+            .filter(|g| g.kind == self.object.id.kind && rendered.contains(g.name.as_str()))
+            .max_by_key(|g| g.name.len())
+            .map(|g| g.name.clone())
+    }
+
+    /// What a kustomization's own transformers wrote at the pointer, the last of them first:
+    /// images, replicas, JSON 6902 patches, annotations, labels, prefix and suffix, namespace,
+    /// patches, strategic-merge patches (kustomize runs them in the reverse order).
+    fn in_level(
         &mut self,
-        chain: &[usize],
+        level: &Level,
+        levels: &[Level],
         present: &str,
-        origin_name: Option<&str>,
         origin: Option<&(usize, Node)>,
     ) -> Option<Placed> {
-        for &k in chain.iter().rev() {
-            let kustomization = &self.repo.kustomizations[k];
-            for patch in kustomization.patches.iter().rev() {
-                let Some((file, text_offset, documents)) =
-                    self.patch_documents(kustomization, patch)
-                else {
-                    continue;
-                };
-                for document in documents.iter().rev() {
-                    let found = if is_operations(patch, document) {
-                        self.targets(patch.target.as_ref(), None, origin_name)
-                            .then(|| self.in_operations(document, present))
-                            .flatten()
-                    } else {
-                        self.targets(patch.target.as_ref(), Some(document), origin_name)
-                            .then(|| self.in_strategic_merge(document, present, origin))
-                            .flatten()
-                    };
-                    if let Some(span) = found {
-                        return Some(Placed {
-                            file,
-                            span: text_offset.apply(span),
-                            how: How::Patch,
-                        });
+        let rendered = |p: &str| self.object.root.pointer(p).and_then(Node::scalar_text);
+        let original = |p: &str| {
+            let (_, node) = origin?;
+            let (at, exact) = follow(&self.object.root, node, p);
+            exact.then(|| node.pointer(&at)?.scalar_text()).flatten()
+        };
+        let changed = rendered(present) != original(present);
+        let k = &self.repo.kustomizations[level.k];
+        let last = unescape(present.rsplit('/').next().unwrap_or(""));
+        let transformer = |pointer: Option<String>| pointer.map(|p| (level.k, p));
+        if is_image(present) && changed {
+            let now = rendered(present).unwrap_or_default();
+            let image = original(present).unwrap_or_else(|| now.clone());
+            if let Some(found) = self
+                .image_entry(levels, &image, &now)
+                .filter(|(k, _)| *k == level.k)
+            {
+                return self.in_kustomization(found.0, &found.1, How::Transformer);
+            }
+        }
+        let names: Vec<&str> = [level.name.as_deref(), self.object.id.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let simple = if present == "/spec/replicas" && changed {
+            transformer(
+                k.replicas
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| names.contains(&n.as_str()))
+                    .map(|(_, p)| p.clone()),
+            )
+        } else {
+            None
+        };
+        if let Some((k, p)) = simple {
+            return self.in_kustomization(k, &p, How::Transformer);
+        }
+        if let Some(found) = self.in_patches(level, present, origin, |f| f == PatchFormat::Json6902)
+        {
+            return Some(found);
+        }
+        let simple = if present.starts_with("/metadata/annotations/") && changed {
+            transformer(
+                k.annotations
+                    .iter()
+                    .rev()
+                    .find(|(key, _)| *key == last)
+                    .map(|(_, p)| p.clone()),
+            )
+        } else if is_label(present) && changed {
+            transformer(
+                k.labels
+                    .iter()
+                    .rev()
+                    .find(|(key, _)| *key == last)
+                    .map(|(_, p)| p.clone()),
+            )
+        } else if present == "/metadata/name" && changed {
+            transformer(
+                k.field("nameSuffix")
+                    .or_else(|| k.field("namePrefix"))
+                    .map(|(_, p)| p),
+            )
+        } else if present == "/metadata/namespace" && changed {
+            transformer(k.field("namespace").map(|(_, p)| p))
+        } else {
+            None
+        };
+        if let Some((k, p)) = simple {
+            return self.in_kustomization(k, &p, How::Transformer);
+        }
+        self.in_patches(level, present, origin, |f| f != PatchFormat::Json6902)
+    }
+
+    /// The `images` entry that last set an image, following the name through the entries
+    /// that rename it, and the field of it that made the rendered reference.
+    fn image_entry(&self, levels: &[Level], original: &str, now: &str) -> Option<(usize, String)> {
+        let mut name = image_name(original).to_owned();
+        let mut last = None;
+        for level in levels {
+            for entry in &self.repo.kustomizations[level.k].images {
+                if entry.name == name {
+                    last = Some((level.k, entry));
+                    if let Some(renamed) = &entry.new_name {
+                        name = renamed.clone();
                     }
                 }
             }
         }
+        let (k, entry) = last?;
+        let field = if entry
+            .new_tag
+            .as_ref()
+            .is_some_and(|t| now.ends_with(&format!(":{t}")))
+        {
+            "newTag"
+        } else if entry
+            .digest
+            .as_ref()
+            .is_some_and(|d| now.ends_with(d.as_str()))
+        {
+            "digest"
+        } else if entry.new_name.is_some() {
+            "newName"
+        } else {
+            return Some((k, entry.pointer.clone()));
+        };
+        Some((k, format!("{}/{field}", entry.pointer)))
+    }
+
+    /// The last patch of a kustomization, among those of the formats `wanted` selects, that
+    /// targets the object and sets the pointer.
+    fn in_patches(
+        &mut self,
+        level: &Level,
+        present: &str,
+        origin: Option<&(usize, Node)>,
+        wanted: impl Fn(PatchFormat) -> bool,
+    ) -> Option<Placed> {
+        let kustomization = &self.repo.kustomizations[level.k];
+        for patch in kustomization
+            .patches
+            .iter()
+            .rev()
+            .filter(|p| wanted(p.format))
+        {
+            let Some((file, text_offset, documents)) = self.patch_documents(kustomization, patch)
+            else {
+                continue;
+            };
+            for document in documents.iter().rev() {
+                let found = if is_operations(patch, document) {
+                    self.targets(level, patch.target.as_ref(), None)
+                        .then(|| self.in_operations(document, present))
+                        .flatten()
+                } else {
+                    self.targets(level, patch.target.as_ref(), Some(document))
+                        .then(|| self.in_strategic_merge(document, present, origin))
+                        .flatten()
+                };
+                if let Some(span) = found {
+                    return Some(Placed {
+                        file,
+                        span: text_offset.apply(span),
+                        how: How::Patch,
+                    });
+                }
+            }
+        }
         None
+    }
+
+    /// A generated ConfigMap or Secret: the generator entry (the outermost that merges into
+    /// it) whose source gives the key, else the generator's name.
+    fn in_generator(&mut self, levels: &[Level], present: &str) -> Option<Placed> {
+        let Origin::Generated { kustomization, .. } = self.origin else {
+            return None;
+        };
+        let name = levels.first()?.name.clone()?;
+        let key = ["/data/", "/binaryData/", "/stringData/"]
+            .iter()
+            .find_map(|p| present.strip_prefix(p))
+            .map(|k| unescape(k.split('/').next().unwrap_or("")));
+        let kind = self.object.id.kind.clone();
+        let generators = |k: usize| {
+            self.repo.kustomizations[k]
+                .generators
+                .iter()
+                .filter(|g| g.kind == kind && g.name == name)
+                .collect::<Vec<_>>()
+        };
+        for level in levels.iter().rev() {
+            for generator in generators(level.k).into_iter().rev() {
+                let source = key.as_ref().and_then(|key| {
+                    generator
+                        .sources
+                        .iter()
+                        .find(|(k, _)| k.as_deref() == Some(key.as_str()))
+                });
+                if let Some((_, pointer)) = source {
+                    let pointer = pointer.clone();
+                    return self.in_kustomization(level.k, &pointer, How::Transformer);
+                }
+            }
+        }
+        let k = levels
+            .iter()
+            .find(|l| super::identity(&self.repo.kustomizations[l.k].file) == *kustomization)?
+            .k;
+        let pointer = format!("{}/name", generators(k).first()?.pointer);
+        self.in_kustomization(k, &pointer, How::Transformer)
     }
 
     /// A patch's documents, the file they are in, and how their positions map into it.
@@ -424,19 +671,19 @@ impl Placer<'_> {
         Some((file, offset, roots))
     }
 
-    /// Whether a patch (its `target`, else the strategic-merge document's own kind and name)
-    /// selects the object.
-    fn targets(
-        &self,
-        target: Option<&Target>,
-        document: Option<&Node>,
-        origin_name: Option<&str>,
-    ) -> bool {
+    /// Whether a patch (its `target`, else the strategic-merge document's own kind, name and
+    /// namespace) selects the object, named as it was when the patch's kustomization ran.
+    fn targets(&self, level: &Level, target: Option<&Target>, document: Option<&Node>) -> bool {
         let id = &self.object.id;
-        let names: Vec<&str> = [id.name.as_deref(), origin_name]
+        let names: Vec<&str> = [id.name.as_deref(), level.name.as_deref()]
             .into_iter()
             .flatten()
             .collect();
+        let namespaces: Vec<&str> = [id.namespace.as_deref(), level.namespace.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let in_namespace = |ns: Option<&str>| ns.is_none_or(|ns| namespaces.contains(&ns));
         if let Some(t) = target {
             let whole = |pattern: &Option<String>, value: &str| {
                 pattern.as_ref().is_none_or(|p| {
@@ -451,6 +698,7 @@ impl Placer<'_> {
                 && t.group.as_ref().is_none_or(|g| g == group)
                 && t.version.as_ref().is_none_or(|v| v == version)
                 && (t.name.is_none() || names.iter().any(|n| whole(&t.name, n)))
+                && (t.namespace.is_none() || namespaces.iter().any(|n| whole(&t.namespace, n)))
                 && selects(
                     t.label_selector.as_deref(),
                     self.object.root.pointer("/metadata/labels"),
@@ -463,12 +711,10 @@ impl Placer<'_> {
         let Some(document) = document else {
             return false;
         };
-        let field = |k: &str| document.get(k).and_then(Node::as_str);
-        let name = document
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Node::scalar_text);
-        field("kind") == Some(id.kind.as_str()) && name.is_some_and(|n| names.contains(&n.as_str()))
+        let metadata = |k: &str| document.get("metadata")?.get(k)?.scalar_text();
+        document.get("kind").and_then(Node::as_str) == Some(id.kind.as_str())
+            && metadata("name").is_some_and(|n| names.contains(&n.as_str()))
+            && in_namespace(metadata("namespace").as_deref())
     }
 
     /// Where a strategic-merge patch sets the pointer: it has the node, and the node is a
@@ -544,130 +790,6 @@ impl Placer<'_> {
         items
             .iter()
             .rposition(|item| is_part(&value, &item.to_json()))
-    }
-
-    /// The kustomization field whose transformer produced the pointer's value.
-    fn in_transformers(
-        &mut self,
-        chain: &[usize],
-        present: &str,
-        origin_name: Option<&str>,
-        origin: Option<&(usize, Node)>,
-    ) -> Option<Placed> {
-        let rendered = |p: &str| self.object.root.pointer(p).and_then(Node::scalar_text);
-        let original = |p: &str| {
-            let (_, node) = origin?;
-            let (at, exact) = follow(&self.object.root, node, p);
-            exact.then(|| node.pointer(&at)?.scalar_text()).flatten()
-        };
-        let changed = |p: &str| rendered(p) != original(p);
-        let rendered_name = self.object.id.name.clone().unwrap_or_default();
-        let names: Vec<&str> = [Some(rendered_name.as_str()), origin_name]
-            .into_iter()
-            .flatten()
-            .collect();
-        let last = present.rsplit('/').next().unwrap_or("");
-        let in_chain = |f: &dyn Fn(&Kustomization) -> Option<String>| {
-            chain
-                .iter()
-                .rev()
-                .find_map(|&k| f(&self.repo.kustomizations[k]).map(|p| (k, p)))
-        };
-        let found: Option<(usize, String)> = if is_image(present) && changed(present) {
-            let image = original(present)
-                .or_else(|| rendered(present))
-                .unwrap_or_default();
-            let name = image_name(&image);
-            let now = rendered(present).unwrap_or_default();
-            in_chain(&|k| {
-                let entry =
-                    k.images.iter().rev().find(|i| {
-                        i.name == name || i.new_name.as_deref() == Some(image_name(&now))
-                    })?;
-                let field = if entry
-                    .new_tag
-                    .as_ref()
-                    .is_some_and(|t| now.ends_with(&format!(":{t}")))
-                {
-                    "newTag"
-                } else if entry
-                    .digest
-                    .as_ref()
-                    .is_some_and(|d| now.ends_with(d.as_str()))
-                {
-                    "digest"
-                } else if entry.new_name.is_some() {
-                    "newName"
-                } else {
-                    return Some(entry.pointer.clone());
-                };
-                Some(format!("{}/{field}", entry.pointer))
-            })
-        } else if present == "/metadata/namespace" && changed(present) {
-            in_chain(&|k| k.field("namespace").map(|(_, p)| p))
-        } else if present == "/metadata/name" && changed(present) {
-            in_chain(&|k| {
-                k.field("namePrefix")
-                    .or_else(|| k.field("nameSuffix"))
-                    .map(|(_, p)| p)
-            })
-        } else if present == "/spec/replicas" && changed(present) {
-            in_chain(&|k| {
-                k.replicas
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| names.contains(&n.as_str()))
-                    .map(|(_, p)| p.clone())
-            })
-        } else if is_label(present) && changed(present) {
-            in_chain(&|k| {
-                k.labels
-                    .iter()
-                    .rev()
-                    .find(|(key, _)| unescape(last) == *key)
-                    .map(|(_, p)| p.clone())
-            })
-        } else if present.starts_with("/metadata/annotations/") && changed(present) {
-            in_chain(&|k| {
-                k.annotations
-                    .iter()
-                    .rev()
-                    .find(|(key, _)| unescape(last) == *key)
-                    .map(|(_, p)| p.clone())
-            })
-        } else {
-            None
-        };
-        if let Some((k, pointer)) = found {
-            return self.in_kustomization(k, &pointer, How::Transformer);
-        }
-        // A generated ConfigMap or Secret: its generator entry, or the source of the key.
-        let Origin::Generated { kustomization, .. } = self.origin else {
-            return None;
-        };
-        let k = chain
-            .iter()
-            .copied()
-            .find(|&k| super::identity(&self.repo.kustomizations[k].file) == *kustomization)?;
-        let generator = self.repo.kustomizations[k]
-            .generators
-            .iter()
-            .filter(|g| g.kind == self.object.id.kind && rendered_name.contains(g.name.as_str()))
-            .max_by_key(|g| g.name.len())?;
-        let key = ["/data/", "/binaryData/", "/stringData/"]
-            .iter()
-            .find_map(|p| present.strip_prefix(p))
-            .map(|k| unescape(k.split('/').next().unwrap_or("")));
-        let pointer = key
-            .and_then(|key| {
-                generator
-                    .sources
-                    .iter()
-                    .find(|(k, _)| k.as_deref() == Some(key.as_str()))
-            })
-            .map(|(_, p)| p.clone())
-            .unwrap_or_else(|| format!("{}/name", generator.pointer));
-        self.in_kustomization(k, &pointer, How::Transformer)
     }
 
     fn in_kustomization(&mut self, k: usize, pointer: &str, how: How) -> Option<Placed> {
@@ -1036,7 +1158,10 @@ mod tests {
                     kustomization: root.join(k),
                     kind: "ConfigMapGenerator".into(),
                 },
-                Some(("remote", r)) => Origin::Remote { repo: r.into() },
+                Some(("remote", r)) => Origin::Remote {
+                    repo: r.into(),
+                    path: String::new(),
+                },
                 _ if o.is_empty() => Origin::Unknown,
                 _ => Origin::File(root.join(o)),
             })
@@ -1186,6 +1311,49 @@ mod tests {
         assert_eq!(
             place_in(&files, text, &[""], "ConfigMap", "/data"),
             "app/kustomization.yaml:1:1"
+        );
+    }
+
+    #[test]
+    fn the_last_writer_wins_through_layers_and_names_change_between_them() {
+        let mid = (
+            "mid/kustomization.yaml",
+            "namePrefix: m-\nresources: [../base]\npatches: [{path: p.yaml}]\n",
+        );
+        let mid_patch = (
+            "mid/p.yaml",
+            "kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n",
+        );
+        // The outer images entry runs after the inner patch.
+        let outer = "resources: [../mid]\nimages: [{name: nginx, newTag: latest}]\n";
+        let place = |overlay, extra: &[(&str, &str)], pointer| {
+            let mut files = vec![mid, mid_patch];
+            files.extend_from_slice(extra);
+            place_web(overlay, &files, pointer)
+        };
+        let image = "/spec/template/spec/containers/0/image";
+        assert_eq!(place(outer, &[], image), "app/kustomization.yaml:2:32");
+        // An outer patch names the object as the middle layer left it (`m-web`).
+        let outer = "resources: [../mid]\npatches: [{path: pull.yaml}]\n";
+        let pull = (
+            "app/pull.yaml",
+            "kind: Deployment\nmetadata: {name: m-web}\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        imagePullPolicy: Always\n",
+        );
+        let pointer = "/spec/template/spec/containers/0/imagePullPolicy";
+        assert_eq!(place(outer, &[pull], pointer), "app/pull.yaml:8:26");
+        // A component of a component is applied too.
+        let outer = "resources: [../base]\ncomponents: [../c1]\n";
+        let c1 = (
+            "c1/kustomization.yaml",
+            "kind: Component\ncomponents: [../c2]\n",
+        );
+        let c2 = (
+            "c2/kustomization.yaml",
+            "kind: Component\nimages: [{name: nginx, newTag: latest}]\n",
+        );
+        assert_eq!(
+            place_web(outer, &[c1, c2], image),
+            "c2/kustomization.yaml:2:32"
         );
     }
 }

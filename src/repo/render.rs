@@ -63,9 +63,10 @@ pub enum Origin {
         kustomization: PathBuf,
         kind: String,
     },
-    /// A remote resource.
+    /// A remote resource: its repository and the path in it.
     Remote {
         repo: String,
+        path: String,
     },
     Unknown,
 }
@@ -291,7 +292,8 @@ fn parse_origin(text: &str, wrapper: &Path) -> Origin {
     let field = |k: &str| doc.root.get(k).and_then(Node::as_str).map(str::to_owned);
     let resolve = |p: String| super::identity(&wrapper.join(p));
     if let Some(repo) = field("repo") {
-        return Origin::Remote { repo };
+        let path = field("path").unwrap_or_default();
+        return Origin::Remote { repo, path };
     }
     if let Some(path) = field("path") {
         return Origin::File(resolve(path));
