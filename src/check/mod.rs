@@ -83,11 +83,11 @@ pub(crate) fn check_file(
             return repository::check_patch(source, &text, patch, context, result, keep_source);
         }
         Role::Kustomization => {
-            return repository::check_kustomization(source, &text, result, keep_source);
+            return repository::check_kustomization(source, &text, context, result, keep_source);
         }
         Role::Data => return repository::check_data(source, &text, result, keep_source),
         _ if repository::declares_kustomization(&loaded) => {
-            return repository::check_kustomization(source, &text, result, keep_source);
+            return repository::check_kustomization(source, &text, context, result, keep_source);
         }
         _ => {}
     }

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use super::{FileResult, level_of};
 use crate::diag::Diagnostic;
 use crate::diag::suppress;
+use crate::load;
 use crate::load::yaml::IssueKind;
+use crate::repo::kustomization::{Kustomization, Offset};
 use crate::repo::{self, PatchUse};
 use crate::rules::{self, Context};
 use crate::source::Source;
-use crate::{load, repo::kustomization::Kustomization};
 
 /// Whether a file's one document declares itself a kustomization (`kustomize.config.k8s.io`),
 /// whatever its name.
@@ -43,6 +44,7 @@ fn yaml_diagnostics(text: &str, file: &str, result: &FileResult) -> Vec<Diagnost
 pub(super) fn check_kustomization(
     source: &Source,
     text: &str,
+    context: &Context,
     mut result: FileResult,
     keep_source: bool,
 ) -> FileResult {
@@ -53,6 +55,29 @@ pub(super) fn check_kustomization(
         let identity = repo::identity(&source.config_path);
         let dir = identity.parent().unwrap_or(Path::new("")).to_path_buf();
         let k = Kustomization::read(source.config_path.clone(), dir, document.root);
+        // Patches written inline are checked as patch files are, on their lines here.
+        if let Some(level) = level_of(&rules::SCHEMA, &result.settings) {
+            for patch in &k.patches {
+                let Some(node) = patch.inline.as_ref().and_then(|p| k.root.pointer(p)) else {
+                    continue;
+                };
+                let Some(inline) = node.as_str() else {
+                    continue;
+                };
+                let offset = Offset::of(text, node);
+                for found in
+                    repo::patch::check(inline, patch.format, patch.target.as_ref(), context)
+                {
+                    let finding = found.finding;
+                    let span = offset.apply(found.span);
+                    let mut d =
+                        Diagnostic::new(rules::SCHEMA.meta.id, level, file, span, finding.message);
+                    d.help = finding.help;
+                    d.object = found.object;
+                    diagnostics.push(d);
+                }
+            }
+        }
         for found in repo::check::check(&k) {
             let Some(level) = level_of(found.rule, &result.settings) else {
                 continue;
@@ -65,7 +90,7 @@ pub(super) fn check_kustomization(
             diagnostics.push(d);
         }
     }
-    result.suppressions = suppress::in_comments(file, text, &[]);
+    result.suppressions = comment_suppressions(file, text);
     finish(result, diagnostics, text, keep_source)
 }
 
@@ -95,7 +120,7 @@ pub(super) fn check_patch(
             diagnostics.push(d);
         }
     }
-    result.suppressions = suppress::in_comments(file, text, &[]);
+    result.suppressions = comment_suppressions(file, text);
     finish(result, diagnostics, text, keep_source)
 }
 
@@ -108,6 +133,12 @@ pub(super) fn check_data(
 ) -> FileResult {
     let diagnostics = yaml_diagnostics(text, &source.name, &result);
     finish(result, diagnostics, text, keep_source)
+}
+
+/// The `# kvet:ignore` comments of a kustomization or patch file.
+fn comment_suppressions(file: &str, text: &str) -> Vec<suppress::Suppression> {
+    let parsed = crate::load::yaml::parse(text);
+    suppress::in_comments_of_nodes(file, text, parsed.documents.iter().map(|d| &d.root))
 }
 
 fn finish(

@@ -113,10 +113,10 @@ pub struct Diagnostic {
     /// (`overlays/prod`); named in the message once findings of several roots are merged.
     #[serde(skip)]
     pub roots: Vec<String>,
-    /// For a finding on a rendered object: the object as its origin file writes it (before
-    /// `namePrefix`, `namespace`…), which that file's annotations suppress by.
+    /// For a finding on a rendered object: the file it comes from and the object as that file
+    /// writes it (before `namePrefix`, `namespace`…), which the file's annotations suppress by.
     #[serde(skip)]
-    pub origin_object: Option<ObjectRef>,
+    pub origin_object: Option<(String, ObjectRef)>,
 }
 
 impl Diagnostic {

@@ -69,14 +69,16 @@ pub struct Suppression {
 
 impl Suppression {
     fn covers(&self, d: &Diagnostic) -> bool {
+        let here = self.file == d.file;
         self.rule == d.rule
-            && self.file == d.file
             && match &self.scope {
-                Scope::Lines(lines) => lines.contains(&d.line),
+                Scope::Lines(lines) => here && lines.contains(&d.line),
+                // A rendered object's finding may be placed in another file than the object's.
                 Scope::Object(object) => {
-                    d.object.as_ref() == Some(object) || d.origin_object.as_ref() == Some(object)
+                    (here && d.object.as_ref() == Some(object))
+                        || d.origin_object.as_ref() == Some(&(self.file.clone(), object.clone()))
                 }
-                Scope::Template(template) => d.source_template.as_ref() == Some(template),
+                Scope::Template(template) => here && d.source_template.as_ref() == Some(template),
             }
     }
 }
@@ -130,10 +132,10 @@ struct Layout {
 }
 
 impl Layout {
-    fn of(objects: &[Object]) -> Layout {
+    fn of<'a>(roots: impl IntoIterator<Item = &'a Node>) -> Layout {
         let mut layout = Layout::default();
-        for object in objects {
-            layout.walk(&object.root, object.root.span.start.line);
+        for root in roots {
+            layout.walk(root, root.span.start.line);
         }
         layout
     }
@@ -183,11 +185,21 @@ impl Layout {
 /// item, a key with its value). In Helm output, `# kvet:ignore-file` covers the documents of
 /// its template.
 pub fn in_comments(file: &str, text: &str, objects: &[Object]) -> Vec<Suppression> {
+    in_comments_of_nodes(file, text, objects.iter().map(|o| &o.root))
+}
+
+/// The `# kvet:ignore` comments of a file whose documents are these nodes (a kustomization or
+/// a patch: YAML, but no objects).
+pub fn in_comments_of_nodes<'a>(
+    file: &str,
+    text: &str,
+    roots: impl IntoIterator<Item = &'a Node>,
+) -> Vec<Suppression> {
     // Quick exit for the common file without any.
     if !text.contains("kvet:ignore") {
         return Vec::new();
     }
-    let layout = Layout::of(objects);
+    let layout = Layout::of(roots);
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     // The template named by the last `# Source:` comment, in Helm output.

@@ -39,7 +39,8 @@ pub struct Discovered {
     pub problems: Vec<DiscoverProblem>,
 }
 
-pub const DEFAULT_INCLUDE: &[&str] = &["*.yaml", "*.yml"];
+/// YAML files, and kustomize's `Kustomization` (a kustomization file without an extension).
+pub const DEFAULT_INCLUDE: &[&str] = &["*.yaml", "*.yml", "Kustomization"];
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid glob \"{glob}\": {source}")]

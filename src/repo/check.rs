@@ -81,7 +81,7 @@ pub fn check(k: &Kustomization) -> Vec<KustomizationFinding> {
             }
         }
     }
-    for r in k.resources.iter().chain(&k.components) {
+    for r in k.resources.iter().chain(&k.components).chain(&k.plugins) {
         if let Some(message) = missing_reference(k, &r.value) {
             push(
                 &rules::KUSTOMIZE_MISSING_FILE,

@@ -143,8 +143,10 @@ pub fn place_rendered(
             continue;
         };
         // The suppressions of a file the run did not read (a base outside the folder given).
+        let parsed = crate::load::yaml::parse(text);
+        let roots = parsed.documents.iter().map(|d| &d.root);
+        suppressions.extend(suppress::in_comments_of_nodes(&name, text, roots));
         let loaded = crate::load::load_text(text);
-        suppressions.extend(suppress::in_comments(&name, text, &loaded.objects));
         for object in &loaded.objects {
             suppressions.extend(suppress::in_annotations(&name, object));
         }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::load::spans::escape_pointer_token;
+use crate::load::spans::{Pos, Span, escape_pointer_token};
 use crate::load::yaml::{Node, Value};
 
 /// File names kustomize reads in a folder, in the order it looks for them.
@@ -114,6 +114,9 @@ pub struct Kustomization {
     /// `resources` and `bases` items.
     pub resources: Vec<Entry>,
     pub components: Vec<Entry>,
+    /// Folders of `generators`, `transformers` and `validators`: kustomizations that make
+    /// plugin configurations.
+    pub plugins: Vec<Entry>,
     /// In the order kustomize applies them: strategic-merge patches, then `patches`, then
     /// JSON 6902 patches.
     pub patches: Vec<Patch>,
@@ -141,6 +144,7 @@ impl Kustomization {
             is_component: root.get("kind").and_then(Node::as_str) == Some("Component"),
             resources: Vec::new(),
             components: Vec::new(),
+            plugins: Vec::new(),
             patches: Vec::new(),
             generators: Vec::new(),
             files: Vec::new(),
@@ -158,14 +162,27 @@ impl Kustomization {
         k.resources = strings(&root, "resources");
         k.resources.extend(strings(&root, "bases"));
         k.components = strings(&root, "components");
-        for key in [
-            "crds",
-            "configurations",
-            "generators",
-            "transformers",
-            "validators",
-        ] {
+        for key in ["crds", "configurations"] {
             k.files.extend(strings(&root, key));
+        }
+        if let Some(path) = root.get("openapi").and_then(|o| o.get("path")) {
+            k.files.extend(path.as_str().map(|p| Entry {
+                value: p.to_owned(),
+                pointer: "/openapi/path".to_owned(),
+            }));
+        }
+        // Plugin configurations: a file, a folder holding a kustomization that makes them, or
+        // (a string with lines) the configuration itself.
+        for key in ["generators", "transformers", "validators"] {
+            for entry in strings(&root, key) {
+                if entry.value.contains('\n') {
+                    continue;
+                }
+                match k.resolve(&entry.value) {
+                    Some(path) if path.is_dir() => k.plugins.push(entry),
+                    _ => k.files.push(entry),
+                }
+            }
         }
         k.read_patches(&root);
         k.read_generators(&root);
@@ -351,6 +368,66 @@ impl Kustomization {
     pub fn field(&self, key: &str) -> Option<(String, String)> {
         let value = self.root.get(key)?.scalar_text()?;
         (!value.is_empty()).then(|| (value, format!("/{key}")))
+    }
+}
+
+/// How positions in an inline text (a patch written in a kustomization) map to the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Offset {
+    /// The text is the file's own.
+    None,
+    /// A literal block scalar (`|`): each line of the value is a line of the file, shifted.
+    Shifted { lines: u32, columns: u32 },
+    /// Any other style (quoted, folded): positions inside it cannot be told apart, so all are
+    /// the value's.
+    Collapsed(Span),
+}
+
+impl Offset {
+    /// How the text of `node`, a string written in `text`, maps to `text`. A block scalar's
+    /// node starts at its first content line, and each line of the value is that line
+    /// without the indentation.
+    pub fn of(text: &str, node: &Node) -> Offset {
+        let Some(value) = node.as_str() else {
+            return Offset::Collapsed(node.span);
+        };
+        let (line, col) = (node.span.start.line as usize, node.span.start.col as usize);
+        let same = line > 0
+            && col > 0
+            && value
+                .lines()
+                .zip(text.lines().skip(line - 1))
+                .all(|(v, l)| {
+                    l.char_indices()
+                        .nth(col - 1)
+                        .is_some_and(|(at, _)| l[at..] == *v)
+                        || v.is_empty() && l.trim().is_empty()
+                });
+        if same {
+            Offset::Shifted {
+                lines: node.span.start.line - 1,
+                columns: node.span.start.col - 1,
+            }
+        } else {
+            Offset::Collapsed(node.span)
+        }
+    }
+
+    pub fn apply(self, span: Span) -> Span {
+        match self {
+            Offset::None => span,
+            Offset::Shifted { lines, columns } => {
+                let pos = |p: Pos| Pos {
+                    line: p.line + lines,
+                    col: p.col + columns,
+                };
+                Span {
+                    start: pos(span.start),
+                    end: pos(span.end),
+                }
+            }
+            Offset::Collapsed(whole) => whole,
+        }
     }
 }
 

@@ -94,7 +94,7 @@ impl Repository {
             let k = Kustomization::read(file.clone(), dir, root);
             let index = repo.kustomizations.len();
             repo.by_file.insert(id, index);
-            for reference in k.resources.iter().chain(&k.components) {
+            for reference in k.resources.iter().chain(&k.components).chain(&k.plugins) {
                 if let Some(path) = k.resolve(&reference.value)
                     && path.is_dir()
                     && let Some(inner) = kustomization::file_in(&path)
@@ -136,8 +136,25 @@ impl Repository {
         }
     }
 
+    /// Kustomizations that make plugin configurations (folders of `generators`,
+    /// `transformers`, `validators`): what they list is configuration, not objects.
+    fn plugin_makers(&self) -> HashSet<usize> {
+        let mut makers = HashSet::new();
+        for k in &self.kustomizations {
+            for entry in &k.plugins {
+                let maker = k
+                    .resolve(&entry.value)
+                    .and_then(|dir| kustomization::file_in(&dir))
+                    .and_then(|file| self.by_file.get(&identity(&file)));
+                makers.extend(maker);
+            }
+        }
+        makers
+    }
+
     fn assign_roles(&mut self) {
         self.resource_files = vec![Vec::new(); self.kustomizations.len()];
+        let plugin_makers = self.plugin_makers();
         for (index, k) in self.kustomizations.iter().enumerate() {
             self.roles
                 .insert(identity(&k.file), Role::Kustomization(index));
@@ -168,7 +185,11 @@ impl Repository {
                     && path.is_file()
                 {
                     let id = identity(&path);
-                    self.roles.insert(id.clone(), Role::Manifest);
+                    if plugin_makers.contains(&index) {
+                        self.roles.entry(id.clone()).or_insert(Role::Data);
+                    } else {
+                        self.roles.insert(id.clone(), Role::Manifest);
+                    }
                     self.resource_files[index].push(id);
                 }
             }

@@ -270,47 +270,70 @@ fn path_findings(
         .skip(1)
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
         .collect();
-    // Numeric tokens and `-` index lists: the object holds one item there.
-    let normalized: Vec<String> = tokens
-        .iter()
-        .map(|t| {
-            if is_index(t) {
-                "0".to_owned()
-            } else {
-                crate::load::spans::escape_pointer_token(t).into_owned()
+    // A numeric token indexes a list, unless the schema has a mapping there (`/data/1`).
+    let mut as_key: Vec<bool> = tokens.iter().map(|t| !is_index(t)).collect();
+    loop {
+        let (at, instance) = smallest_instance(&tokens, &as_key, value);
+        let findings = validate::findings(schema, &instance);
+        let not_a_list = tokens.iter().enumerate().position(|(i, _)| {
+            !as_key[i]
+                && tokens[i] != "-"
+                && findings.iter().any(|f| {
+                    f.pointer == pointer_of(&tokens[..i], &as_key)
+                        && f.message.contains("expected object")
+                })
+        });
+        if let Some(i) = not_a_list {
+            as_key[i] = true;
+            continue;
+        }
+        let mut out = Vec::new();
+        for finding in findings {
+            let p = finding.pointer.clone();
+            let inside_path = p.len() < at.len() && at.starts_with(&format!("{p}/"))
+                || p.is_empty() && !at.is_empty();
+            if inside_path || finding.at_key && p == at {
+                out.push((Place::Path, finding));
+            } else if value.is_some() && (p == at || p.starts_with(&format!("{at}/"))) {
+                out.push((Place::Value(p[at.len()..].to_owned()), finding));
             }
-        })
-        .collect();
-    let at = if normalized.is_empty() {
-        String::new()
-    } else {
-        format!("/{}", normalized.join("/"))
-    };
+        }
+        return out;
+    }
+}
+
+/// The pointer of the smallest object that has the value at the path (lists hold one item
+/// where the path indexes them), and that object.
+fn smallest_instance(tokens: &[String], as_key: &[bool], value: Option<&Node>) -> (String, Json) {
     let mut instance = value.map_or(Json::Null, Node::to_json);
-    for token in tokens.iter().rev() {
-        instance = if is_index(token) {
-            Json::Array(vec![instance])
-        } else {
+    for (token, key) in tokens.iter().zip(as_key).rev() {
+        instance = if *key {
             let mut map = Map::new();
             map.insert(token.clone(), instance);
             Json::Object(map)
+        } else {
+            Json::Array(vec![instance])
         };
     }
     if tokens.is_empty() {
         instance = json!({});
     }
-    let mut out = Vec::new();
-    for finding in validate::findings(schema, &instance) {
-        let p = finding.pointer.clone();
-        let inside_path = p.len() < at.len() && at.starts_with(&format!("{p}/"))
-            || p.is_empty() && !at.is_empty();
-        if inside_path || finding.at_key && p == at {
-            out.push((Place::Path, finding));
-        } else if value.is_some() && (p == at || p.starts_with(&format!("{at}/"))) {
-            out.push((Place::Value(p[at.len()..].to_owned()), finding));
-        }
-    }
-    out
+    (pointer_of(tokens, as_key), instance)
+}
+
+/// The pointer into the smallest object of the tokens: list indexes are all 0.
+fn pointer_of(tokens: &[String], as_key: &[bool]) -> String {
+    tokens
+        .iter()
+        .zip(as_key)
+        .map(|(t, key)| {
+            if *key {
+                format!("/{}", crate::load::spans::escape_pointer_token(t))
+            } else {
+                "/0".to_owned()
+            }
+        })
+        .collect()
 }
 
 fn is_index(token: &str) -> bool {
@@ -407,6 +430,16 @@ mod tests {
         let places: Vec<(u32, u32)> = found.iter().map(|f| (f.0, f.1)).collect();
         assert_eq!(places, [(5, 9), (11, 10), (12, 7)], "{found:?}");
         assert!(found[0].2.contains("imagePullPolicyy"));
+    }
+
+    #[test]
+    fn numeric_keys_of_mappings_are_keys_not_list_indexes() {
+        let target = Some(Target {
+            kind: Some("ConfigMap".into()),
+            ..Target::default()
+        });
+        let patch = "- op: add\n  path: /data/1\n  value: x\n- op: add\n  path: /metadata/labels/2024\n  value: v2\n";
+        assert_eq!(run(patch, PatchFormat::Json6902, target), []);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::Repository;
-use super::kustomization::{Kustomization, Patch, PatchFormat, Target};
+use super::kustomization::{Kustomization, Offset, Patch, PatchFormat, Target};
 use super::render::{Origin, RenderedRoot};
 use crate::diag::Diagnostic;
 use crate::load::object::Object;
@@ -181,7 +181,11 @@ pub fn place_all(
                 origin,
                 at_key,
             };
-            origin_object = placer.origin_ref();
+            let origin_file = match origin {
+                Origin::File(file) => Some(name_of(file)),
+                _ => None,
+            };
+            origin_object = origin_file.zip(placer.origin_ref());
             let placed = placer.place(pointer)?;
             // A message that names another rendered line ("first at line 51") names its place.
             placer.at_key = false;
@@ -655,14 +659,14 @@ impl Placer<'_> {
         if let Some(file) = &patch.file {
             let file = super::identity(file);
             let (_, roots) = self.files.get(&file)?;
-            return Some((file, Offset::NONE, roots.clone()));
+            return Some((file, Offset::None, roots.clone()));
         }
         let pointer = patch.inline.as_ref()?;
         let file = super::identity(&k.file);
         let (text, _) = self.files.get(&file)?;
         let node = k.root.pointer(pointer)?;
         let inline = node.as_str()?;
-        let offset = Offset::of_block_scalar(text, node)?;
+        let offset = Offset::of(text, node);
         let roots = crate::load::yaml::parse(inline)
             .documents
             .into_iter()
@@ -778,6 +782,10 @@ impl Placer<'_> {
             if kind != Some("add") && kind != Some("replace") {
                 return Some(value.span);
             }
+            // A finding on the key the operation adds (an unknown field) is on its path.
+            if self.at_key && rest.is_empty() {
+                return op.get("path").map(|p| p.span);
+            }
             return Some(value.pointer(&rest).map_or(value.span, |n| n.span));
         }
         None
@@ -872,52 +880,6 @@ fn pointer_at_line(node: &Node, line: u32, at: String) -> Option<String> {
 /// Whether a JSON 6902 document is a list of operations rather than a partial object.
 fn is_operations(patch: &Patch, document: &Node) -> bool {
     patch.format == PatchFormat::Json6902 || matches!(document.value, Value::Seq(_))
-}
-
-/// How positions in an inline patch's text map to its kustomization file.
-#[derive(Debug, Clone, Copy)]
-struct Offset {
-    lines: u32,
-    columns: u32,
-}
-
-impl Offset {
-    const NONE: Offset = Offset {
-        lines: 0,
-        columns: 0,
-    };
-
-    /// The offset of a literal block scalar's (`|`) content in its file: its node starts at
-    /// its first content line, and each line of the value is that line without the
-    /// indentation. `None` for other styles (their text is not the file's).
-    fn of_block_scalar(text: &str, node: &Node) -> Option<Offset> {
-        let value = node.as_str()?;
-        let (line, col) = (node.span.start.line as usize, node.span.start.col as usize);
-        let same = value
-            .lines()
-            .zip(text.lines().skip(line - 1))
-            .all(|(v, l)| {
-                l.char_indices()
-                    .nth(col - 1)
-                    .is_some_and(|(at, _)| l[at..] == *v)
-                    || v.is_empty() && l.trim().is_empty()
-            });
-        same.then_some(Offset {
-            lines: node.span.start.line - 1,
-            columns: node.span.start.col - 1,
-        })
-    }
-
-    fn apply(self, span: Span) -> Span {
-        let pos = |p: Pos| Pos {
-            line: p.line + self.lines,
-            col: p.col + self.columns,
-        };
-        Span {
-            start: pos(span.start),
-            end: pos(span.end),
-        }
-    }
 }
 
 /// Follows a pointer into `rendered` through `other` (a patch, the origin object): keys by
@@ -1127,7 +1089,7 @@ mod tests {
         let text = "patches:\n- target: {kind: Deployment}\n  patch: |-\n    - op: add\n      path: /spec/replicas\n";
         let root = node(text);
         let value = root.pointer("/patches/0/patch").unwrap();
-        let offset = Offset::of_block_scalar(text, value).unwrap();
+        let offset = Offset::of(text, value);
         let inner = node(value.as_str().unwrap());
         let span = offset.apply(inner.pointer("/0/path").unwrap().span);
         assert_eq!((span.start.line, span.start.col), (5, 13));
