@@ -326,7 +326,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     }
 
     // Findings on rendered kustomizations go to the files and lines that wrote them.
-    repo::findings::place_rendered(
+    let unread = repo::findings::place_rendered(
         &mut report,
         &plan,
         &names,
@@ -365,6 +365,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         &file_path,
         covers_folder(&opts.paths, &config.root),
     );
+    // Suppressions in files the run did not read may cover findings of other roots.
+    report
+        .diagnostics
+        .retain(|d| d.rule != rules::UNUSED_SUPPRESSION.meta.id || !unread.contains(&d.file));
     repo::findings::merge_across_roots(&mut report.diagnostics);
     let templates = load::render::map_to_templates(&mut report.diagnostics, &rendered);
     if opts.keep_sources {

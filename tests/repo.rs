@@ -277,3 +277,50 @@ fn copy_with_base_edit(from: &str, to: &str) -> tempfile::TempDir {
     fs::write(&deployment, text.replace(from, to)).unwrap();
     dir
 }
+
+#[test]
+fn suppressions_in_a_base_or_a_patch_reach_the_findings_placed_there() {
+    if !kubectl() {
+        return;
+    }
+    // The base's annotation covers its object wherever a finding on it is placed; a comment
+    // in a patch covers the operation below it.
+    let dir = copy_with_base_edit(
+        "  labels:\n    app: web\n",
+        "  labels:\n    app: web\n  annotations:\n    ignore.kvet.dev/image-tag-latest: nightly builds are pinned at deploy time\n",
+    );
+    let mounts = dir.path().join("overlays/prod/mounts.yaml");
+    let text = fs::read_to_string(&mounts).unwrap().replace(
+        "- op: add\n  path: /spec/template/spec/containers/0/volumeMounts/-\n",
+        "# kvet:ignore duplicate-volume-mount -- the cache is shared on purpose\n- op: add\n  path: /spec/template/spec/containers/0/volumeMounts/-\n",
+    );
+    fs::write(&mounts, text).unwrap();
+    let (found, doc) = check_in(dir.path(), &["overlays/prod"], 0);
+    assert_eq!(found, Vec::<String>::new());
+    assert_eq!(doc["summary"]["suppressed"], 2);
+}
+
+#[test]
+fn a_helm_chart_kustomize_would_download_is_not_rendered_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("kustomization.yaml"),
+        "helmCharts:\n  - name: redis\n    repo: https://charts.example.com\n    version: 1.0.0\n",
+    )
+    .unwrap();
+    let out = kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "."])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.starts_with("kustomization.yaml:2:5: info[kustomize-not-rendered] this kustomization was not rendered: the Helm chart `redis` is not in the repository"),
+        "{out}"
+    );
+    let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "only the kustomization is there");
+}

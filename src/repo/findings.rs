@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::place::{self, Files, Moved};
+use super::place::{self, Files};
 use super::plan::Plan;
 use crate::config::Config;
 use crate::diag::suppress::{self, Suppression};
@@ -82,7 +82,9 @@ impl Names {
 
 /// Places the findings of the plan's rendered streams; drops those a root reached only through
 /// named files puts outside them, and those the placed file's settings turn off; reads the
-/// suppressions of placed files the run did not read. Returns where each finding went.
+/// suppressions of placed files, and of the files of the objects, that the run did not read.
+/// Returns the names of those files: their suppressions are not judged unused (the run did
+/// not see all that they cover).
 pub fn place_rendered(
     report: &mut Report,
     plan: &Plan,
@@ -90,7 +92,7 @@ pub fn place_rendered(
     config: &Config,
     suppressions: &mut Vec<Suppression>,
     keep_sources: bool,
-) -> Vec<Moved> {
+) -> Vec<String> {
     if plan.streams.is_empty() {
         return Vec::new();
     }
@@ -134,14 +136,21 @@ pub fn place_rendered(
         keep[index - 1]
     });
 
-    let mut placed_files: BTreeSet<&PathBuf> = moved.iter().map(|m| &m.file).collect();
+    // Placed files and the files of the objects (whose annotations suppress) the run did not
+    // read itself.
+    let mut placed_files: BTreeSet<&PathBuf> = moved
+        .iter()
+        .flat_map(|m| std::iter::once(&m.file).chain(&m.origin))
+        .collect();
     placed_files.retain(|f| !names.was_read(f));
+    let mut unread = Vec::new();
     let known: HashSet<String> = report.files.iter().cloned().collect();
     for file in placed_files {
         let name = names.name_of(file);
         let Some(text) = files.text(file) else {
             continue;
         };
+        let placed_here = moved.iter().any(|m| m.file == **file);
         // The suppressions of a file the run did not read (a base outside the folder given).
         let parsed = crate::load::yaml::parse(text);
         let roots = parsed.documents.iter().map(|d| &d.root);
@@ -156,9 +165,10 @@ pub fn place_rendered(
                 .entry(name.clone())
                 .or_insert_with(|| Arc::from(text));
         }
-        if !known.contains(&name) {
-            report.files.push(name);
+        if placed_here && !known.contains(&name) {
+            report.files.push(name.clone());
         }
+        unread.push(name);
     }
     if keep_sources {
         for m in &moved {
@@ -171,7 +181,7 @@ pub fn place_rendered(
             }
         }
     }
-    moved
+    unread
 }
 
 /// One finding for what several roots (or a root and the file on its own) report alike on
@@ -202,7 +212,11 @@ pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
             (m.file.as_str(), m.line, m.column, m.end_line, m.end_column)
                 == (d.file.as_str(), d.line, d.column, d.end_line, d.end_column)
                 && m.rule == d.rule
-                && m.message == d.message
+                && (m.message == d.message
+                    // The file's own schema finding and the render's, whose field path may
+                    // count list items differently (`containers[0]`, `containers[1]`).
+                    || m.rule == crate::rules::SCHEMA.meta.id
+                        && m.roots.is_empty() != d.roots.is_empty())
         };
         match merged.last_mut() {
             Some(last) if same(last) => last.roots.extend(d.roots),

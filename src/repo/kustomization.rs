@@ -132,6 +132,9 @@ pub struct Kustomization {
     /// Annotation keys it adds (`commonAnnotations`).
     pub annotations: Vec<(String, String)>,
     pub helm_charts: bool,
+    /// `helmCharts` entries whose chart is not in the chart home (`helmGlobals.chartHome`,
+    /// `charts/`): kustomize would download them into the repository. (name, pointer)
+    pub missing_charts: Vec<(String, String)>,
 }
 
 impl Kustomization {
@@ -154,6 +157,7 @@ impl Kustomization {
             annotations: Vec::new(),
             helm_charts: root.get("helmCharts").is_some()
                 || root.get("helmChartInflationGenerator").is_some(),
+            missing_charts: Vec::new(),
             root: Node {
                 value: Value::Null,
                 span: root.span,
@@ -184,6 +188,7 @@ impl Kustomization {
                 }
             }
         }
+        k.read_charts(&root);
         k.read_patches(&root);
         k.read_generators(&root);
         k.read_transformer_fields(&root);
@@ -254,6 +259,40 @@ impl Kustomization {
                     pointer: format!("/replacements/{i}/path"),
                 });
             }
+        }
+    }
+
+    fn read_charts(&mut self, root: &Node) {
+        let home = root
+            .get("helmGlobals")
+            .and_then(|g| g.get("chartHome"))
+            .and_then(Node::as_str)
+            .unwrap_or("charts");
+        let home = self.dir.join(home);
+        for (i, chart) in items(root, "helmCharts") {
+            let field = |k: &str| chart.get(k).and_then(Node::scalar_text);
+            let name = field("name").unwrap_or_default();
+            let local = match field("version") {
+                Some(version) => [
+                    home.join(&name),
+                    home.join(format!("{name}-{version}")),
+                    home.join(format!("{name}-{version}")).join(&name),
+                ]
+                .iter()
+                .any(|p| p.join("Chart.yaml").is_file()),
+                None => home.join(&name).join("Chart.yaml").is_file(),
+            };
+            if !local {
+                self.missing_charts.push((name, format!("/helmCharts/{i}")));
+            }
+        }
+        for (i, generator) in items(root, "helmChartInflationGenerator") {
+            let name = generator
+                .get("chartName")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let pointer = format!("/helmChartInflationGenerator/{i}");
+            self.missing_charts.push((name, pointer));
         }
     }
 

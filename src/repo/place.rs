@@ -46,6 +46,8 @@ pub struct Moved {
     pub how: How,
     /// The file it is in now (identity).
     pub file: PathBuf,
+    /// The file of the object it is on, when it is a file of the repository (identity).
+    pub origin: Option<PathBuf>,
 }
 
 /// One document of a render: its lines (1-based, end excluded) and bytes.
@@ -220,11 +222,19 @@ pub fn place_all(
         d.end_column = placed.span.end.col;
         d.roots = vec![stream.root_name.clone()];
         d.origin_object = origin_object;
+        let origin = object
+            .and(document)
+            .and_then(|n| stream.rendered.origins.get(n))
+            .and_then(|origin| match origin {
+                Origin::File(file) => Some(file.clone()),
+                _ => None,
+            });
         moved.push(Moved {
             index: i,
             stream: index,
             how: placed.how,
             file: placed.file,
+            origin,
         });
     }
     moved

@@ -2,7 +2,7 @@
 //! graph of the input, the roots to render (all those in the folders given; for files given,
 //! those whose render reads them), their renders, and the problems rendering met.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -86,8 +86,13 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
     // Files alone (pre-commit): the roots that read them may be anywhere in the repository.
     // But kustomize reads a file only from the folder of a kustomization or below (its load
     // restrictor), so a file with no kustomization above it is read by none: no walk then.
-    if let Some(first) = named.iter().find(|f| under_a_kustomization(f)) {
-        seeds.extend(super::find_kustomizations(&super::repository_root(first)));
+    let walked: BTreeSet<PathBuf> = named
+        .iter()
+        .filter(|f| under_a_kustomization(f))
+        .map(|f| super::repository_root(f))
+        .collect();
+    for root in &walked {
+        seeds.extend(super::find_kustomizations(root));
     }
     // An editor's buffer: the kustomizations of its folder and those above say what it is.
     if let Some(name) = o.stdin_filename {
@@ -171,6 +176,28 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         plan.repo = repo;
         return Ok(plan);
     };
+    // kustomize downloads a Helm chart that is not in the repository into the repository:
+    // such roots are not rendered (kvet writes nothing of the user's, and fetches nothing).
+    selected.retain(|&(root, _)| {
+        let missing = repo.closure(root).into_iter().find_map(|k| {
+            let (name, pointer) = repo.kustomizations[k].missing_charts.first()?;
+            Some((k, name.clone(), pointer.clone()))
+        });
+        let Some((k, name, pointer)) = missing else {
+            return true;
+        };
+        let kustomization = &repo.kustomizations[k];
+        plan.problems.push(PlanProblem {
+            rule: &crate::rules::KUSTOMIZE_NOT_RENDERED,
+            file: kustomization.file.clone(),
+            span: kustomization.root.locate(&pointer).span,
+            message: format!(
+                "{} was not rendered: the Helm chart `{name}` is not in the repository, and kustomize would download it into it (kvet writes and fetches nothing); vendor the chart under the chart home (`charts/`) to have it checked",
+                names_root(&repo, root)
+            ),
+        });
+        false
+    });
     use rayon::prelude::*;
     let hashes = render::FileHashes::default();
     let results: Vec<(usize, bool, Result<RenderedRoot, RenderFailure>)> = selected
@@ -206,6 +233,18 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
     }
     plan.repo = repo;
     Ok(plan)
+}
+
+/// How a message names a root: its folder, or "this kustomization" for the current one.
+fn names_root(repo: &Repository, root: usize) -> String {
+    let folder = repo.kustomizations[root]
+        .file
+        .parent()
+        .unwrap_or(Path::new("."));
+    match crate::load::discover::clean(folder) {
+        f if f == Path::new(".") => "this kustomization".to_owned(),
+        f => format!("the kustomization {}", f.display()),
+    }
 }
 
 /// Whether a kustomization file is in the folder of `file` or a folder above it, up to the

@@ -106,6 +106,11 @@ pub fn render(
         && let Ok(bytes) = std::fs::read(file)
         && let Ok(rendered) = serde_json::from_slice::<RenderedRoot>(&bytes)
     {
+        // A render in use is kept (the cache forgets those unused for a month).
+        let _ = std::fs::File::options()
+            .write(true)
+            .open(file)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return Ok(rendered);
     }
     let shown =
@@ -113,14 +118,43 @@ pub fn render(
     let rendered = run(dir, &shown, tool, helm)?;
     if let Some(file) = cached
         && let Ok(bytes) = serde_json::to_vec(&rendered)
-        && file
-            .parent()
-            .is_some_and(|p| std::fs::create_dir_all(p).is_ok())
     {
         // A cache that cannot be written only costs the next run a render.
-        let _ = crate::diag::replace_file(&file, &bytes);
+        let _ = store(&file, &bytes);
     }
     Ok(rendered)
+}
+
+/// How long a cached render is kept unused.
+const CACHE_DAYS: u64 = 30;
+
+/// Writes a render to the cache, readable by the user alone (a render holds the values of
+/// generated Secrets), and forgets renders unused for a month.
+fn store(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let folder = file
+        .parent()
+        .ok_or_else(|| std::io::Error::other("no folder"))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)?;
+    // NamedTempFile is created 0600, in the folder, and renamed over the file when complete.
+    let mut temporary = tempfile::NamedTempFile::new_in(folder)?;
+    temporary.write_all(bytes)?;
+    temporary.persist(file).map_err(|e| e.error)?;
+    let old = std::time::Duration::from_secs(CACHE_DAYS * 24 * 3600);
+    for entry in std::fs::read_dir(folder)?.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > old));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 /// Renders the kustomization in `dir` (absolute); `shown` is the folder as the user names it.
@@ -159,6 +193,10 @@ fn run(dir: &Path, shown: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot
                 &dir.display().to_string(),
             )
             .replace(&shown_wrapper, "<kvet wrapper>")
+            .replace(
+                &format!("'{}'", relative.display()),
+                &format!("'{}'", shown.display()),
+            )
     };
     if !out.status.success() {
         return Err(failure(format!(
