@@ -198,20 +198,24 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         });
         false
     });
-    use rayon::prelude::*;
     let hashes = render::FileHashes::default();
-    let results: Vec<(usize, bool, Result<RenderedRoot, RenderFailure>)> = selected
-        .par_iter()
-        // One root per task: renders differ in length by a hundredfold.
-        .with_max_len(1)
-        .map(|&(root, all)| {
+    let results = in_parallel(
+        &selected,
+        |&(root, all)| {
             (
                 root,
                 all,
                 render::render(&repo, root, &tool, o.cache_dir.as_deref(), &hashes),
             )
-        })
-        .collect();
+        },
+        |&(root, _)| {
+            repo.files_of(root)
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum()
+        },
+    );
     for (root, report_all, result) in results {
         let k = &repo.kustomizations[root];
         match result {
@@ -233,6 +237,41 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
     }
     plan.repo = repo;
     Ok(plan)
+}
+
+/// Runs `work` on every item on as many threads as rayon has, the largest items (by `size`)
+/// first: renders differ in length a hundredfold, and a long one started last would run alone.
+/// The results are in the items' order.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    size: impl Fn(&T) -> u64,
+) -> Vec<R> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    let sizes: Vec<u64> = items.iter().map(&size).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new(items.iter().map(|_| None).collect());
+    let threads = rayon::current_num_threads().clamp(1, items.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = order.get(at) else { break };
+                    let result = work(&items[i]);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every item is worked on"))
+        .collect()
 }
 
 /// How a message names a root: its folder, or "this kustomization" for the current one.
