@@ -120,3 +120,101 @@ proptest! {
         load_and_check(&text);
     }
 }
+
+/// Pieces of kustomizations and patches, for the repository readers.
+const KUSTOMIZE_TOKENS: &[&str] = &[
+    "\n",
+    "  ",
+    "- ",
+    "resources:\n",
+    "components:\n",
+    "patches:\n",
+    "- path: p.yaml\n",
+    "  target: {kind: Deployment, name: \"w.*\"}\n",
+    "  patch: |-\n",
+    "    - op: add\n",
+    "      path: /spec/template/spec/containers/0/volumeMounts/-\n",
+    "      path: /data/1\n",
+    "      path: ~1~0/-/x\n",
+    "      value: {name: a, mountPath: /a}\n",
+    "- op: remove\n",
+    "  from: /spec\n",
+    "images: [{name: nginx, newTag: latest}]\n",
+    "configMapGenerator: [{name: c, literals: [A=1], files: [k=v.txt]}]\n",
+    "transformers: [\"apiVersion: builtin\\nkind: X\"]\n",
+    "helmCharts: [{name: redis, version: 1}]\n",
+    "apiVersion: apps/v1\n",
+    "kind: Deployment\n",
+    "metadata: {name: web}\n",
+    "spec:\n  template:\n    spec:\n      containers:\n",
+    "      - name: web\n        $patch: delete\n",
+    "$setElementOrder/containers: [{name: web}]\n",
+    "$retainKeys: x\n",
+    "[{\"op\": \"replace\", \"path\": \"/spec/replicas\", \"value\": 3}]",
+    "---\n",
+    "{",
+    "]",
+    "é",
+    "\t",
+];
+
+fn kustomize_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(KUSTOMIZE_TOKENS), 0..60).prop_map(|t| t.concat())
+}
+
+/// The text read as a kustomization (its checks and inline patches) and as a patch of each
+/// format: nothing panics, and every position is inside the text.
+fn repository_readers(text: &str) {
+    use kvet::repo::kustomization::{Kustomization, Offset, PatchFormat, Target};
+    let crds = kvet::schema::store::CrdStore::default();
+    let locations = kvet::schema::location::SchemaLocations::default();
+    let context = kvet::rules::Context {
+        kubernetes_version: kvet::schema::builtin::latest(),
+        crds: &crds,
+        crds_complete: true,
+        locations: &locations,
+    };
+    let lines = line_count(text);
+    if let Some(root) = kvet::load::yaml::first_root(text) {
+        let k = Kustomization::read("k/kustomization.yaml".into(), "/nowhere/k".into(), root);
+        for found in kvet::repo::check::check(&k) {
+            assert_in(found.span, lines);
+        }
+        for patch in &k.patches {
+            if let Some(node) = patch.inline.as_ref().and_then(|p| k.root.pointer(p)) {
+                let offset = Offset::of(text, node);
+                let inline = node.as_str().unwrap_or_default();
+                for found in kvet::repo::patch::check(inline, patch.format, None, &context) {
+                    assert_in(offset.apply(found.span), lines);
+                }
+            }
+        }
+    }
+    let deployment = Target {
+        kind: Some("Deployment".into()),
+        ..Target::default()
+    };
+    for format in [
+        PatchFormat::Either,
+        PatchFormat::Json6902,
+        PatchFormat::StrategicMerge,
+    ] {
+        for found in kvet::repo::patch::check(text, format, Some(&deployment), &context) {
+            assert_in(found.span, lines);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn kustomizations_and_patches_never_panic(text in kustomize_text()) {
+        repository_readers(&text);
+    }
+
+    #[test]
+    fn arbitrary_text_as_a_kustomization_or_patch_never_panics(text in "\\PC{0,200}") {
+        repository_readers(&text);
+    }
+}

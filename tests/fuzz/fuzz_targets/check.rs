@@ -1,6 +1,7 @@
 //! Arbitrary bytes through decoding and loading, suppression comments and the Helm template
-//! lookup, then every object rule, every built-in policy, the annotations and the CRD conversion
-//! on every object. Nothing is written to disk.
+//! lookup, the text as a kustomization and as a patch of each format, then every object rule,
+//! every built-in policy, the annotations and the CRD conversion on every object. Nothing is
+//! written to disk.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -25,6 +26,26 @@ fuzz_target!(|data: &[u8]| {
         crds_complete: true,
         locations: &locations,
     };
+    // The text as a kustomization (its checks, its inline patches) and as a patch.
+    if let Some(root) = kvet::load::yaml::first_root(&text) {
+        use kvet::repo::kustomization::Kustomization;
+        let k = Kustomization::read("k/kustomization.yaml".into(), "/nowhere/k".into(), root);
+        let _ = kvet::repo::check::check(&k);
+        for patch in &k.patches {
+            if let Some(inline) = patch.inline.as_ref().and_then(|p| k.root.pointer(p)) {
+                let _ = kvet::repo::kustomization::Offset::of(&text, inline);
+                let inline = inline.as_str().unwrap_or_default();
+                let _ = kvet::repo::patch::check(inline, patch.format, None, &context);
+            }
+        }
+    }
+    for format in [
+        kvet::repo::kustomization::PatchFormat::Either,
+        kvet::repo::kustomization::PatchFormat::Json6902,
+        kvet::repo::kustomization::PatchFormat::StrategicMerge,
+    ] {
+        let _ = kvet::repo::patch::check(&text, format, None, &context);
+    }
     for object in &loaded.objects {
         let _ = object.root.locate("/spec/template/spec/containers/0");
         let _ = object.root.locate("/metadata/name");
