@@ -376,6 +376,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             report.sources.insert(name, Arc::from(text));
         }
     }
+    // A rendered chart's templates are checked in full: a baseline forgets their old entries.
+    for chart in rendered.iter().filter_map(|r| r.chart.as_ref()) {
+        report.files.extend(load::render::template_files(chart));
+    }
 
     // Compiled CRD validators are large trees: freeing them took a tenth of a run with many
     // CRDs, after the report was ready; compiled policies, a twentieth of a one-file run.

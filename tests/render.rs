@@ -280,3 +280,31 @@ fn suppressions_in_rendered_charts_keep_to_their_template_and_config_ignores_mat
     let out = String::from_utf8(run()).unwrap();
     assert!(!out.contains("warning[image-tag-latest]"), "{out}");
 }
+
+#[test]
+fn a_baseline_of_a_rendered_chart_is_the_same_however_often_it_is_written() {
+    if !available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let write = || {
+        kvet()
+            .args([
+                "check",
+                "--format",
+                "compact",
+                "--helm",
+                CHART,
+                "--write-baseline",
+            ])
+            .arg(&baseline)
+            .assert()
+            .code(0);
+        fs::read_to_string(&baseline).unwrap()
+    };
+    let first = write();
+    assert!(first.contains("shop/templates/"), "{first}");
+    assert_eq!(write(), first);
+    assert_eq!(write(), first);
+}

@@ -138,6 +138,26 @@ pub fn template_file(chart: &Path, source: &str) -> Option<PathBuf> {
     file.is_file().then_some(file)
 }
 
+/// The files of a chart's templates and its subcharts' (as findings name them: under the
+/// chart folder as given).
+pub fn template_files(chart: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for entry in ignore::WalkBuilder::new(chart)
+        .standard_filters(false)
+        .build()
+        .flatten()
+    {
+        let in_templates = entry
+            .path()
+            .strip_prefix(chart)
+            .is_ok_and(|p| p.components().any(|c| c.as_os_str() == "templates"));
+        if in_templates && entry.file_type().is_some_and(|t| t.is_file()) {
+            files.push(entry.path().display().to_string());
+        }
+    }
+    files
+}
+
 /// Where a JSON pointer's key is written in a Helm template, found by following the pointer's
 /// keys down the template's indentation (list indexes count the items written at one
 /// indentation). `None` when the template does not spell the path out, as when it comes from

@@ -150,7 +150,10 @@ pub fn place_rendered(
         let Some(text) = files.text(file) else {
             continue;
         };
-        let placed_here = moved.iter().any(|m| m.file == **file);
+        // A file whose findings this run knows in full (not only those of the files named).
+        let placed_here = moved
+            .iter()
+            .any(|m| m.file == **file && plan.streams[m.stream].report_all);
         // The suppressions of a file the run did not read (a base outside the folder given).
         let parsed = crate::load::yaml::parse(text);
         let roots = parsed.documents.iter().map(|d| &d.root);
