@@ -131,6 +131,22 @@ struct CheckArgs {
     /// A value for --helm, as helm takes it: `image.tag=1.2`. Repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE", requires = "helm")]
     set: Vec<String>,
+    /// A string value for --helm (helm's --set-string). Repeatable.
+    #[arg(long = "set-string", value_name = "KEY=VALUE", requires = "helm")]
+    set_string: Vec<String>,
+    /// A value for --helm read from a file (helm's --set-file). Repeatable.
+    #[arg(long = "set-file", value_name = "KEY=PATH", requires = "helm")]
+    set_file: Vec<String>,
+    /// The release name --helm renders the chart as (helm's default: release-name).
+    #[arg(long, value_name = "NAME", requires = "helm")]
+    release: Option<String>,
+    /// The namespace --helm renders the release in (helm's --namespace): what
+    /// `.Release.Namespace` is.
+    #[arg(long, value_name = "NAMESPACE", requires = "helm")]
+    release_namespace: Option<String>,
+    /// Render the chart's crds/ folder too (helm's --include-crds).
+    #[arg(long, requires = "helm")]
+    include_crds: bool,
     /// Render this kustomization (`kustomize build DIR`, or `kubectl kustomize DIR`) and check
     /// the result, even when another kustomization includes it. Repeatable. (Kustomizations
     /// that nothing includes are rendered anyway.)
@@ -276,6 +292,11 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             chart,
             values: args.values,
             set: args.set,
+            release: args.release,
+            namespace: args.release_namespace,
+            set_string: args.set_string,
+            set_file: args.set_file,
+            include_crds: args.include_crds,
         })
         .into_iter()
         .collect();

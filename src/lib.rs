@@ -132,10 +132,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         rule_options: config.options.clone().into_iter().collect(),
         ..opts.policy.clone()
     })?;
+    let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
+    let capabilities = capabilities(kubernetes_version, &crds);
     let rendered = opts
         .renders
         .iter()
-        .map(load::render::Render::run)
+        .map(|r| r.run(&capabilities))
         .collect::<Result<Vec<_>, _>>()?;
     let discovered = discover(&opts.paths, &include, &exclude);
     // The repository: kustomizations, patches, roots, their renders.
@@ -215,7 +217,6 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }));
 
-    let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let locations = SchemaLocations::new(
         &opts.schema_locations,
         kubernetes_version,
@@ -440,6 +441,26 @@ fn covers_folder(paths: &[String], folder: &Path) -> bool {
 /// first leaves the freeing to the OS. Freed here when no thread can be started.
 fn drop_in_background<T: Send + 'static>(value: T) {
     let _ = std::thread::Builder::new().spawn(move || drop(value));
+}
+
+/// What charts are rendered for: the Kubernetes version checked against, and every
+/// apiVersion (and apiVersion/Kind) it serves or a CRD under `--crds` defines.
+fn capabilities(version: &'static str, crds: &CrdStore) -> load::render::Capabilities {
+    let mut api_versions = std::collections::BTreeSet::new();
+    if let Ok(schemas) = schema::builtin::schemas(version) {
+        for (api_version, kinds) in &schemas.kinds {
+            api_versions.insert(api_version.clone());
+            api_versions.extend(kinds.keys().map(|kind| format!("{api_version}/{kind}")));
+        }
+    }
+    for (api_version, kind) in crds.kinds() {
+        api_versions.insert(api_version.to_owned());
+        api_versions.insert(format!("{api_version}/{kind}"));
+    }
+    load::render::Capabilities {
+        kube_version: format!("v{version}.0"),
+        api_versions: api_versions.into_iter().collect(),
+    }
 }
 
 /// The CRDs under `--crds`, read before any object is checked.

@@ -107,7 +107,7 @@ fn helm_charts_are_rendered_and_findings_point_into_their_templates() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "`helm template testdata/render/missing-chart` failed",
+            "`helm template testdata/render/missing-chart --kube-version v",
         ));
 }
 
@@ -153,16 +153,46 @@ fn the_chart_command_line_reaches_helm_and_rendered_output_is_mapped() {
         .args([
             "check", "--format", "compact", "--helm", CHART, "-f", "a.yaml", "--values", "b.yaml",
         ])
-        .args(["--set", "image.tag=1.2", "--set", "x=y"])
+        .args([
+            "--set",
+            "image.tag=1.2",
+            "--set",
+            "x=y",
+            "--set-string",
+            "a=1",
+        ])
+        .args([
+            "--set-file",
+            "b=c.txt",
+            "--release",
+            "shop",
+            "--release-namespace",
+            "prod",
+        ])
+        .args(["--include-crds", "--crds", "testdata/schema/pass"])
         .assert()
         .get_output()
         .stdout
         .clone();
     let args = fs::read_to_string(tools.path().join("args")).unwrap();
+    let version = kvet::schema::builtin::latest();
+    let (flags, api_versions) = args.trim_end().split_once(" --api-versions ").unwrap();
     assert_eq!(
-        args,
-        format!("template {CHART} --values a.yaml --values b.yaml --set image.tag=1.2 --set x=y\n")
+        flags,
+        format!(
+            "template shop {CHART} --values a.yaml --values b.yaml --set image.tag=1.2 --set x=y --set-string a=1 --set-file b=c.txt --namespace prod --include-crds --kube-version v{version}.0"
+        )
     );
+    // What the cluster serves, for `.Capabilities.APIVersions.Has`: built-in kinds and CRDs.
+    let api_versions: Vec<&str> = api_versions.split(',').collect();
+    for served in [
+        "v1",
+        "apps/v1/Deployment",
+        "policy/v1/PodDisruptionBudget",
+        "example.com/v1/Gadget",
+    ] {
+        assert!(api_versions.contains(&served), "{served}: {api_versions:?}");
+    }
     let out = String::from_utf8(out).unwrap();
     assert!(
         out.contains(

@@ -16,7 +16,25 @@ pub enum Render {
         chart: PathBuf,
         values: Vec<PathBuf>,
         set: Vec<String>,
+        /// The release's name (`--release`; helm's default, `release-name`, when `None`).
+        release: Option<String>,
+        /// The release's namespace (`--release-namespace`, helm's `--namespace`).
+        namespace: Option<String>,
+        /// `--set-string K=V` and `--set-file K=PATH`, as helm takes them.
+        set_string: Vec<String>,
+        set_file: Vec<String>,
+        /// Render the chart's `crds/` too.
+        include_crds: bool,
     },
+}
+
+/// What the cluster a chart is rendered for serves, for `.Capabilities`: its Kubernetes
+/// version, and every apiVersion and apiVersion/Kind it serves (so objects a chart renders
+/// only when the cluster has, say, ServiceMonitors are rendered and checked).
+#[derive(Debug, Clone, Default)]
+pub struct Capabilities {
+    pub kube_version: String,
+    pub api_versions: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -58,15 +76,50 @@ pub struct Rendered {
 }
 
 impl Render {
-    pub fn run(&self) -> Result<Rendered, RenderError> {
+    pub fn run(&self, capabilities: &Capabilities) -> Result<Rendered, RenderError> {
         match self {
-            Render::Helm { chart, values, set } => {
-                let mut args = vec!["template".to_owned(), chart.display().to_string()];
+            Render::Helm {
+                chart,
+                values,
+                set,
+                release,
+                namespace,
+                set_string,
+                set_file,
+                include_crds,
+            } => {
+                let mut args = vec!["template".to_owned()];
+                args.extend(release.clone());
+                args.push(chart.display().to_string());
                 for file in values {
                     args.extend(["--values".to_owned(), file.display().to_string()]);
                 }
-                for pair in set {
-                    args.extend(["--set".to_owned(), pair.clone()]);
+                for (flag, pairs) in [
+                    ("--set", set),
+                    ("--set-string", set_string),
+                    ("--set-file", set_file),
+                ] {
+                    for pair in pairs {
+                        args.extend([flag.to_owned(), pair.clone()]);
+                    }
+                }
+                if let Some(namespace) = namespace {
+                    args.extend(["--namespace".to_owned(), namespace.clone()]);
+                }
+                if *include_crds {
+                    args.push("--include-crds".to_owned());
+                }
+                if !capabilities.kube_version.is_empty() {
+                    args.extend([
+                        "--kube-version".to_owned(),
+                        capabilities.kube_version.clone(),
+                    ]);
+                }
+                if !capabilities.api_versions.is_empty() {
+                    args.extend([
+                        "--api-versions".to_owned(),
+                        capabilities.api_versions.join(","),
+                    ]);
                 }
                 let what = format!("the chart {}", chart.display());
                 if !on_path("helm") {
@@ -111,7 +164,18 @@ pub(crate) fn find_program(program: &str, search: Option<&std::ffi::OsStr>) -> O
 }
 
 fn output(program: &str, args: &[String]) -> Result<String, RenderError> {
-    let command = format!("{program} {}", args.join(" "));
+    // The served APIs are hundreds: the command is shown with their count.
+    let shown: Vec<String> = args
+        .iter()
+        .enumerate()
+        .map(
+            |(i, arg)| match i.checked_sub(1).map(|p| args[p].as_str()) {
+                Some("--api-versions") => format!("<{} APIs>", arg.split(',').count()),
+                _ => arg.clone(),
+            },
+        )
+        .collect();
+    let command = format!("{program} {}", shown.join(" "));
     let out = Command::new(program)
         .args(args)
         .output()

@@ -116,6 +116,11 @@ impl CrdStore {
         Some(compiled.clone())
     }
 
+    /// Every apiVersion and kind defined.
+    pub fn kinds(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.kinds.keys().map(|(a, k)| (a.as_str(), k.as_str()))
+    }
+
     /// The apiVersions custom resources of a kind are defined in, sorted.
     pub fn api_versions(&self, kind: &str) -> Vec<String> {
         let mut out: Vec<String> = self
