@@ -8,8 +8,8 @@ use super::{FileResult, level_of};
 use crate::diag::Diagnostic;
 use crate::diag::suppress;
 use crate::load;
-use crate::load::yaml::IssueKind;
-use crate::repo::kustomization::{Kustomization, Offset};
+use crate::load::yaml::{IssueKind, Parsed};
+use crate::repo::kustomization::{Kustomization, Offset, PatchFormat, Target};
 use crate::repo::{self, PatchUse};
 use crate::rules::{self, Context};
 use crate::source::Source;
@@ -23,9 +23,9 @@ pub(super) fn declares_kustomization(loaded: &load::Loaded) -> bool {
 
 /// YAML problems of a file that is not a manifest: every one counts (a duplicate key in a
 /// kustomization is as wrong as in an object).
-fn yaml_diagnostics(text: &str, file: &str, result: &FileResult) -> Vec<Diagnostic> {
+fn yaml_diagnostics(parsed: &Parsed, file: &str, result: &FileResult) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for issue in crate::load::yaml::parse(text).issues {
+    for issue in parsed.issues.iter().cloned() {
         let rule = match issue.kind {
             IssueKind::Syntax | IssueKind::InvalidMerge => &rules::YAML_SYNTAX,
             IssueKind::Limit => &rules::INPUT_LIMIT,
@@ -49,8 +49,9 @@ pub(super) fn check_kustomization(
     keep_source: bool,
 ) -> FileResult {
     let file = &source.name;
-    let mut diagnostics = yaml_diagnostics(text, file, &result);
     let parsed = crate::load::yaml::parse(text);
+    let mut diagnostics = yaml_diagnostics(&parsed, file, &result);
+    result.suppressions = comment_suppressions(file, text, &parsed);
     if let Some(document) = parsed.documents.into_iter().next() {
         let identity = repo::identity(&source.config_path);
         let dir = identity.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -65,17 +66,13 @@ pub(super) fn check_kustomization(
                     continue;
                 };
                 let offset = Offset::of(text, node);
-                for found in
-                    repo::patch::check(inline, patch.format, patch.target.as_ref(), context)
-                {
-                    let finding = found.finding;
-                    let span = offset.apply(found.span);
-                    let mut d =
-                        Diagnostic::new(rules::SCHEMA.meta.id, level, file, span, finding.message);
-                    d.help = finding.help;
-                    d.object = found.object;
-                    diagnostics.push(d);
-                }
+                diagnostics.extend(patch_diagnostics(
+                    inline,
+                    (patch.format, patch.target.as_ref()),
+                    context,
+                    (file, offset),
+                    level,
+                ));
             }
         }
         for found in repo::check::check(&k) {
@@ -90,7 +87,6 @@ pub(super) fn check_kustomization(
             diagnostics.push(d);
         }
     }
-    result.suppressions = comment_suppressions(file, text);
     finish(result, diagnostics, text, keep_source)
 }
 
@@ -103,25 +99,42 @@ pub(super) fn check_patch(
     keep_source: bool,
 ) -> FileResult {
     let file = &source.name;
-    let mut diagnostics = yaml_diagnostics(text, file, &result);
+    let parsed = crate::load::yaml::parse(text);
+    let mut diagnostics = yaml_diagnostics(&parsed, file, &result);
+    result.suppressions = comment_suppressions(file, text, &parsed);
     if let Some(level) = level_of(&rules::SCHEMA, &result.settings) {
-        for found in repo::patch::check(text, patch.format, patch.target.as_ref(), context) {
-            let finding = found.finding;
-            let mut d = Diagnostic::new(
-                rules::SCHEMA.meta.id,
-                level,
-                file,
-                found.span,
-                finding.message,
-            );
-            d.help = finding.help;
-            d.pointer = Some(finding.pointer);
-            d.object = found.object;
-            diagnostics.push(d);
-        }
+        diagnostics.extend(patch_diagnostics(
+            text,
+            (patch.format, patch.target.as_ref()),
+            context,
+            (file, Offset::None),
+            level,
+        ));
     }
-    result.suppressions = comment_suppressions(file, text);
     finish(result, diagnostics, text, keep_source)
+}
+
+/// A patch's findings as `schema` diagnostics in `file`, where `offset` puts its text (the
+/// pointer is kept for a patch file; an inline patch's would point into its own text).
+fn patch_diagnostics(
+    text: &str,
+    (format, target): (PatchFormat, Option<&Target>),
+    context: &Context,
+    (file, offset): (&str, Offset),
+    level: crate::diag::Level,
+) -> Vec<Diagnostic> {
+    repo::patch::check(text, format, target, context)
+        .into_iter()
+        .map(|found| {
+            let finding = found.finding;
+            let span = offset.apply(found.span);
+            let mut d = Diagnostic::new(rules::SCHEMA.meta.id, level, file, span, finding.message);
+            d.help = finding.help;
+            d.pointer = (offset == Offset::None).then_some(finding.pointer);
+            d.object = found.object;
+            d
+        })
+        .collect()
 }
 
 /// Data a kustomization reads: YAML that must parse (when it is YAML), nothing more.
@@ -131,13 +144,12 @@ pub(super) fn check_data(
     result: FileResult,
     keep_source: bool,
 ) -> FileResult {
-    let diagnostics = yaml_diagnostics(text, &source.name, &result);
+    let diagnostics = yaml_diagnostics(&crate::load::yaml::parse(text), &source.name, &result);
     finish(result, diagnostics, text, keep_source)
 }
 
 /// The `# kvet:ignore` comments of a kustomization or patch file.
-fn comment_suppressions(file: &str, text: &str) -> Vec<suppress::Suppression> {
-    let parsed = crate::load::yaml::parse(text);
+fn comment_suppressions(file: &str, text: &str, parsed: &Parsed) -> Vec<suppress::Suppression> {
     suppress::in_comments_of_nodes(file, text, parsed.documents.iter().map(|d| &d.root))
 }
 

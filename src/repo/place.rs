@@ -102,6 +102,15 @@ pub struct Placed {
 #[derive(Default)]
 pub struct Files {
     loaded: HashMap<PathBuf, Option<(String, Vec<Node>)>>,
+    /// Patches' documents, by the kustomization file and the patch's pointer in it.
+    patches: HashMap<(PathBuf, String), Option<std::rc::Rc<PatchDocuments>>>,
+}
+
+/// A patch's documents, the file they are in, and how their positions map into it.
+struct PatchDocuments {
+    file: PathBuf,
+    offset: Offset,
+    roots: Vec<Node>,
 }
 
 impl Files {
@@ -593,11 +602,10 @@ impl Placer<'_> {
             .rev()
             .filter(|p| wanted(p.format))
         {
-            let Some((file, text_offset, documents)) = self.patch_documents(kustomization, patch)
-            else {
+            let Some(documents) = self.patch_documents(kustomization, patch) else {
                 continue;
             };
-            for document in documents.iter().rev() {
+            for document in documents.roots.iter().rev() {
                 let found = if is_operations(patch, document) {
                     self.targets(level, patch.target.as_ref(), None)
                         .then(|| self.in_operations(document, present))
@@ -609,8 +617,8 @@ impl Placer<'_> {
                 };
                 if let Some(span) = found {
                     return Some(Placed {
-                        file,
-                        span: text_offset.apply(span),
+                        file: documents.file.clone(),
+                        span: documents.offset.apply(span),
                         how: How::Patch,
                     });
                 }
@@ -660,16 +668,30 @@ impl Placer<'_> {
         self.in_kustomization(k, &pointer, How::Transformer)
     }
 
-    /// A patch's documents, the file they are in, and how their positions map into it.
+    /// A patch's documents, read once however many findings look at them.
     fn patch_documents(
         &mut self,
         k: &Kustomization,
         patch: &Patch,
-    ) -> Option<(PathBuf, Offset, Vec<Node>)> {
+    ) -> Option<std::rc::Rc<PatchDocuments>> {
+        let key = (k.file.clone(), patch.pointer.clone());
+        if let Some(known) = self.files.patches.get(&key) {
+            return known.clone();
+        }
+        let read = self.read_patch(k, patch).map(std::rc::Rc::new);
+        self.files.patches.insert(key, read.clone());
+        read
+    }
+
+    fn read_patch(&mut self, k: &Kustomization, patch: &Patch) -> Option<PatchDocuments> {
         if let Some(file) = &patch.file {
             let file = super::identity(file);
             let (_, roots) = self.files.get(&file)?;
-            return Some((file, Offset::None, roots.clone()));
+            return Some(PatchDocuments {
+                roots: roots.clone(),
+                file,
+                offset: Offset::None,
+            });
         }
         let pointer = patch.inline.as_ref()?;
         let file = super::identity(&k.file);
@@ -682,7 +704,11 @@ impl Placer<'_> {
             .into_iter()
             .map(|d| d.root)
             .collect();
-        Some((file, offset, roots))
+        Some(PatchDocuments {
+            file,
+            offset,
+            roots,
+        })
     }
 
     /// Whether a patch (its `target`, else the strategic-merge document's own kind, name and
