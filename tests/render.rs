@@ -30,15 +30,7 @@ fn findings(doc: &serde_json::Value) -> Vec<String> {
             let rule = d["rule"].as_str().unwrap();
             ["image-tag-latest", "host-path-mount", "pod-security"].contains(&rule)
         })
-        .map(|d| {
-            format!(
-                "{}:{}:{} {}",
-                d["file"].as_str().unwrap(),
-                d["line"],
-                d["column"],
-                d["rule"].as_str().unwrap()
-            )
-        })
+        .map(common::placed)
         .collect()
 }
 

@@ -41,15 +41,7 @@ fn check_in(dir: &Path, args: &[&str], code: i32) -> (Vec<String>, serde_json::V
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            format!(
-                "{}:{}:{} {}",
-                d["file"].as_str().unwrap(),
-                d["line"],
-                d["column"],
-                d["rule"].as_str().unwrap()
-            )
-        })
+        .map(common::placed)
         .collect();
     (found, doc)
 }

@@ -49,9 +49,7 @@ pub(super) fn check_kustomization(
     keep_source: bool,
 ) -> FileResult {
     let file = &source.name;
-    let parsed = crate::load::yaml::parse(text);
-    let mut diagnostics = yaml_diagnostics(&parsed, file, &result);
-    result.suppressions = comment_suppressions(file, text, &parsed);
+    let (parsed, mut diagnostics) = read_yaml(source, text, &mut result);
     if let Some(document) = parsed.documents.into_iter().next() {
         let identity = repo::identity(&source.config_path);
         let dir = identity.parent().unwrap_or(Path::new("")).to_path_buf();
@@ -99,9 +97,7 @@ pub(super) fn check_patch(
     keep_source: bool,
 ) -> FileResult {
     let file = &source.name;
-    let parsed = crate::load::yaml::parse(text);
-    let mut diagnostics = yaml_diagnostics(&parsed, file, &result);
-    result.suppressions = comment_suppressions(file, text, &parsed);
+    let (_, mut diagnostics) = read_yaml(source, text, &mut result);
     if let Some(level) = level_of(&rules::SCHEMA, &result.settings) {
         diagnostics.extend(patch_diagnostics(
             text,
@@ -149,6 +145,15 @@ pub(super) fn check_data(
 }
 
 /// The `# kvet:ignore` comments of a kustomization or patch file.
+/// A kustomization's or patch's text, parsed once: its YAML problems, and its `# kvet:ignore`
+/// comments as the file's suppressions.
+fn read_yaml(source: &Source, text: &str, result: &mut FileResult) -> (Parsed, Vec<Diagnostic>) {
+    let parsed = crate::load::yaml::parse(text);
+    let diagnostics = yaml_diagnostics(&parsed, &source.name, result);
+    result.suppressions = comment_suppressions(&source.name, text, &parsed);
+    (parsed, diagnostics)
+}
+
 fn comment_suppressions(file: &str, text: &str, parsed: &Parsed) -> Vec<suppress::Suppression> {
     suppress::in_comments_of_nodes(file, text, parsed.documents.iter().map(|d| &d.root))
 }

@@ -51,3 +51,14 @@ pub fn make_executable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// A diagnostic of the JSON report as `file:line:col rule`.
+pub fn placed(d: &serde_json::Value) -> String {
+    format!(
+        "{}:{}:{} {}",
+        d["file"].as_str().unwrap(),
+        d["line"],
+        d["column"],
+        d["rule"].as_str().unwrap()
+    )
+}
