@@ -11,7 +11,7 @@ use crate::diag::baseline::Baseline;
 use crate::diag::render::{Format, RenderOptions, render};
 use crate::diag::{self, Level};
 use crate::load::discover::normalize;
-use crate::load::render::Render;
+use crate::load::render::HelmRelease;
 use crate::policy::PolicyOptions;
 use crate::rules;
 use crate::{LintOptions, lint};
@@ -121,10 +121,11 @@ struct CheckArgs {
     /// YAML or JSON files (or folders) merged into the policies' `data`. Repeatable.
     #[arg(long, short = 'd', value_name = "PATH")]
     data: Vec<PathBuf>,
-    /// Render this Helm chart (`helm template CHART`, helm on the PATH) and check the result;
-    /// diagnostics point into the chart's templates where the offending key is written there.
+    /// Render this Helm chart (`helm template CHART`, helm on the PATH) with the flags below
+    /// and check the result, besides the charts found in the paths; diagnostics point into the
+    /// chart's templates. Repeatable.
     #[arg(long, value_name = "CHART")]
-    helm: Option<PathBuf>,
+    helm: Vec<PathBuf>,
     /// Values file for --helm. Repeatable.
     #[arg(long = "values", short = 'f', value_name = "FILE", requires = "helm")]
     values: Vec<PathBuf>,
@@ -137,11 +138,12 @@ struct CheckArgs {
     /// A value for --helm read from a file (helm's --set-file). Repeatable.
     #[arg(long = "set-file", value_name = "KEY=PATH", requires = "helm")]
     set_file: Vec<String>,
-    /// The release name --helm renders the chart as (helm's default: release-name).
+    /// The release name --helm renders the chart as (default: the chart's name).
     #[arg(long, value_name = "NAME", requires = "helm")]
     release: Option<String>,
     /// The namespace --helm renders the release in (helm's --namespace): what
-    /// `.Release.Namespace` is.
+    /// `.Release.Namespace` is. Without it the namespace is left to whoever installs the
+    /// release, and objects in it are not reported as in the default namespace.
     #[arg(long, value_name = "NAMESPACE", requires = "helm")]
     release_namespace: Option<String>,
     /// Render the chart's crds/ folder too (helm's --include-crds).
@@ -286,21 +288,21 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             Config::discover(&cwd)?
         }
     };
-    let renders: Vec<Render> = args
+    let helm: Vec<HelmRelease> = args
         .helm
-        .map(|chart| Render::Helm {
+        .into_iter()
+        .map(|chart| HelmRelease {
             chart,
-            values: args.values,
-            set: args.set,
-            release: args.release,
-            namespace: args.release_namespace,
-            set_string: args.set_string,
-            set_file: args.set_file,
+            values: args.values.clone(),
+            set: args.set.clone(),
+            name: args.release.clone(),
+            namespace: args.release_namespace.clone(),
+            set_string: args.set_string.clone(),
+            set_file: args.set_file.clone(),
             include_crds: args.include_crds,
         })
-        .into_iter()
         .collect();
-    let paths = if args.paths.is_empty() && !(renders.is_empty() && args.kustomize.is_empty()) {
+    let paths = if args.paths.is_empty() && !(helm.is_empty() && args.kustomize.is_empty()) {
         Vec::new()
     } else if args.paths.is_empty() {
         vec![".".to_owned()]
@@ -328,7 +330,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             data_paths: args.data,
             ..PolicyOptions::default()
         },
-        renders,
+        helm,
         kustomize: args.kustomize,
         no_render: args.no_render,
         tool_path: None,

@@ -23,8 +23,23 @@
 //!     reason: upstream chart, pinned by digest in the overlay
 //! ```
 //!
-//! `render: false` stops kvet from rendering kustomizations with `kustomize` or `kubectl`
-//! (their files are then checked one by one).
+//! `render: false` stops kvet from rendering kustomizations with `kustomize` or `kubectl`, and
+//! charts with `helm` (their files are then checked one by one).
+//!
+//! `charts` says how the charts of the repository are released (paths relative to the config's
+//! folder; a chart without an entry is rendered once, as a release named after it whose
+//! namespace is left to whoever installs it; a chart with entries once per entry):
+//! ```yaml
+//! charts:
+//!   - path: charts/shop
+//!     release: shop-staging
+//!     namespace: shop
+//!     values: [charts/shop/values-staging.yaml]
+//!     set: {image.tag: "1.4.2"}
+//!     set_string: {podAnnotations.rev: "7"}
+//!     set_file: {config: charts/shop/files/staging.toml}
+//!     include_crds: true
+//! ```
 //!
 //! A rule that takes options is configured with a mapping, in the top-level `rules` only
 //! (options hold for the whole run): `required-secret-labels: {level: error, labels: [team]}`.
@@ -59,8 +74,49 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
-    /// Whether kustomizations are rendered with the real tool (`render: false` turns it off).
+    /// Whether kustomizations and charts are rendered with the real tool (`render: false`
+    /// turns it off).
     pub render: bool,
+    /// How charts of the repository are released.
+    pub charts: Vec<ChartRelease>,
+}
+
+/// A `charts` entry: a release of a chart of the repository.
+#[derive(Debug, Clone, Default)]
+pub struct ChartRelease {
+    /// The chart's folder, relative to the config's.
+    pub path: PathBuf,
+    pub release: Option<String>,
+    pub namespace: Option<String>,
+    /// Values files, relative to the config's folder.
+    pub values: Vec<PathBuf>,
+    /// `KEY=VALUE` pairs for helm's `--set`, `--set-string` and `--set-file` (files relative
+    /// to the config's folder).
+    pub set: Vec<String>,
+    pub set_string: Vec<String>,
+    pub set_file: Vec<String>,
+    pub include_crds: bool,
+}
+
+impl ChartRelease {
+    /// The release of `chart` (the entry's chart, as the run found it) this entry describes,
+    /// its files resolved against the config's folder `root`.
+    pub fn release(&self, chart: &Path, root: &Path) -> crate::load::render::HelmRelease {
+        let file = |f: &str| match f.split_once('=') {
+            Some((key, path)) => format!("{key}={}", root.join(path).display()),
+            None => f.to_owned(),
+        };
+        crate::load::render::HelmRelease {
+            chart: chart.to_path_buf(),
+            name: self.release.clone(),
+            namespace: self.namespace.clone(),
+            values: self.values.iter().map(|v| root.join(v)).collect(),
+            set: self.set.clone(),
+            set_string: self.set_string.clone(),
+            set_file: self.set_file.iter().map(|f| file(f)).collect(),
+            include_crds: self.include_crds,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -196,6 +252,7 @@ impl Default for Config {
             ignores: Vec::new(),
             path: None,
             render: true,
+            charts: Vec::new(),
         }
     }
 }
@@ -284,12 +341,24 @@ impl ConfigParser<'_> {
                         ));
                     }
                 },
+                "charts" => {
+                    let Value::Seq(items) = &entry.value.value else {
+                        return Err(self.error(
+                            entry.value.span,
+                            "`charts` must be a list".into(),
+                            None,
+                        ));
+                    };
+                    for item in items {
+                        config.charts.push(self.chart_entry(item)?);
+                    }
+                }
                 other => {
                     return Err(self.error(
                         entry.key_span,
                         format!("unknown key \"{other}\""),
                         Some(
-                            "the config file has the keys `rules`, `overrides`, `ignore` and `render`"
+                            "the config file has the keys `rules`, `overrides`, `ignore`, `render` and `charts`"
                                 .into(),
                         ),
                     ));
@@ -434,6 +503,87 @@ impl ConfigParser<'_> {
             ));
         }
         Ok(ignore)
+    }
+
+    fn chart_entry(&self, node: &Node) -> Result<ChartRelease, ConfigError> {
+        let mut chart = ChartRelease::default();
+        let mut path = None;
+        for entry in self.map(node, "a charts entry")? {
+            let value = &entry.value;
+            let text = || {
+                value
+                    .scalar_text()
+                    .filter(|_| !value.is_null())
+                    .ok_or_else(|| {
+                        self.error(
+                            value.span,
+                            format!("`{}` must be a string", entry.key),
+                            None,
+                        )
+                    })
+            };
+            match entry.key.as_str() {
+                "path" => path = Some(PathBuf::from(text()?)),
+                "release" => chart.release = Some(text()?),
+                "namespace" => chart.namespace = Some(text()?),
+                "values" => {
+                    chart.values = self
+                        .strings(value, "values")?
+                        .into_iter()
+                        .map(PathBuf::from)
+                        .collect();
+                }
+                "set" => chart.set = self.pairs(value, "set")?,
+                "set_string" => chart.set_string = self.pairs(value, "set_string")?,
+                "set_file" => chart.set_file = self.pairs(value, "set_file")?,
+                "include_crds" => match value.value {
+                    Value::Bool(include) => chart.include_crds = include,
+                    _ => {
+                        return Err(self.error(
+                            value.span,
+                            "`include_crds` must be true or false".into(),
+                            None,
+                        ));
+                    }
+                },
+                other => {
+                    return Err(self.error(
+                        entry.key_span,
+                        format!("unknown key \"{other}\" in a charts entry"),
+                        Some(
+                            "a charts entry has the keys `path`, `release`, `namespace`, \
+                             `values`, `set`, `set_string`, `set_file` and `include_crds`"
+                                .into(),
+                        ),
+                    ));
+                }
+            }
+        }
+        chart.path = path.ok_or_else(|| {
+            self.error(
+                node.span,
+                "a charts entry needs the `path` of its chart".into(),
+                None,
+            )
+        })?;
+        Ok(chart)
+    }
+
+    /// A mapping of helm value paths to scalars, as `KEY=VALUE` pairs for helm (commas in a
+    /// value escaped, as helm's `--set` splits on them).
+    fn pairs(&self, node: &Node, what: &str) -> Result<Vec<String>, ConfigError> {
+        let mut pairs = Vec::new();
+        for entry in self.map(node, &format!("`{what}`"))? {
+            let value = entry.value.scalar_text().ok_or_else(|| {
+                self.error(
+                    entry.value.span,
+                    format!("a value of `{what}` must be a scalar (write nested keys as `a.b`)"),
+                    None,
+                )
+            })?;
+            pairs.push(format!("{}={}", entry.key, value.replace(',', "\\,")));
+        }
+        Ok(pairs)
     }
 
     /// A string or a list of strings.

@@ -61,11 +61,12 @@ pub struct LintOptions {
     pub cache_dir: Option<PathBuf>,
     /// The user's Rego policies and data (the built-in policies always load).
     pub policy: policy::PolicyOptions,
-    /// Charts to render and check.
-    pub renders: Vec<load::render::Render>,
+    /// Releases of charts to render and check (`--helm`), besides the charts of the input.
+    pub helm: Vec<load::render::HelmRelease>,
     /// Kustomizations to render and check whatever includes them (`--kustomize DIR`).
     pub kustomize: Vec<PathBuf>,
-    /// Do not render kustomizations (`--no-render`; `render: false` in the config does too).
+    /// Do not render kustomizations and charts (`--no-render`; `render: false` in the config
+    /// does too).
     pub no_render: bool,
     /// Where to look for `helm`, `kustomize` and `kubectl`; the PATH when `None`.
     pub tool_path: Option<std::ffi::OsString>,
@@ -134,12 +135,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     })?;
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let capabilities = capabilities(kubernetes_version, &crds);
-    let rendered = opts
-        .renders
-        .iter()
-        .map(|r| r.run(&capabilities))
-        .collect::<Result<Vec<_>, _>>()?;
     let discovered = discover(&opts.paths, &include, &exclude);
+    let render = config.render && !opts.no_render;
+    let charts = repo::charts::roots(&discovered.inputs, &opts.paths, config, &opts.helm, render);
+    let releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
+    let rendered = &releases.rendered;
     // The repository: kustomizations, patches, roots, their renders.
     let plan = repo::plan::plan(
         &discovered.inputs,
@@ -147,7 +147,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             paths: &opts.paths,
             stdin_filename: opts.stdin_filename.as_deref(),
             forced: &opts.kustomize,
-            render: config.render && !opts.no_render,
+            render,
             tool_path: opts.tool_path.clone(),
             cache_dir: opts
                 .cache_dir
@@ -174,7 +174,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
-    for problem in &plan.problems {
+    for problem in plan.problems.iter().chain(&releases.problems) {
         let file = names.name_of(&repo::identity(&problem.file));
         let settings = config.settings_for(Path::new(&file));
         if let Some(level) = level_of(problem.rule, &settings) {
@@ -336,6 +336,9 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         opts.keep_sources,
     );
 
+    // Where a release without a namespace of its own put objects is left to whoever installs it.
+    releases.drop_release_namespace_findings(&mut report.diagnostics);
+
     // The path the config matches a diagnostic's file as: a rendered chart's template, a
     // rendered folder, stdin's --stdin-filename, a file itself.
     let config_paths: HashMap<&str, &Path> = sources
@@ -371,7 +374,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         .diagnostics
         .retain(|d| d.rule != rules::UNUSED_SUPPRESSION.meta.id || !unread.contains(&d.file));
     repo::findings::merge_across_roots(&mut report.diagnostics);
-    let templates = load::render::map_to_templates(&mut report.diagnostics, &rendered);
+    let templates = releases.place_findings(&mut report.diagnostics, &plan.named);
     if opts.keep_sources {
         for (name, text) in templates {
             report.sources.insert(name, Arc::from(text));
@@ -380,6 +383,9 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     // A rendered chart's templates are checked in full: a baseline forgets their old entries.
     for chart in rendered.iter().filter_map(|r| r.chart.as_ref()) {
         report.files.extend(load::render::template_files(chart));
+        report
+            .files
+            .push(load::render::chart_file(chart).display().to_string());
     }
 
     // Compiled CRD validators are large trees: freeing them took a tenth of a run with many

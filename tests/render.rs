@@ -99,7 +99,7 @@ fn helm_charts_are_rendered_and_findings_point_into_their_templates() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "`helm template testdata/render/missing-chart --kube-version v",
+            "cannot render testdata/render/missing-chart: it has no Chart.yaml",
         ));
 }
 
@@ -137,8 +137,8 @@ fn stand_in(tool: &str, output: &str) -> tempfile::TempDir {
 
 #[test]
 fn the_chart_command_line_reaches_helm_and_rendered_output_is_mapped() {
-    // What helm prints: a subchart's template first, then the chart's.
-    let rendered = "---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:latest\"\n";
+    // What helm prints, with a key the template does not write (`hostNetwork`).
+    let rendered = "---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  labels:\n    app: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      hostNetwork: true\n      containers:\n        - name: web\n          image: \"registry.example.com/shop/web:latest\"\n          volumeMounts:\n            - name: cache\n              mountPath: /cache\n      volumes:\n        - name: cache\n          hostPath:\n            path: /var/cache\n";
     let tools = stand_in("helm", rendered);
     let out = kvet()
         .env("PATH", tools.path())
@@ -192,11 +192,17 @@ fn the_chart_command_line_reaches_helm_and_rendered_output_is_mapped() {
         ),
         "{out}"
     );
-    // A finding whose key the template does not spell out stays on the rendered line.
+    // A finding whose key the template does not write goes to the template's first line,
+    // saying where it is: never to the rendered stream, which is no file.
     assert!(
-        out.contains("helm template testdata/render/shop:10:20: error[host-namespaces]"),
+        out.contains("testdata/render/shop/templates/deployment.yaml:1:1: error[host-namespaces] the pod uses the node's network"),
         "{out}"
     );
+    assert!(
+        out.contains("(at /spec/template/spec/hostNetwork of what this template renders)"),
+        "{out}"
+    );
+    assert!(!out.contains("helm template"), "{out}");
 }
 
 #[test]
@@ -250,12 +256,12 @@ fn a_missing_tool_or_a_failing_render_is_a_clear_error() {
 }
 
 #[test]
-fn chart_templates_are_skipped_when_read_as_files() {
-    // Go template text is no YAML: checking the chart's folder (or, from pre-commit, a
-    // template) reports nothing; --helm checks what it renders.
+fn chart_templates_are_not_read_as_manifests() {
+    // Go template text is no YAML: with rendering off, checking the chart's folder (or, from
+    // pre-commit, a template) reports nothing.
     for path in [CHART, "testdata/render/shop/templates/deployment.yaml"] {
         kvet()
-            .args(["check", "--format", "json", path])
+            .args(["check", "--format", "json", "--no-render", path])
             .assert()
             .code(0)
             .stdout(predicate::str::contains("\"diagnostics\": [],"));

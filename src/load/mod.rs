@@ -2,10 +2,12 @@
 
 pub mod discover;
 pub mod helm;
+mod helm_error;
 mod lenient;
 pub mod object;
 pub mod render;
 pub mod spans;
+pub mod template_map;
 pub mod yaml;
 
 use object::{NotAnObject, Object, objects_from_documents};

@@ -242,7 +242,7 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
 /// Runs `work` on every item on as many threads as rayon has, the largest items (by `size`)
 /// first: renders differ in length a hundredfold, and a long one started last would run alone.
 /// The results are in the items' order.
-fn in_parallel<T: Sync, R: Send>(
+pub(crate) fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T) -> R + Sync,
     size: impl Fn(&T) -> u64,

@@ -15,6 +15,8 @@ mod duplicate_object;
 mod duplicate_port;
 mod duplicate_volume;
 mod duplicate_volume_mount;
+mod helm_not_rendered;
+mod helm_render_failed;
 mod input_limit;
 mod kustomize_deprecated_field;
 mod kustomize_missing_file;
@@ -31,6 +33,8 @@ mod unused_suppression;
 mod yaml_syntax;
 
 pub use duplicate_key::RULE as DUPLICATE_KEY;
+pub use helm_not_rendered::RULE as HELM_NOT_RENDERED;
+pub use helm_render_failed::RULE as HELM_RENDER_FAILED;
 pub use input_limit::RULE as INPUT_LIMIT;
 pub use kustomize_deprecated_field::RULE as KUSTOMIZE_DEPRECATED_FIELD;
 pub use kustomize_missing_file::RULE as KUSTOMIZE_MISSING_FILE;
@@ -125,6 +129,8 @@ pub static RULES: &[&Rule] = &[
     &duplicate_port::RULE,
     &duplicate_volume::RULE,
     &duplicate_volume_mount::RULE,
+    &helm_not_rendered::RULE,
+    &helm_render_failed::RULE,
     &input_limit::RULE,
     &kustomize_deprecated_field::RULE,
     &kustomize_missing_file::RULE,

@@ -1,0 +1,301 @@
+//! The charts of the input as render roots: which charts are released, and how.
+//!
+//! A folder with a `Chart.yaml` found in the walk is a chart; one that another chart vendors
+//! (`CHART/charts/NAME`) or that a kustomization renders from its chart home
+//! (`DIR/charts/NAME`) is rendered by them, not on its own. A file named on the command line
+//! inside a chart (a template, `values.yaml`) leads to the chart, and only findings in the named
+//! files are reported then. Each chart is released once, named after itself with its namespace
+//! left to whoever installs it, unless the config's `charts` entries say how: once per entry.
+
+use std::path::{Path, PathBuf};
+
+use std::collections::HashSet;
+
+use super::plan::{PlanProblem, in_parallel};
+use super::{identity, kustomization};
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::load::discover::Input;
+use crate::load::render::{Capabilities, HelmFailure, HelmRelease, RenderError, Rendered};
+use crate::load::spans::{Pos, Span};
+use crate::load::template_map::map_to_templates;
+
+/// A release to render and check.
+#[derive(Debug)]
+pub struct ChartRoot {
+    pub release: HelmRelease,
+    /// False when only files named on the command line led to the chart: then only findings
+    /// in those files are reported.
+    pub report_all: bool,
+    /// Asked for with `--helm`: without helm the run cannot do what it was asked.
+    pub explicit: bool,
+}
+
+/// The releases of the input: those of `--helm` (`explicit`), then, when `render`, those of
+/// the charts in the folders given and of the charts that hold files given.
+pub fn roots(
+    inputs: &[Input],
+    paths: &[String],
+    config: &Config,
+    explicit: &[HelmRelease],
+    render: bool,
+) -> Vec<ChartRoot> {
+    let mut roots: Vec<ChartRoot> = explicit
+        .iter()
+        .map(|release| ChartRoot {
+            release: release.clone(),
+            report_all: true,
+            explicit: true,
+        })
+        .collect();
+    if !render {
+        return roots;
+    }
+    let named: Vec<&Path> = paths
+        .iter()
+        .map(Path::new)
+        .filter(|p| p.is_file())
+        .collect();
+    // (chart folder as shown, identity, whether every finding is reported)
+    let mut charts: Vec<(PathBuf, PathBuf, bool)> = Vec::new();
+    let mut add = |shown: PathBuf, report_all: bool| {
+        let id = identity(&shown);
+        match charts.iter_mut().find(|(_, known, _)| *known == id) {
+            Some(chart) => chart.2 |= report_all,
+            None => charts.push((shown, id, report_all)),
+        }
+    };
+    for input in inputs {
+        let Input::File(file) = input else { continue };
+        let in_folder = !named.iter().any(|n| identity(n) == file.identity);
+        if in_folder && file.path.file_name().is_some_and(|n| n == "Chart.yaml") {
+            let chart = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            if !is_vendored(&identity(&chart)) {
+                add(chart, true);
+            }
+        } else if !in_folder && let Some(chart) = chart_of(&file.path) {
+            add(chart, false);
+        }
+    }
+    // A values file of a configured release, named on its own.
+    for file in &named {
+        let id = identity(file);
+        for entry in &config.charts {
+            if entry
+                .values
+                .iter()
+                .any(|v| identity(&config.root.join(v)) == id)
+            {
+                add(shown(&config.root.join(&entry.path)), false);
+            }
+        }
+    }
+    for (chart, id, report_all) in charts {
+        if roots
+            .iter()
+            .any(|r| r.explicit && identity(&r.release.chart) == id)
+        {
+            continue;
+        }
+        let entries: Vec<_> = config
+            .charts
+            .iter()
+            .filter(|entry| identity(&config.root.join(&entry.path)) == id)
+            .collect();
+        let releases = if entries.is_empty() {
+            vec![HelmRelease {
+                chart: chart.clone(),
+                ..HelmRelease::default()
+            }]
+        } else {
+            entries
+                .iter()
+                .map(|entry| entry.release(&chart, &config.root))
+                .collect()
+        };
+        roots.extend(releases.into_iter().map(|release| ChartRoot {
+            release,
+            report_all,
+            explicit: false,
+        }));
+    }
+    roots
+}
+
+/// The releases rendered, and what kept the others from rendering.
+#[derive(Default)]
+pub struct Releases {
+    pub rendered: Vec<Rendered>,
+    /// The rendered streams (by name) of which only findings in files named on the command
+    /// line are reported.
+    pub partial: HashSet<String>,
+    pub problems: Vec<PlanProblem>,
+}
+
+impl Releases {
+    /// Drops `default-namespace` findings on the namespaces a release without one of its own
+    /// wrote: helm fills in `default` there, but the namespace is whoever installs it's choice.
+    pub fn drop_release_namespace_findings(&self, diagnostics: &mut Vec<Diagnostic>) {
+        diagnostics.retain(|d| {
+            d.rule != "default-namespace"
+                || !self
+                    .rendered
+                    .iter()
+                    .any(|r| r.name == d.file && r.release_namespace_lines.contains(&d.line))
+        });
+    }
+
+    /// Moves findings on rendered releases to the chart files that wrote them, and keeps of
+    /// the releases reached only through named files (`named`, identities) the findings in
+    /// those files; returns the texts of the files findings were moved to.
+    pub fn place_findings(
+        &self,
+        diagnostics: &mut Vec<Diagnostic>,
+        named: &HashSet<PathBuf>,
+    ) -> Vec<(String, String)> {
+        let partial: Vec<bool> = diagnostics
+            .iter()
+            .map(|d| self.partial.contains(&d.file))
+            .collect();
+        let texts = map_to_templates(diagnostics, &self.rendered);
+        let mut index = 0;
+        diagnostics.retain(|d| {
+            let keep = !partial[index] || named.contains(&identity(Path::new(&d.file)));
+            index += 1;
+            keep
+        });
+        texts
+    }
+}
+
+/// Renders every release with the `helm` found in `tool_path` (the PATH when `None`), as many
+/// at once as there are threads. A release of `--helm` that cannot be rendered for want of
+/// helm stops the run; anything else is a problem on the file it concerns.
+pub fn render(
+    roots: &[ChartRoot],
+    capabilities: &Capabilities,
+    tool_path: Option<&std::ffi::OsStr>,
+) -> Result<Releases, RenderError> {
+    let results = in_parallel(
+        roots,
+        |root| root.release.run(capabilities, tool_path),
+        |root| crate::load::render::template_files(&root.release.chart).len() as u64,
+    );
+    let mut releases = Releases::default();
+    let mut without_helm: Vec<&ChartRoot> = Vec::new();
+    for (root, result) in roots.iter().zip(results) {
+        match result {
+            Ok(rendered) => {
+                if !root.report_all {
+                    releases.partial.insert(rendered.name.clone());
+                }
+                releases.rendered.push(rendered);
+            }
+            Err(HelmFailure::Tool(error)) if root.explicit => return Err(error),
+            Err(HelmFailure::Tool(_)) => without_helm.push(root),
+            Err(HelmFailure::NotRendered(at)) => releases.problems.push(PlanProblem {
+                rule: &crate::rules::HELM_NOT_RENDERED,
+                file: at.file,
+                span: at.span,
+                message: at.message,
+            }),
+            Err(HelmFailure::Failed(at)) => releases.problems.push(PlanProblem {
+                rule: &crate::rules::HELM_RENDER_FAILED,
+                file: at.file,
+                span: at.span,
+                message: format!(
+                    "{} does not render: {}",
+                    root.release.stream_name(),
+                    at.message
+                ),
+            }),
+        }
+    }
+    if let Some(first) = without_helm.first() {
+        let count = without_helm.len();
+        let what = if count == 1 {
+            "chart was"
+        } else {
+            "charts were"
+        };
+        let at = Pos { line: 1, col: 1 };
+        releases.problems.push(PlanProblem {
+            rule: &crate::rules::HELM_NOT_RENDERED,
+            file: first.release.chart.join("Chart.yaml"),
+            span: Span { start: at, end: at },
+            message: format!(
+                "{count} {what} not rendered: helm is not on the PATH, so what they render was not checked"
+            ),
+        });
+    }
+    Ok(releases)
+}
+
+/// Whether a chart folder is rendered by what holds it: a chart's subchart
+/// (`CHART/charts/NAME`) or a chart a kustomization renders from its chart home.
+fn is_vendored(chart: &Path) -> bool {
+    let Some(holder) = chart
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "charts"))
+        .and_then(Path::parent)
+    else {
+        return false;
+    };
+    holder.join("Chart.yaml").is_file() || kustomization::file_in(holder).is_some()
+}
+
+/// The chart a file of the command line belongs to: the nearest folder above it with a
+/// `Chart.yaml`, or the chart that vendors that one. `None` outside charts, and for charts a
+/// kustomization renders.
+fn chart_of(file: &Path) -> Option<PathBuf> {
+    let id = identity(file);
+    let mut chart = id
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join("Chart.yaml").is_file())?
+        .to_path_buf();
+    while is_vendored(&chart) {
+        let holder = chart.parent()?.parent()?.to_path_buf();
+        if !holder.join("Chart.yaml").is_file() {
+            return None;
+        }
+        chart = holder;
+    }
+    Some(shown(&chart))
+}
+
+/// A folder as the user would write it: relative to the current folder when it is under it.
+fn shown(dir: &Path) -> PathBuf {
+    let id = identity(dir);
+    let cwd = std::env::current_dir()
+        .ok()
+        .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
+    match cwd.as_deref().and_then(|cwd| id.strip_prefix(cwd).ok()) {
+        Some(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+        Some(relative) => relative.to_path_buf(),
+        None => id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata(path: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata")
+            .join(path)
+    }
+
+    #[test]
+    fn a_subchart_is_rendered_by_the_chart_that_vendors_it() {
+        assert!(is_vendored(&testdata("render/shop/charts/cache")));
+        assert!(!is_vendored(&testdata("render/shop")));
+        let template = testdata("render/shop/charts/cache/templates/deployment.yaml");
+        assert_eq!(
+            chart_of(&template).map(|c| identity(&c)),
+            Some(identity(&testdata("render/shop")))
+        );
+        assert_eq!(chart_of(&testdata("render/prod-values.yaml")), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! Charts in a repository, rendered with the real helm (`.ci/run` installs it) as render roots:
+//! `testdata/render/charts-repo` holds a chart released by its `.kvet.yaml` (release name,
+//! namespace, a values file) and a chart whose template renders invalid YAML.
+//!
+//! Without helm on the PATH these tests say so and pass, except in CI.
+
+mod common;
+
+use common::kvet;
+
+const REPO: &str = "testdata/render/charts-repo";
+
+/// The findings of `kvet check ARGS` run in `dir`, as `file:line:col rule`, leaving out the
+/// hardening rules every container of the test chart trips.
+fn findings(dir: &std::path::Path, args: &[&str]) -> Vec<String> {
+    let out = kvet()
+        .current_dir(dir)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let hardening = [
+        "missing-probes",
+        "missing-resources",
+        "privilege-escalation",
+        "run-as-root",
+        "writable-root-fs",
+    ];
+    let mut found: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !hardening.contains(&d["rule"].as_str().unwrap()))
+        .map(common::placed)
+        .collect();
+    found.sort();
+    found
+}
+
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(REPO)
+}
+
+#[test]
+fn charts_of_the_repository_are_rendered_as_their_config_releases_them() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    // The staging values pin `latest`: found on the container an `if`-gated sidecar precedes.
+    // The release's namespace (`web`) is no default namespace; the Secret that writes
+    // `namespace: default` itself is, in the document an `if` did not leave out. The
+    // ServiceMonitor renders for a cluster that serves it (its CRD under --crds), and its
+    // invalid interval is found on its line. The broken chart is a finding on the template
+    // line its output breaks at; the other chart is checked all the same.
+    assert_eq!(
+        findings(&repo(), &[".", "--crds", "../crds"]),
+        [
+            "charts/broken/templates/configmap.yaml:1:1 helm-render-failed",
+            "charts/web/templates/deployment.yaml:22:11 image-tag-latest",
+            "charts/web/templates/secrets.yaml:14:3 default-namespace",
+            "charts/web/templates/secrets.yaml:15:1 secret-literal-values",
+            "charts/web/templates/servicemonitor.yaml:12:7 schema",
+        ]
+    );
+    // Without the CRD the cluster serves no ServiceMonitor: the chart renders none.
+    let without_crds = findings(&repo(), &["."]);
+    assert!(
+        !without_crds.iter().any(|f| f.contains("servicemonitor")),
+        "{without_crds:?}"
+    );
+    // Rendering off: templates are no manifests, nothing is reported.
+    assert_eq!(
+        findings(&repo(), &["--no-render", "."]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_chart_without_a_release_config_is_released_under_its_name_in_no_namespace_of_its_own() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&repo().join("charts"), dir.path());
+    let found = findings(dir.path(), &["web"]);
+    // `namespace: {{ .Release.Namespace }}` is left to whoever installs the release: helm
+    // writes `default` there, and that is not reported. The literal one is.
+    assert_eq!(
+        found,
+        [
+            "web/templates/secrets.yaml:14:3 default-namespace",
+            "web/templates/secrets.yaml:15:1 secret-literal-values",
+        ]
+    );
+}
+
+#[test]
+fn a_template_named_on_the_command_line_renders_its_chart_and_reports_its_own_findings() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    assert_eq!(
+        findings(&repo(), &["charts/web/templates/deployment.yaml"]),
+        ["charts/web/templates/deployment.yaml:22:11 image-tag-latest"]
+    );
+    assert_eq!(
+        findings(&repo(), &["charts/broken/templates/configmap.yaml"]),
+        ["charts/broken/templates/configmap.yaml:1:1 helm-render-failed"]
+    );
+}
