@@ -338,6 +338,8 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
 
     // Where a release without a namespace of its own put objects is left to whoever installs it.
     releases.drop_release_namespace_findings(&mut report.diagnostics);
+    // Values a template computes at render time are nowhere in Git.
+    releases.drop_generated_secret_findings(&mut report.diagnostics);
 
     // The path the config matches a diagnostic's file as: a rendered chart's template, a
     // rendered folder, stdin's --stdin-filename, a file itself.
@@ -354,9 +356,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         let stream = rendered.iter().find(|r| r.name == d.file);
         if let (Some(chart), Some(template)) =
             (stream.and_then(|r| r.chart.as_ref()), &d.source_template)
-            && let Some(file) = load::render::template_file(chart, template)
         {
-            return file;
+            if let Some(file) = load::render::template_file(chart, template) {
+                return file;
+            }
+            if let Some((archive, _)) = load::template_map::packaged_template(chart, template) {
+                return archive;
+            }
         }
         file_path(&d.file)
     };

@@ -52,7 +52,8 @@ fn charts_of_the_repository_are_rendered_as_their_config_releases_them() {
     // The release's namespace (`web`) is no default namespace; the Secret that writes
     // `namespace: default` itself is, in the document an `if` did not leave out. The
     // ServiceMonitor renders for a cluster that serves it (its CRD under --crds), and its
-    // invalid interval is found on its line. The broken chart is a finding on the template
+    // invalid interval is found on its line. A password the template makes up is in no file;
+    // a token it writes as a literal is. The broken chart is a finding on the template
     // line its output breaks at; the other chart is checked all the same.
     assert_eq!(
         findings(&repo(), &[".", "--crds", "../crds"]),
@@ -61,6 +62,7 @@ fn charts_of_the_repository_are_rendered_as_their_config_releases_them() {
             "charts/web/templates/deployment.yaml:22:11 image-tag-latest",
             "charts/web/templates/secrets.yaml:14:3 default-namespace",
             "charts/web/templates/secrets.yaml:15:1 secret-literal-values",
+            "charts/web/templates/secrets.yaml:31:1 secret-literal-values",
             "charts/web/templates/servicemonitor.yaml:12:7 schema",
         ]
     );
@@ -92,6 +94,7 @@ fn a_chart_without_a_release_config_is_released_under_its_name_in_no_namespace_o
         [
             "web/templates/secrets.yaml:14:3 default-namespace",
             "web/templates/secrets.yaml:15:1 secret-literal-values",
+            "web/templates/secrets.yaml:31:1 secret-literal-values",
         ]
     );
 }
@@ -109,4 +112,53 @@ fn a_template_named_on_the_command_line_renders_its_chart_and_reports_its_own_fi
         findings(&repo(), &["charts/broken/templates/configmap.yaml"]),
         ["charts/broken/templates/configmap.yaml:1:1 helm-render-failed"]
     );
+}
+
+#[test]
+fn a_packaged_subchart_is_where_its_findings_go_and_config_globs_match_it() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&repo().join("charts"), dir.path());
+    // `web` vendors `broken`, fixed and packaged as `helm dependency build` leaves it.
+    std::fs::write(
+        dir.path().join("broken/templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\n",
+    )
+    .unwrap();
+    let packaged = std::process::Command::new("helm")
+        .args(["package", "broken", "-d", "web/charts"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(packaged.status.success(), "{packaged:?}");
+    std::fs::remove_dir_all(dir.path().join("broken")).unwrap();
+    let out = kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "web"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains("web/charts/broken-0.1.0.tgz:1:1: warning[default-namespace] ConfigMap \"settings\" is put in the default namespace"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(in broken/templates/configmap.yaml of the packaged subchart)"),
+        "{out}"
+    );
+    std::fs::write(
+        dir.path().join(".kvet.yaml"),
+        "ignore:\n  - rules: [default-namespace]\n    files: [\"web/charts/*.tgz\"]\n    reason: upstream subchart\n",
+    )
+    .unwrap();
+    let out = kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "web"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(!out.contains(".tgz"), "{out}");
+    assert!(out.contains("web/templates/secrets.yaml:14:3"), "{out}");
 }

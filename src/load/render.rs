@@ -94,6 +94,20 @@ pub struct Rendered {
     /// Lines of `text` where the release's namespace was written while the release has none
     /// of its own: what is there is left to whoever installs it, whatever helm filled in.
     pub release_namespace_lines: Vec<u32>,
+    /// What was rendered.
+    pub release: HelmRelease,
+}
+
+impl HelmRelease {
+    /// Whether `value` is written in the release's values: the chart's `values.yaml`, the
+    /// release's values files, its `--set` pairs.
+    pub fn values_hold(&self, value: &str) -> bool {
+        let files = std::iter::once(self.chart.join("values.yaml")).chain(self.values.clone());
+        files
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .chain(self.set.iter().chain(&self.set_string).cloned())
+            .any(|text| text.contains(value))
+    }
 }
 
 /// What helm is given as the namespace of a release that has none, and replaced by helm's own
@@ -216,6 +230,7 @@ impl HelmRelease {
             config_path: chart_file(&self.chart),
             chart: Some(self.chart.clone()),
             release_namespace_lines,
+            release: self.clone(),
         })
     }
 }

@@ -23,6 +23,45 @@ use crate::load::spans::{Pos, Span};
 static CONTROL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\{\{-?\s*(if|else|range|with|end)\b").expect("valid regex"));
 
+/// An action that writes nothing: a comment, a variable assignment, a `define`.
+static SILENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\{\{-?\s*(/\*|\$\w*\s*:?=|define\b)").expect("valid regex"));
+
+/// A template document with the lines inside an action that spans lines (a `{{/* licence */}}`
+/// comment, a long `dict`) emptied, so that they are not read as lines it writes.
+fn without_multiline_actions(document: &str) -> String {
+    let mut open = false;
+    let mut out = String::with_capacity(document.len());
+    for line in document.lines() {
+        let was_open = open;
+        let mut rest = line;
+        loop {
+            if open {
+                match rest.find("}}") {
+                    Some(end) => {
+                        open = false;
+                        rest = &rest[end + 2..];
+                    }
+                    None => break,
+                }
+            } else {
+                match rest.find("{{") {
+                    Some(start) => {
+                        open = true;
+                        rest = &rest[start + 2..];
+                    }
+                    None => break,
+                }
+            }
+        }
+        if !was_open {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// The template file a `# Source:` path names in a chart folder: `shop/templates/a.yaml` (the
 /// chart's name first) is `CHART/templates/a.yaml`; a subchart's `shop/charts/db/templates/b.yaml`
 /// is `CHART/charts/db/templates/b.yaml`.
@@ -32,8 +71,27 @@ pub fn template_file(chart: &Path, source: &str) -> Option<PathBuf> {
     file.is_file().then_some(file)
 }
 
-/// The files of a chart's templates and its subcharts' (as findings name them: under the
-/// chart folder as given).
+/// The packaged subchart (`CHART/charts/NAME-VERSION.tgz`, as `helm dependency build` leaves
+/// it) that holds the template a `# Source:` path names, when no file does: the archive, and
+/// the template's path inside it (`NAME/templates/a.yaml`).
+pub fn packaged_template(chart: &Path, source: &str) -> Option<(PathBuf, String)> {
+    let (_, inside) = source.split_once('/')?;
+    let (name, rest) = inside.strip_prefix("charts/")?.split_once('/')?;
+    let archive = std::fs::read_dir(chart.join("charts"))
+        .ok()?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|file| {
+            file.strip_suffix(".tgz")
+                .and_then(|f| f.strip_prefix(name)?.strip_prefix('-'))
+                .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+        })
+        .min()?;
+    Some((chart.join("charts").join(archive), format!("{name}/{rest}")))
+}
+
+/// The files of a chart's templates and its subcharts' templates and archives (as findings
+/// name them: under the chart folder as given).
 pub fn template_files(chart: &Path) -> Vec<String> {
     let mut files = Vec::new();
     for entry in ignore::WalkBuilder::new(chart)
@@ -45,7 +103,12 @@ pub fn template_files(chart: &Path) -> Vec<String> {
             .path()
             .strip_prefix(chart)
             .is_ok_and(|p| p.components().any(|c| c.as_os_str() == "templates"));
-        if in_templates && entry.file_type().is_some_and(|t| t.is_file()) {
+        let packaged = entry.path().extension().is_some_and(|e| e == "tgz")
+            && entry
+                .path()
+                .parent()
+                .is_some_and(|p| p.file_name().is_some_and(|n| n == "charts"));
+        if (in_templates || packaged) && entry.file_type().is_some_and(|t| t.is_file()) {
             files.push(entry.path().display().to_string());
         }
     }
@@ -308,8 +371,9 @@ fn template_document(
     let consistent: Vec<(u32, String)> = candidates
         .into_iter()
         .filter(|(_, text)| {
-            unconditional_literals(text).all(|l| rendered.contains(l))
-                && object.iter().all(|line| can_write(text, line))
+            let text = without_multiline_actions(text);
+            unconditional_literals(&text).all(|l| rendered.contains(l))
+                && object.iter().all(|line| can_write(&text, line))
         })
         .collect();
     match consistent.len() {
@@ -353,7 +417,7 @@ fn can_write(document: &str, line: &str) -> bool {
             let written = content(template);
             match written.find("{{") {
                 None => written == rendered,
-                Some(0) => !CONTROL.is_match(written),
+                Some(0) => !CONTROL.is_match(written) && !SILENT.is_match(written),
                 Some(action) => rendered.starts_with(&written[..action]),
             }
         })
@@ -403,7 +467,17 @@ pub fn map_to_templates(
             Some(text)
         });
         let (Some((source, file)), Some(text)) = (template, text) else {
-            // Not from a file of the chart (a packaged subchart): on the chart itself.
+            // From a packaged subchart: on the archive, naming the template inside it.
+            if let Some((archive, inside)) = d
+                .source_template
+                .as_deref()
+                .and_then(|source| packaged_template(chart, source))
+            {
+                d.message = format!("{} (in {inside} of the packaged subchart)", d.message);
+                move_to(d, archive.display().to_string(), first_char());
+                continue;
+            }
+            // Not from a file of the chart: on the chart itself.
             let chart_yaml = crate::load::render::chart_file(chart);
             let name = chart_yaml.display().to_string();
             if !texts.iter().any(|(n, _)| *n == name)
@@ -430,6 +504,26 @@ pub fn map_to_templates(
         }
     }
     texts
+}
+
+/// The template line that provably writes `pointer` of the rendered object `d` is on.
+pub fn template_line_of(
+    d: &Diagnostic,
+    pointer: &str,
+    stream: &Rendered,
+    objects: &[crate::load::object::Object],
+) -> Option<String> {
+    let source = d.source_template.as_deref()?;
+    let text = std::fs::read_to_string(template_file(stream.chart.as_ref()?, source)?).ok()?;
+    let mut probe = d.clone();
+    probe.pointer = Some(pointer.to_owned());
+    match place(&probe, stream, objects, source, &text) {
+        Placement::Exact(span) => text
+            .lines()
+            .nth(span.start.line as usize - 1)
+            .map(str::to_owned),
+        Placement::Template(_) => None,
+    }
 }
 
 fn move_to(d: &mut Diagnostic, file: String, span: Span) {
@@ -655,6 +749,28 @@ spec:
             template_document(template, "Secret", 1, 2, &svcbind).map(|(o, _)| o),
             Some(7)
         );
+    }
+
+    #[test]
+    fn a_licence_comment_and_variables_write_nothing() {
+        let template = "{{- /*\nCopyright Someone.\n*/}}\n{{- $pw := randAlphaNum 10 }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  pw: {{ $pw | b64enc }}\n";
+        let object = [
+            "apiVersion: v1",
+            "kind: Secret",
+            "metadata:",
+            "  name: r",
+            "data:",
+            "  pw: aGk=",
+        ];
+        assert_eq!(
+            template_document(template, "Secret", 0, 1, &object).map(|(o, _)| o),
+            Some(0)
+        );
+        // Without the licence inside an action, its line would be one the object lacks; and
+        // the assignment alone on its line is no action that could write `other: x`.
+        let mut other = object.to_vec();
+        other.push("  other: x");
+        assert_eq!(template_document(template, "Secret", 0, 1, &other), None);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::diag::Diagnostic;
 use crate::load::discover::Input;
 use crate::load::render::{Capabilities, HelmFailure, HelmRelease, RenderError, Rendered};
 use crate::load::spans::{Pos, Span};
-use crate::load::template_map::map_to_templates;
+use crate::load::template_map::{map_to_templates, template_line_of};
 
 /// A release to render and check.
 #[derive(Debug)]
@@ -145,6 +145,28 @@ impl Releases {
         });
     }
 
+    /// Drops `secret-literal-values` findings whose every value the template computes (a
+    /// `{{ randAlphaNum 16 | b64enc }}`, a `genSignedCert`, a helper that makes a password up):
+    /// values that are nowhere in Git. A value read from `.Values`, written as a quoted literal
+    /// in the action, or found in the release's values is in Git and stays reported.
+    pub fn drop_generated_secret_findings(&self, diagnostics: &mut Vec<Diagnostic>) {
+        let mut loaded: Vec<Option<crate::load::Loaded>> =
+            self.rendered.iter().map(|_| None).collect();
+        diagnostics.retain(|d| {
+            if d.rule != "secret-literal-values" {
+                return true;
+            }
+            let Some(index) = self.rendered.iter().position(|r| r.name == d.file) else {
+                return true;
+            };
+            let stream = &self.rendered[index];
+            let objects = &loaded[index]
+                .get_or_insert_with(|| crate::load::load_text(&stream.text))
+                .objects;
+            !generated_secret(d, stream, objects)
+        });
+    }
+
     /// Moves findings on rendered releases to the chart files that wrote them, and keeps of
     /// the releases reached only through named files (`named`, identities) the findings in
     /// those files; returns the texts of the files findings were moved to.
@@ -166,6 +188,85 @@ impl Releases {
         });
         texts
     }
+}
+
+/// Whether every value a `secret-literal-values` finding names is computed by its template.
+fn generated_secret(
+    d: &Diagnostic,
+    stream: &Rendered,
+    objects: &[crate::load::object::Object],
+) -> bool {
+    let Some(keys) = d
+        .message
+        .split_once("literal values in Git (")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(keys, _)| keys)
+    else {
+        return false;
+    };
+    let Some(object) = objects.iter().find(|o| {
+        Some(&o.id) == d.object.as_ref()
+            && o.root.span.start.line <= d.line
+            && d.line <= o.root.span.end.line
+    }) else {
+        return false;
+    };
+    keys.split(", ").all(|key| {
+        let escaped = key.replace('~', "~0").replace('/', "~1");
+        ["data", "stringData"].iter().any(|field| {
+            let pointer = format!("/{field}/{escaped}");
+            let Some(value) = object.root.get(field).and_then(|f| f.get(key)) else {
+                return false;
+            };
+            let Some(line) = template_line_of(d, &pointer, stream, objects) else {
+                return false;
+            };
+            let rendered = value.scalar_text().unwrap_or_default();
+            let plain = match *field {
+                "data" => decode_base64(&rendered).unwrap_or(rendered),
+                _ => rendered,
+            };
+            computed(&line) && (plain.len() < 4 || !stream.release.values_hold(&plain))
+        })
+    })
+}
+
+/// Whether a template line's value is computed by an action that reads neither `.Values` nor a
+/// quoted literal: `key: {{ randAlphaNum 16 | b64enc | quote }}`.
+fn computed(line: &str) -> bool {
+    let Some((_, value)) = line.split_once(':') else {
+        return false;
+    };
+    let Some((_, action)) = value.split_once("{{") else {
+        return false;
+    };
+    let action = action.trim_start_matches('-').trim_start();
+    !action.contains(".Values") && !action.starts_with(['"', '`'])
+}
+
+/// Standard base64, padded or not; `None` for anything else or text that is not UTF-8.
+fn decode_base64(text: &str) -> Option<String> {
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.trim().bytes().filter(|&c| c != b'=') {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Renders every release with the `helm` found in `tool_path` (the PATH when `None`), as many
@@ -285,6 +386,19 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("testdata")
             .join(path)
+    }
+
+    #[test]
+    fn computed_values_are_told_from_values_and_literals() {
+        assert!(computed(
+            "  password: {{ randAlphaNum 16 | b64enc | quote }}"
+        ));
+        assert!(computed("  tls.key: {{- $cert.Key | b64enc }}"));
+        assert!(!computed("  password: {{ .Values.password | b64enc }}"));
+        assert!(!computed("  password: {{ \"hunter22\" | b64enc }}"));
+        assert!(!computed("  password: hunter22"));
+        assert_eq!(decode_base64("aHVudGVyMjI=").as_deref(), Some("hunter22"));
+        assert_eq!(decode_base64("not base64!"), None);
     }
 
     #[test]
