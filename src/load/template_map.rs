@@ -544,7 +544,7 @@ fn place(
 ) -> Placement {
     let fallback = |document: Option<&(u32, String)>| {
         let (offset, body) = document.map_or((0, text), |(o, t)| (*o, t.as_str()));
-        let (line, col) = body
+        let (line, col) = without_multiline_actions(body)
             .lines()
             .enumerate()
             .find(|(_, l)| {
