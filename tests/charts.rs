@@ -162,3 +162,48 @@ fn a_packaged_subchart_is_where_its_findings_go_and_config_globs_match_it() {
     assert!(!out.contains(".tgz"), "{out}");
     assert!(out.contains("web/templates/secrets.yaml:14:3"), "{out}");
 }
+
+#[test]
+fn values_are_checked_against_the_chart_schema_in_the_file_that_set_them() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/helm-values-schema/pass"),
+        dir.path(),
+    );
+    std::fs::write(
+        dir.path().join("values-prod.yaml"),
+        "# prod\nimage:\n  pullPolicy: Sometimes\n",
+    )
+    .unwrap();
+    let config = |extra: &str| {
+        std::fs::write(
+            dir.path().join(".kvet.yaml"),
+            format!("charts:\n  - path: .\n    values: [values-prod.yaml]\n{extra}"),
+        )
+        .unwrap();
+    };
+    // The user's file set the value last: the finding is there, not in the chart's values.yaml.
+    config("");
+    assert_eq!(
+        findings(dir.path(), &["."]),
+        ["values-prod.yaml:3:15 helm-values-schema"]
+    );
+    // A --set value counts: it replaces the file's, and the message says it was set.
+    config("    set: {image.pullPolicy: Always, replicas: 0}\n");
+    assert_eq!(
+        findings(dir.path(), &["."]),
+        ["values.yaml:2:11 helm-values-schema"]
+    );
+    let out = kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "."])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains(
+            "replicas: 0 is less than the minimum of 1 (`replicas=0` is set for the release)"
+        ),
+        "{out}"
+    );
+}

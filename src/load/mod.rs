@@ -1,5 +1,6 @@
 //! From bytes to objects: decoding, YAML with positions, Kubernetes objects.
 
+mod chart_values;
 pub mod discover;
 pub mod helm;
 mod helm_error;

@@ -66,6 +66,9 @@ pub enum HelmFailure {
     /// The chart needs what is not in the repository (a dependency `helm dependency build`
     /// would fetch): on the file and line that asks for it.
     NotRendered(Located),
+    /// The release's values do not match the chart's `values.schema.json` (helm would refuse
+    /// to render): each error on the values file and line that set the value.
+    InvalidValues(Vec<Located>),
     /// helm rendered nothing: a template error, output that is not YAML, an invalid
     /// `Chart.yaml`, on the file and line it concerns.
     Failed(Located),
@@ -202,6 +205,10 @@ impl HelmRelease {
             return Err(HelmFailure::Tool(RenderError::NoChart {
                 dir: self.chart.display().to_string(),
             }));
+        }
+        let invalid = super::chart_values::check(self);
+        if !invalid.is_empty() {
+            return Err(HelmFailure::InvalidValues(invalid));
         }
         let Some(helm) = find_program("helm", search) else {
             return Err(HelmFailure::Tool(RenderError::Missing {

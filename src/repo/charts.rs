@@ -69,7 +69,10 @@ pub fn roots(
         let Input::File(file) = input else { continue };
         let in_folder = !named.iter().any(|n| identity(n) == file.identity);
         if in_folder && file.path.file_name().is_some_and(|n| n == "Chart.yaml") {
-            let chart = file.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let chart = match file.path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
             if !is_vendored(&identity(&chart)) {
                 add(chart, true);
             }
@@ -294,6 +297,16 @@ pub fn render(
             }
             Err(HelmFailure::Tool(error)) if root.explicit => return Err(error),
             Err(HelmFailure::Tool(_)) => without_helm.push(root),
+            Err(HelmFailure::InvalidValues(errors)) => {
+                releases
+                    .problems
+                    .extend(errors.into_iter().map(|at| PlanProblem {
+                        rule: &crate::rules::HELM_VALUES_SCHEMA,
+                        file: at.file,
+                        span: at.span,
+                        message: at.message,
+                    }));
+            }
             Err(HelmFailure::NotRendered(at)) => releases.problems.push(PlanProblem {
                 rule: &crate::rules::HELM_NOT_RENDERED,
                 file: at.file,

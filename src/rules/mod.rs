@@ -17,6 +17,7 @@ mod duplicate_volume;
 mod duplicate_volume_mount;
 mod helm_not_rendered;
 mod helm_render_failed;
+mod helm_values_schema;
 mod input_limit;
 mod kustomize_deprecated_field;
 mod kustomize_missing_file;
@@ -35,6 +36,7 @@ mod yaml_syntax;
 pub use duplicate_key::RULE as DUPLICATE_KEY;
 pub use helm_not_rendered::RULE as HELM_NOT_RENDERED;
 pub use helm_render_failed::RULE as HELM_RENDER_FAILED;
+pub use helm_values_schema::RULE as HELM_VALUES_SCHEMA;
 pub use input_limit::RULE as INPUT_LIMIT;
 pub use kustomize_deprecated_field::RULE as KUSTOMIZE_DEPRECATED_FIELD;
 pub use kustomize_missing_file::RULE as KUSTOMIZE_MISSING_FILE;
@@ -131,6 +133,7 @@ pub static RULES: &[&Rule] = &[
     &duplicate_volume_mount::RULE,
     &helm_not_rendered::RULE,
     &helm_render_failed::RULE,
+    &helm_values_schema::RULE,
     &input_limit::RULE,
     &kustomize_deprecated_field::RULE,
     &kustomize_missing_file::RULE,
