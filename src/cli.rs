@@ -300,6 +300,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             set_string: args.set_string.clone(),
             set_file: args.set_file.clone(),
             include_crds: args.include_crds,
+            application: None,
         })
         .collect();
     let paths = if args.paths.is_empty() && !(helm.is_empty() && args.kustomize.is_empty()) {

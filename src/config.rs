@@ -26,6 +26,9 @@
 //! `render: false` stops kvet from rendering kustomizations with `kustomize` or `kubectl`, and
 //! charts with `helm` (their files are then checked one by one).
 //!
+//! `repository: https://github.com/org/gitops` is the URL Argo CD Applications name this
+//! repository by, when its Git remotes do not say it: their sources from it are rendered.
+//!
 //! `charts` says how the charts of the repository are released (paths relative to the config's
 //! folder; a chart without an entry is rendered once, as a release named after it whose
 //! namespace is left to whoever installs it; a chart with entries once per entry):
@@ -79,6 +82,8 @@ pub struct Config {
     pub render: bool,
     /// How charts of the repository are released.
     pub charts: Vec<ChartRelease>,
+    /// The URL Argo CD Applications name this repository by, besides its Git remotes.
+    pub repository: Option<String>,
 }
 
 /// A `charts` entry: a release of a chart of the repository.
@@ -115,6 +120,7 @@ impl ChartRelease {
             set_string: self.set_string.clone(),
             set_file: self.set_file.iter().map(|f| file(f)).collect(),
             include_crds: self.include_crds,
+            application: None,
         }
     }
 }
@@ -253,6 +259,7 @@ impl Default for Config {
             path: None,
             render: true,
             charts: Vec::new(),
+            repository: None,
         }
     }
 }
@@ -341,6 +348,16 @@ impl ConfigParser<'_> {
                         ));
                     }
                 },
+                "repository" => match entry.value.as_str() {
+                    Some(url) => config.repository = Some(url.to_owned()),
+                    None => {
+                        return Err(self.error(
+                            entry.value.span,
+                            "`repository` must be the URL of this repository".into(),
+                            None,
+                        ));
+                    }
+                },
                 "charts" => {
                     let Value::Seq(items) = &entry.value.value else {
                         return Err(self.error(
@@ -358,7 +375,7 @@ impl ConfigParser<'_> {
                         entry.key_span,
                         format!("unknown key \"{other}\""),
                         Some(
-                            "the config file has the keys `rules`, `overrides`, `ignore`, `render` and `charts`"
+                            "the config file has the keys `rules`, `overrides`, `ignore`, `render`, `charts` and `repository`"
                                 .into(),
                         ),
                     ));

@@ -137,7 +137,19 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let capabilities = capabilities(kubernetes_version, &crds);
     let discovered = discover(&opts.paths, &include, &exclude);
     let render = config.render && !opts.no_render;
-    let charts = repo::charts::roots(&discovered.inputs, &opts.paths, config, &opts.helm, render);
+    // What the Argo CD Applications of the input deploy from this repository.
+    let deployed = match render {
+        true => repo::applications::deployed(&discovered.inputs, config.repository.as_deref()),
+        false => repo::applications::Deployed::default(),
+    };
+    let charts = repo::charts::roots(
+        &discovered.inputs,
+        &opts.paths,
+        config,
+        &opts.helm,
+        &deployed.releases,
+        render,
+    );
     let releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
     let rendered = &releases.rendered;
     // The repository: kustomizations, patches, roots, their renders.
@@ -174,7 +186,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
     }
 
-    for problem in plan.problems.iter().chain(&releases.problems) {
+    let problems = plan
+        .problems
+        .iter()
+        .chain(&releases.problems)
+        .chain(&deployed.problems);
+    for problem in problems {
         let file = names.name_of(&repo::identity(&problem.file));
         let settings = config.settings_for(Path::new(&file));
         if let Some(level) = level_of(problem.rule, &settings) {

@@ -207,3 +207,87 @@ fn values_are_checked_against_the_chart_schema_in_the_file_that_set_them() {
         "{out}"
     );
 }
+
+/// `testdata/render/apps-repo` copied into a folder that is a Git repository whose remote is the
+/// one its Applications name.
+fn apps_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/render/apps-repo"),
+        dir.path(),
+    );
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join(".git/config"),
+        "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = git@github.com:example/gitops.git\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn compact(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = kvet()
+        .current_dir(dir)
+        .args(["check", "--format", "compact"])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn applications_render_their_charts_as_argo_cd_would() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let repo = apps_repo();
+    // demo-staging: a value file beside the chart and inline values; demo-prod: a `$values`
+    // file of another source of this repository and a parameter. The chart's own release is
+    // not rendered besides them; the remote chart is one info on its repoURL.
+    assert_eq!(
+        findings(repo.path(), &["."])
+            .into_iter()
+            .filter(|f| !f.contains("unknown-schema") && !f.contains("argocd-sync-policy"))
+            .collect::<Vec<_>>(),
+        [
+            "apps/ingress.yaml:12:14 helm-not-rendered",
+            "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
+            "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
+            "charts/demo/templates/deployment.yaml:7:3 deployment-single-replica",
+            "charts/demo/templates/deployment.yaml:7:3 missing-pdb",
+        ]
+    );
+    let out = compact(repo.path(), &["."]);
+    for said in [
+        "runs a single replica: a node drain, eviction or crash leaves it with nothing serving (`replicas` is set in envs/prod/values.yaml:1) (rendered for Application argocd/demo-prod)",
+        "runs 3 replicas but no PodDisruptionBudget selects its pods (app=demo): a drain may evict them all at once (`replicas` is set in the Application's inline values) (rendered for Application argocd/demo-staging)",
+        "the latest tag moves, so what runs is not what Git says (`image.tag=latest` is set for the release) (rendered for Application argocd/demo-prod)",
+        "the latest tag moves, so what runs is not what Git says (`image.tag` is set in charts/demo/values-staging.yaml:2) (rendered for Application argocd/demo-staging)",
+        // The same finding in both renders is one finding naming both.
+        "has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve (rendered for Applications argocd/demo-prod, argocd/demo-staging)",
+        "Application argocd/ingress-nginx was not rendered: its chart `ingress-nginx` 4.11.3 comes from https://kubernetes.github.io/ingress-nginx",
+    ] {
+        assert!(out.contains(said), "{said}\n{out}");
+    }
+    // A repository whose remote is another: its Applications' sources are not this one's,
+    // and the chart is released on its own.
+    std::fs::write(
+        repo.path().join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://github.com/example/other\n",
+    )
+    .unwrap();
+    let out = compact(repo.path(), &["."]);
+    assert!(!out.contains("rendered for Application"), "{out}");
+    assert!(out.contains("charts/demo/templates/deployment.yaml:7:3: info[missing-pdb] Deployment \"demo\" runs 2 replicas"), "{out}");
+    // The config names the repository as the Applications do.
+    std::fs::write(
+        repo.path().join(".kvet.yaml"),
+        "repository: https://github.com/example/gitops\n",
+    )
+    .unwrap();
+    let out = compact(repo.path(), &["."]);
+    assert!(
+        out.contains("(rendered for Application argocd/demo-prod)"),
+        "{out}"
+    );
+}

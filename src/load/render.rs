@@ -22,6 +22,8 @@ pub struct HelmRelease {
     pub set_file: Vec<String>,
     /// Render the chart's `crds/` too.
     pub include_crds: bool,
+    /// The Argo CD Application (`namespace/name`) that deploys the release, if one does.
+    pub application: Option<String>,
 }
 
 /// What the cluster a chart is rendered for serves, for `.Capabilities`: its Kubernetes

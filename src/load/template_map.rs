@@ -493,7 +493,13 @@ pub fn map_to_templates(
             .get_or_insert_with(|| crate::load::load_text(&stream.text))
             .objects;
         match place(d, stream, objects, source, &text) {
-            Placement::Exact(span) => move_to(d, file.display().to_string(), span),
+            Placement::Exact(span) => {
+                let line = text.lines().nth(span.start.line as usize - 1).unwrap_or("");
+                if let Some(sources) = value_sources(&stream.release, line) {
+                    d.message = format!("{} ({sources})", d.message);
+                }
+                move_to(d, file.display().to_string(), span);
+            }
             Placement::Template(span) => {
                 if let Some(pointer) = d.pointer.as_deref().filter(|p| !p.is_empty()) {
                     d.message =
@@ -524,6 +530,48 @@ pub fn template_line_of(
             .map(str::to_owned),
         Placement::Template(_) => None,
     }
+}
+
+/// `.Values.a.b` references of a template line.
+static VALUES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\.Values((?:\.[A-Za-z0-9_-]+)+)").expect("valid regex"));
+
+/// Where the release sets the values a template line reads, when not the chart itself:
+/// ``image.tag` is set in values-staging.yaml:2`, ``image.tag=latest` is set for the release`.
+fn value_sources(release: &crate::load::render::HelmRelease, line: &str) -> Option<String> {
+    let mut said = Vec::new();
+    for reference in VALUES.captures_iter(line) {
+        let key = reference[1].trim_start_matches('.');
+        let pointer: String = key.split('.').map(|k| format!("/{k}")).collect();
+        let pairs = release.set.iter().chain(&release.set_string);
+        if let Some(pair) = pairs
+            .rev()
+            .find(|p| p.split_once('=').is_some_and(|(k, _)| k == key))
+        {
+            said.push(format!("`{pair}` is set for the release"));
+            continue;
+        }
+        let set_in = release.values.iter().rev().find_map(|file| {
+            let text = std::fs::read_to_string(file).ok()?;
+            let doc = crate::load::yaml::parse(&text)
+                .documents
+                .into_iter()
+                .next()?;
+            let at = doc.root.locate(&pointer);
+            at.exact.then_some((file, at.span.start.line))
+        });
+        if let Some((file, line)) = set_in {
+            let inline = file
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("kvet-values-"));
+            said.push(if inline {
+                format!("`{key}` is set in the Application's inline values")
+            } else {
+                format!("`{key}` is set in {}:{line}", file.display())
+            });
+        }
+    }
+    (!said.is_empty()).then(|| said.join("; "))
 }
 
 fn move_to(d: &mut Diagnostic, file: String, span: Span) {

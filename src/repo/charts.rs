@@ -31,13 +31,15 @@ pub struct ChartRoot {
     pub explicit: bool,
 }
 
-/// The releases of the input: those of `--helm` (`explicit`), then, when `render`, those of
-/// the charts in the folders given and of the charts that hold files given.
+/// The releases of the input: those of `--helm` (`explicit`), then, when `render`, those the
+/// Applications of the input deploy (`deployed`), then those of the charts in the folders
+/// given and of the charts that hold files given — unless an Application deploys them.
 pub fn roots(
     inputs: &[Input],
     paths: &[String],
     config: &Config,
     explicit: &[HelmRelease],
+    deployed: &[HelmRelease],
     render: bool,
 ) -> Vec<ChartRoot> {
     let mut roots: Vec<ChartRoot> = explicit
@@ -51,6 +53,11 @@ pub fn roots(
     if !render {
         return roots;
     }
+    roots.extend(deployed.iter().map(|release| ChartRoot {
+        release: release.clone(),
+        report_all: true,
+        explicit: false,
+    }));
     let named: Vec<&Path> = paths
         .iter()
         .map(Path::new)
@@ -94,9 +101,11 @@ pub fn roots(
         }
     }
     for (chart, id, report_all) in charts {
+        // Released by --helm or by an Application: not again as the chart alone.
+        let released = |r: &ChartRoot| r.explicit || r.release.application.is_some();
         if roots
             .iter()
-            .any(|r| r.explicit && identity(&r.release.chart) == id)
+            .any(|r| released(r) && identity(&r.release.chart) == id)
         {
             continue;
         }
@@ -182,15 +191,76 @@ impl Releases {
             .iter()
             .map(|d| self.partial.contains(&d.file))
             .collect();
+        let applications: Vec<Option<String>> = diagnostics
+            .iter()
+            .map(|d| {
+                let stream = self.rendered.iter().find(|r| r.name == d.file)?;
+                stream.release.application.clone()
+            })
+            .collect();
         let texts = map_to_templates(diagnostics, &self.rendered);
+        let keep: Vec<bool> = diagnostics
+            .iter()
+            .zip(&partial)
+            .map(|(d, partial)| !partial || named.contains(&identity(Path::new(&d.file))))
+            .collect();
+        let applications = applications
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(app, _)| app)
+            .collect();
         let mut index = 0;
-        diagnostics.retain(|d| {
-            let keep = !partial[index] || named.contains(&identity(Path::new(&d.file)));
+        diagnostics.retain(|_| {
             index += 1;
-            keep
+            keep[index - 1]
         });
+        name_applications(diagnostics, applications);
         texts
     }
+}
+
+/// Says which Applications' renders a finding comes from: one finding for all the
+/// Applications that render the same finding on the same template line.
+fn name_applications(diagnostics: &mut Vec<Diagnostic>, applications: Vec<Option<String>>) {
+    if applications.iter().all(Option::is_none) {
+        return;
+    }
+    type Key = (String, u32, u32, String, String);
+    let key = |d: &Diagnostic| -> Key {
+        (
+            d.file.clone(),
+            d.line,
+            d.column,
+            d.rule.clone(),
+            d.message.clone(),
+        )
+    };
+    let mut first: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
+    let mut names: Vec<Vec<String>> = vec![Vec::new(); diagnostics.len()];
+    let mut keep = vec![true; diagnostics.len()];
+    for (i, (d, app)) in diagnostics.iter().zip(applications).enumerate() {
+        let Some(app) = app else { continue };
+        let at = *first.entry(key(d)).or_insert(i);
+        names[at].push(app);
+        keep[i] = at == i;
+    }
+    for (d, apps) in diagnostics.iter_mut().zip(&names) {
+        match apps.as_slice() {
+            [] => {}
+            [one] => d
+                .message
+                .push_str(&format!(" (rendered for Application {one})")),
+            many => d
+                .message
+                .push_str(&format!(" (rendered for Applications {})", many.join(", "))),
+        }
+    }
+    let mut index = 0;
+    diagnostics.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
 }
 
 /// Whether every value a `secret-literal-values` finding names is computed by its template.
@@ -378,8 +448,8 @@ fn chart_of(file: &Path) -> Option<PathBuf> {
     Some(shown(&chart))
 }
 
-/// A folder as the user would write it: relative to the current folder when it is under it.
-fn shown(dir: &Path) -> PathBuf {
+/// A path as the user would write it: relative to the current folder when it is under it.
+pub(super) fn shown(dir: &Path) -> PathBuf {
     let id = identity(dir);
     let cwd = std::env::current_dir()
         .ok()

@@ -1,0 +1,292 @@
+//! Argo CD Applications of the input, and the Helm releases they deploy from this repository.
+//!
+//! An `Application` source whose `repoURL` is this repository (one of the Git remotes of the
+//! repository the Application's file is in, or the config's `repository`) and whose `path` is
+//! a chart is released as Argo CD releases it: `helm.releaseName` (else the Application's
+//! name), the destination's namespace, `valueFiles` (relative to the chart, or `$ref/…` to the
+//! path of the source with that `ref`), `values`/`valuesObject`, `parameters`,
+//! `fileParameters`, and the chart's CRDs unless `skipCrds`. A chart from a Helm or OCI
+//! repository cannot be rendered offline: one info on its `repoURL` says so. Kustomize and
+//! directory sources of this repository are its kustomizations and files, checked anyway.
+
+use std::path::Path;
+
+use super::charts::shown;
+use super::plan::PlanProblem;
+use crate::load::discover::Input;
+use crate::load::object::Object;
+use crate::load::render::HelmRelease;
+use crate::load::yaml::Node;
+
+/// What the Applications of the input deploy from this repository.
+#[derive(Default)]
+pub struct Deployed {
+    pub releases: Vec<HelmRelease>,
+    pub problems: Vec<PlanProblem>,
+    /// Inline values, written where helm can read them; deleted when this is dropped.
+    pub scratch: Vec<tempfile::NamedTempFile>,
+}
+
+/// The releases of the Applications in the input's files; `repository` is the config's URL of
+/// this repository, if it names one.
+pub fn deployed(inputs: &[Input], repository: Option<&str>) -> Deployed {
+    let mut out = Deployed::default();
+    for input in inputs {
+        let Input::File(file) = input else { continue };
+        let Ok(text) = std::fs::read_to_string(&file.path) else {
+            continue;
+        };
+        // Most files are no Application: not parsed twice.
+        if !text.contains("Application") || !text.contains("argoproj.io") {
+            continue;
+        }
+        let root = super::repository_root(&file.path);
+        let mut urls = remotes(&root);
+        urls.extend(repository.map(normalize_url));
+        for object in crate::load::load_text(&text).objects {
+            if object.id.kind == "Application" && object.id.api_version.starts_with("argoproj.io/")
+            {
+                application(&object, &file.path, &root, &urls, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// One Application's sources.
+fn application(app: &Object, file: &Path, root: &Path, urls: &[String], out: &mut Deployed) {
+    let spec = app.root.get("spec");
+    let name = app.id.name.clone().unwrap_or_default();
+    let app_name = match &app.id.namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.clone(),
+    };
+    let namespace = spec
+        .and_then(|s| s.get("destination"))
+        .and_then(|d| d.get("namespace"))
+        .and_then(Node::as_str)
+        .filter(|ns| !ns.is_empty())
+        .map(str::to_owned);
+    let sources: Vec<(String, &Node)> =
+        match spec.and_then(|s| s.get("sources")).and_then(Node::as_seq) {
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("/spec/sources/{i}"), s))
+                .collect(),
+            None => spec
+                .and_then(|s| s.get("source"))
+                .map(|s| vec![("/spec/source".to_owned(), s)])
+                .unwrap_or_default(),
+        };
+    let text = |node: &Node, key: &str| node.get(key).and_then(Node::as_str).map(str::to_owned);
+    // Why the Application is not rendered, on the entry that says so.
+    let not_rendered = |pointer: &str, why: String, out: &mut Deployed| {
+        out.problems.push(PlanProblem {
+            rule: &crate::rules::HELM_NOT_RENDERED,
+            file: file.to_path_buf(),
+            span: app.root.locate(pointer).span,
+            message: format!("Application {app_name} was not rendered: {why}"),
+        });
+    };
+    let local = |source: &Node| {
+        text(source, "repoURL").is_some_and(|url| urls.contains(&normalize_url(&url)))
+    };
+    // `ref` sources of this repository: `$ref/…` value files are read from them.
+    let refs: Vec<(String, bool)> = sources
+        .iter()
+        .filter_map(|(_, s)| Some((text(s, "ref")?, local(s))))
+        .collect();
+    for (pointer, source) in &sources {
+        let Some(url) = text(source, "repoURL") else {
+            continue;
+        };
+        if let Some(chart) = text(source, "chart") {
+            let version = text(source, "targetRevision").unwrap_or_default();
+            not_rendered(
+                &format!("{pointer}/repoURL"),
+                format!(
+                    "its chart `{chart}` {version} comes from {url}, and kvet fetches nothing; vendor the chart in the repository to have it checked"
+                ),
+                out,
+            );
+            continue;
+        }
+        let Some(path) = text(source, "path").filter(|_| local(source)) else {
+            continue;
+        };
+        let chart = root.join(&path);
+        if !chart.join("Chart.yaml").is_file() {
+            continue;
+        }
+        let helm = source.get("helm");
+        let field = |key: &str| helm.and_then(|h| h.get(key));
+        let mut release = HelmRelease {
+            chart: shown(&chart),
+            name: field("releaseName")
+                .and_then(Node::as_str)
+                .map(str::to_owned)
+                .or_else(|| Some(name.clone())),
+            namespace: namespace.clone(),
+            include_crds: field("skipCrds")
+                .is_none_or(|s| s.scalar_text().as_deref() != Some("true")),
+            application: Some(app_name.clone()),
+            ..HelmRelease::default()
+        };
+        let mut unreadable = None;
+        for value_file in field("valueFiles")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            let Some(value_file) = value_file.as_str() else {
+                continue;
+            };
+            match value_file.strip_prefix('$').and_then(|r| r.split_once('/')) {
+                Some((reference, rest)) => match refs.iter().find(|(r, _)| r == reference) {
+                    Some((_, true)) => release.values.push(shown(&root.join(rest))),
+                    _ => unreadable = Some(value_file.to_owned()),
+                },
+                None => release.values.push(shown(&chart.join(value_file))),
+            }
+        }
+        if let Some(value_file) = unreadable {
+            not_rendered(
+                &format!("{pointer}/helm/valueFiles"),
+                format!(
+                    "its value file `{value_file}` is in a source that is not this repository, and kvet fetches nothing"
+                ),
+                out,
+            );
+            continue;
+        }
+        // Inline values come after the files: `values` (YAML text), then `valuesObject`.
+        let inline = [
+            field("values").and_then(Node::as_str).map(str::to_owned),
+            field("valuesObject").map(|v| v.to_json().to_string()),
+        ];
+        for values in inline.into_iter().flatten() {
+            match scratch_file(&values) {
+                Some(scratch) => {
+                    release.values.push(scratch.path().to_path_buf());
+                    out.scratch.push(scratch);
+                }
+                None => continue,
+            }
+        }
+        for parameter in field("parameters")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            let (Some(key), Some(value)) = (text(parameter, "name"), parameter.get("value")) else {
+                continue;
+            };
+            let value = value.scalar_text().unwrap_or_default().replace(',', "\\,");
+            let force_string = parameter
+                .get("forceString")
+                .and_then(Node::scalar_text)
+                .as_deref()
+                == Some("true");
+            let pairs = if force_string {
+                &mut release.set_string
+            } else {
+                &mut release.set
+            };
+            pairs.push(format!("{key}={value}"));
+        }
+        for parameter in field("fileParameters")
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+        {
+            if let (Some(key), Some(path)) = (text(parameter, "name"), text(parameter, "path")) {
+                release
+                    .set_file
+                    .push(format!("{key}={}", chart.join(path).display()));
+            }
+        }
+        out.releases.push(release);
+    }
+}
+
+fn scratch_file(values: &str) -> Option<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut file = tempfile::Builder::new()
+        .prefix("kvet-values-")
+        .suffix(".yaml")
+        .tempfile()
+        .ok()?;
+    file.write_all(values.as_bytes()).ok()?;
+    Some(file)
+}
+
+/// The URLs of a repository's Git remotes (`.git/config`), normalized.
+fn remotes(root: &Path) -> Vec<String> {
+    let Ok(config) = std::fs::read_to_string(root.join(".git/config")) else {
+        return Vec::new();
+    };
+    config
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.trim().split_once('=')?;
+            (key.trim() == "url").then(|| normalize_url(value.trim()))
+        })
+        .collect()
+}
+
+/// A Git URL as a comparable `host/owner/repo`: without scheme, user, `.git` and trailing
+/// slash, the host in lower case (`git@github.com:Org/App.git` = `https://github.com/Org/App`).
+pub fn normalize_url(url: &str) -> String {
+    let mut rest = url.trim();
+    for scheme in ["https://", "http://", "ssh://", "git://", "git+ssh://"] {
+        if let Some(after) = rest.strip_prefix(scheme) {
+            rest = after;
+            break;
+        }
+    }
+    if let Some((_, after)) = rest.split_once('@') {
+        rest = after;
+    }
+    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix(".git").unwrap_or(rest);
+    let (host, path) = match rest.find(['/', ':']) {
+        Some(at) => {
+            let tail = &rest[at + 1..];
+            // scp syntax (`host:owner/repo`), or a port before the path (`host:22/owner/repo`).
+            let tail = match tail.split_once('/') {
+                Some((port, path))
+                    if rest[at..].starts_with(':')
+                        && !port.is_empty()
+                        && port.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    path
+                }
+                _ => tail,
+            };
+            (&rest[..at], tail)
+        }
+        None => (rest, ""),
+    };
+    format!("{}/{}", host.to_ascii_lowercase(), path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_url;
+
+    #[test]
+    fn git_urls_compare_whatever_way_they_are_written() {
+        for url in [
+            "https://github.com/Org/App.git",
+            "https://github.com/Org/App",
+            "https://GitHub.com/Org/App/",
+            "git@github.com:Org/App.git",
+            "ssh://git@github.com/Org/App.git",
+            "ssh://git@github.com:22/Org/App.git",
+        ] {
+            assert_eq!(normalize_url(url), "github.com/Org/App", "{url}");
+        }
+        assert_ne!(
+            normalize_url("https://github.com/Org/Other"),
+            normalize_url("https://github.com/Org/App")
+        );
+    }
+}
