@@ -138,7 +138,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let discovered = discover(&opts.paths, &include, &exclude);
     let render = config.render && !opts.no_render;
     // What the Argo CD Applications of the input deploy from this repository.
-    let deployed = match render {
+    let mut deployed = match render {
         true => repo::applications::deployed(&discovered.inputs, config.repository.as_deref()),
         false => repo::applications::Deployed::default(),
     };
@@ -167,6 +167,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
                 .or_else(schema::location::default_cache_dir)
                 .map(|dir| dir.join("kustomize")),
         },
+        std::mem::take(&mut deployed.layers),
     )?;
     let arguments: Vec<PathBuf> = opts
         .paths

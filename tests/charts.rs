@@ -236,7 +236,7 @@ fn compact(dir: &std::path::Path, args: &[&str]) -> String {
 }
 
 #[test]
-fn applications_render_their_charts_as_argo_cd_would() {
+fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
     if !common::tool_available("helm", &[]) {
         return;
     }
@@ -251,10 +251,12 @@ fn applications_render_their_charts_as_argo_cd_would() {
             .collect::<Vec<_>>(),
         [
             "apps/ingress.yaml:12:14 helm-not-rendered",
+            "apps/web-dev.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:7:3 deployment-single-replica",
             "charts/demo/templates/deployment.yaml:7:3 missing-pdb",
+            "kustomize/web/deployment.yaml:6:13 missing-pdb",
         ]
     );
     let out = compact(repo.path(), &["."]);
@@ -266,6 +268,10 @@ fn applications_render_their_charts_as_argo_cd_would() {
         // The same finding in both renders is one finding naming both.
         "has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve (rendered for Applications argocd/demo-prod, argocd/demo-staging)",
         "Application argocd/ingress-nginx was not rendered: its chart `ingress-nginx` 4.11.3 comes from https://kubernetes.github.io/ingress-nginx",
+        // A kustomize source: the Application's options are a layer over the kustomization,
+        // and what they change is found on the option's line.
+        "apps/web-dev.yaml:19:11: warning[image-tag-latest] container \"web\" uses \"registry.example.com/web:latest\": the latest tag moves, so what runs is not what Git says (rendered for Application argocd/web-dev)",
+        "kustomize/web/deployment.yaml:6:13: info[missing-pdb] Deployment \"dev-web\" runs 2 replicas",
     ] {
         assert!(out.contains(said), "{said}\n{out}");
     }
@@ -278,6 +284,7 @@ fn applications_render_their_charts_as_argo_cd_would() {
     .unwrap();
     let out = compact(repo.path(), &["."]);
     assert!(!out.contains("rendered for Application"), "{out}");
+    assert!(out.contains("Deployment \"web\" runs 2 replicas"), "{out}");
     assert!(out.contains("charts/demo/templates/deployment.yaml:7:3: info[missing-pdb] Deployment \"demo\" runs 2 replicas"), "{out}");
     // The config names the repository as the Applications do.
     std::fs::write(

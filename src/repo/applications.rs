@@ -12,16 +12,20 @@
 use std::path::Path;
 
 use super::charts::shown;
+use super::identity;
+use super::kustomization::{self, Kustomization};
 use super::plan::PlanProblem;
 use crate::load::discover::Input;
 use crate::load::object::Object;
 use crate::load::render::HelmRelease;
-use crate::load::yaml::Node;
+use crate::load::yaml::{Entry, Node, Value};
 
 /// What the Applications of the input deploy from this repository.
 #[derive(Default)]
 pub struct Deployed {
     pub releases: Vec<HelmRelease>,
+    /// For each kustomize source: the layer the Application adds over the kustomization.
+    pub layers: Vec<Kustomization>,
     pub problems: Vec<PlanProblem>,
     /// Inline values, written where helm can read them; deleted when this is dropped.
     pub scratch: Vec<tempfile::NamedTempFile>,
@@ -117,6 +121,9 @@ fn application(app: &Object, file: &Path, root: &Path, urls: &[String], out: &mu
         };
         let chart = root.join(&path);
         if !chart.join("Chart.yaml").is_file() {
+            if kustomization::file_in(&chart).is_some() {
+                out.layers.push(layer(file, &app_name, source, &chart));
+            }
             continue;
         }
         let helm = source.get("helm");
@@ -207,6 +214,93 @@ fn application(app: &Object, file: &Path, root: &Path, urls: &[String], out: &mu
     }
 }
 
+/// What an Application adds over the kustomization in `dir` it deploys, as a kustomization
+/// of its own (whose spans are in the Application's file): its `kustomize` options, Argo CD's
+/// `images` strings (`name=new:tag`, `name:tag`, `name@digest`) written as kustomize's.
+fn layer(file: &Path, app: &str, source: &Node, dir: &Path) -> Kustomization {
+    let path = source.get("path").map_or(source.span, |p| p.span);
+    let scalar = |value: &str, span| Node {
+        value: Value::Str(value.to_owned()),
+        span,
+    };
+    let entry = |key: &str, value: Node| Entry {
+        key: key.to_owned(),
+        key_span: value.span,
+        value,
+    };
+    let mut fields = vec![entry(
+        "resources",
+        Node {
+            value: Value::Seq(vec![scalar(".", path)]),
+            span: path,
+        },
+    )];
+    let options = source
+        .get("kustomize")
+        .and_then(Node::as_map)
+        .unwrap_or_default();
+    for option in options {
+        match option.key.as_str() {
+            "namePrefix" | "nameSuffix" | "namespace" | "commonLabels" | "commonAnnotations"
+            | "patches" | "replicas" | "components" => fields.push(option.clone()),
+            "images" => {
+                let images = option.value.as_seq().unwrap_or_default().iter();
+                let images = images
+                    .filter_map(|image| {
+                        let written = image.as_str()?;
+                        let parts = argo_image(written)
+                            .into_iter()
+                            .map(|(key, value)| entry(key, scalar(&value, image.span)))
+                            .collect();
+                        Some(Node {
+                            value: Value::Map(parts),
+                            span: image.span,
+                        })
+                    })
+                    .collect();
+                fields.push(Entry {
+                    value: Node {
+                        value: Value::Seq(images),
+                        span: option.value.span,
+                    },
+                    ..option.clone()
+                });
+            }
+            _ => {}
+        }
+    }
+    let root = Node {
+        value: Value::Map(fields),
+        span: source.span,
+    };
+    let mut k = Kustomization::read(file.to_path_buf(), identity(dir), root);
+    k.application = Some(app.to_owned());
+    k
+}
+
+/// An Argo CD `kustomize.images` string as kustomize's `images` entry fields.
+fn argo_image(written: &str) -> Vec<(&'static str, String)> {
+    let (name, image) = match written.split_once('=') {
+        Some((name, image)) => (Some(name), image),
+        None => (None, written),
+    };
+    let (new_name, tag, digest) = match image.split_once('@') {
+        Some((new_name, digest)) => (new_name, None, Some(digest)),
+        None => match image.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')) {
+            Some((new_name, tag)) => (new_name, Some(tag), None),
+            None => (image, None, None),
+        },
+    };
+    let name = name.unwrap_or(new_name);
+    let mut fields = vec![("name", name.to_owned())];
+    if new_name != name {
+        fields.push(("newName", new_name.to_owned()));
+    }
+    fields.extend(tag.map(|t| ("newTag", t.to_owned())));
+    fields.extend(digest.map(|d| ("digest", d.to_owned())));
+    fields
+}
+
 fn scratch_file(values: &str) -> Option<tempfile::NamedTempFile> {
     use std::io::Write;
     let mut file = tempfile::Builder::new()
@@ -271,6 +365,37 @@ pub fn normalize_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::normalize_url;
+
+    #[test]
+    fn argo_cd_image_overrides_are_kustomize_image_entries() {
+        let fields = |s| super::argo_image(s);
+        assert_eq!(
+            fields("nginx=registry.example.com/nginx:1.27"),
+            [
+                ("name", "nginx".to_owned()),
+                ("newName", "registry.example.com/nginx".to_owned()),
+                ("newTag", "1.27".to_owned())
+            ]
+        );
+        assert_eq!(
+            fields("registry:5000/web:2"),
+            [
+                ("name", "registry:5000/web".to_owned()),
+                ("newTag", "2".to_owned())
+            ]
+        );
+        assert_eq!(
+            fields("web@sha256:abc"),
+            [
+                ("name", "web".to_owned()),
+                ("digest", "sha256:abc".to_owned())
+            ]
+        );
+        assert_eq!(
+            fields("registry:5000/web"),
+            [("name", "registry:5000/web".to_owned())]
+        );
+    }
 
     #[test]
     fn git_urls_compare_whatever_way_they_are_written() {

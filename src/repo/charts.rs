@@ -245,6 +245,10 @@ fn name_applications(diagnostics: &mut Vec<Diagnostic>, applications: Vec<Option
         names[at].push(app);
         keep[i] = at == i;
     }
+    for apps in &mut names {
+        apps.sort();
+        apps.dedup();
+    }
     for (d, apps) in diagnostics.iter_mut().zip(&names) {
         match apps.as_slice() {
             [] => {}

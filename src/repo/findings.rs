@@ -102,7 +102,10 @@ pub fn place_rendered(
         .map(|s| place::Stream {
             name: &s.name,
             root: s.root,
-            root_name: names.name_of(&super::identity(&plan.repo.kustomizations[s.root].dir)),
+            root_name: match &plan.repo.kustomizations[s.root].application {
+                Some(app) => format!("Application {app}"),
+                None => names.name_of(&super::identity(&plan.repo.kustomizations[s.root].dir)),
+            },
             rendered: &s.rendered,
         })
         .collect();
@@ -230,7 +233,17 @@ pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
         if !d.roots.is_empty() {
             d.roots.sort();
             d.roots.dedup();
-            d.message.push_str(&format!(" (in {})", d.roots.join(", ")));
+            let applications: Option<Vec<&str>> = d
+                .roots
+                .iter()
+                .map(|r| r.strip_prefix("Application "))
+                .collect();
+            let said = match applications.as_deref() {
+                Some([one]) => format!("rendered for Application {one}"),
+                Some(many) => format!("rendered for Applications {}", many.join(", ")),
+                None => format!("in {}", d.roots.join(", ")),
+            };
+            d.message.push_str(&format!(" ({said})"));
         }
     }
     *diagnostics = merged;

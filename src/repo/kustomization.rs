@@ -135,6 +135,10 @@ pub struct Kustomization {
     /// `helmCharts` entries whose chart is not in the chart home (`helmGlobals.chartHome`,
     /// `charts/`): kustomize would download them into the repository. (name, pointer)
     pub missing_charts: Vec<(String, String)>,
+    /// The Argo CD Application (`namespace/name`) whose `kustomize` options this is, for the
+    /// layer an Application adds over the kustomization it deploys; `file` is then the
+    /// Application's file and `root` a mapping whose spans are in it.
+    pub application: Option<String>,
 }
 
 impl Kustomization {
@@ -158,6 +162,7 @@ impl Kustomization {
             helm_charts: root.get("helmCharts").is_some()
                 || root.get("helmChartInflationGenerator").is_some(),
             missing_charts: Vec::new(),
+            application: None,
             root: Node {
                 value: Value::Null,
                 span: root.span,

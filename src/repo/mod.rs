@@ -76,9 +76,28 @@ impl Repository {
     /// Reads the kustomizations `seeds` (files of the input) and every kustomization they
     /// include, directly or not.
     pub fn plan(seeds: &[PathBuf]) -> Repository {
+        Repository::plan_with(seeds, Vec::new())
+    }
+
+    /// [`Repository::plan`], with the layers Argo CD Applications add over the kustomizations
+    /// they deploy (`layers`, see [`Kustomization::application`]): roots of their own.
+    pub fn plan_with(seeds: &[PathBuf], layers: Vec<Kustomization>) -> Repository {
         let mut repo = Repository::default();
         let mut queue: Vec<PathBuf> = seeds.iter().rev().cloned().collect();
         let mut pending_links: Vec<(usize, PathBuf)> = Vec::new();
+        let mut layer_ids = Vec::new();
+        for (n, k) in layers.into_iter().enumerate() {
+            let index = repo.kustomizations.len();
+            // No file is the layer: it is known by one that cannot exist.
+            repo.by_file
+                .insert(identity(&k.file).join(format!("#application-{n}")), index);
+            if let Some(inner) = k.resolve(".").and_then(|dir| kustomization::file_in(&dir)) {
+                pending_links.push((index, inner.clone()));
+                queue.push(inner);
+            }
+            layer_ids.push(index);
+            repo.kustomizations.push(k);
+        }
         while let Some(file) = queue.pop() {
             let id = identity(&file);
             if repo.by_file.contains_key(&id) {
@@ -113,6 +132,7 @@ impl Repository {
         let seed_ids: BTreeSet<usize> = seeds
             .iter()
             .filter_map(|s| repo.by_file.get(&identity(s)).copied())
+            .chain(layer_ids)
             .collect();
         repo.roots = seed_ids
             .into_iter()
@@ -158,8 +178,11 @@ impl Repository {
         self.resource_files = vec![Vec::new(); self.kustomizations.len()];
         let plugin_makers = self.plugin_makers();
         for (index, k) in self.kustomizations.iter().enumerate() {
-            self.roles
-                .insert(identity(&k.file), Role::Kustomization(index));
+            // An Application's layer: its file is the Application's, a manifest.
+            if k.application.is_none() {
+                self.roles
+                    .insert(identity(&k.file), Role::Kustomization(index));
+            }
             for (p, patch) in k.patches.iter().enumerate() {
                 if let Some(file) = &patch.file {
                     self.roles.entry(identity(file)).or_insert_with(|| {
@@ -201,7 +224,13 @@ impl Repository {
             .iter()
             .enumerate()
             .map(|(index, k)| {
-                let mut files = vec![identity(&k.file)];
+                // An Application's layer reads no file of its own.
+                let mut files: Vec<PathBuf> = k
+                    .application
+                    .is_none()
+                    .then(|| identity(&k.file))
+                    .into_iter()
+                    .collect();
                 files.extend(self.resource_files[index].iter().cloned());
                 files.extend(
                     k.files

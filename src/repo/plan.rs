@@ -63,7 +63,13 @@ pub struct Plan {
 /// Errors that stop the run: a kustomization asked for by `--kustomize` cannot be rendered.
 pub type PlanError = crate::load::render::RenderError;
 
-pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
+/// The plan of the input; `layers` are what Argo CD Applications add over the kustomizations
+/// they deploy (see [`kustomization::Kustomization::application`]).
+pub fn plan(
+    inputs: &[Input],
+    o: &PlanOptions,
+    layers: Vec<kustomization::Kustomization>,
+) -> Result<Plan, PlanError> {
     let mut named: HashSet<PathBuf> = o
         .paths
         .iter()
@@ -113,13 +119,13 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         })
         .collect::<Result<_, _>>()?;
     seeds.extend(forced.iter().cloned());
-    if seeds.is_empty() {
+    if seeds.is_empty() && layers.is_empty() {
         return Ok(Plan {
             named,
             ..Plan::default()
         });
     }
-    let repo = Repository::plan(&seeds);
+    let repo = Repository::plan_with(&seeds, layers);
     let forced_roots: Vec<usize> = forced.iter().filter_map(|f| repo.index_of(f)).collect();
     let under_folder = |root: usize| {
         let file = identity(&repo.kustomizations[root].file);
@@ -221,13 +227,20 @@ pub fn plan(inputs: &[Input], o: &PlanOptions) -> Result<Plan, PlanError> {
         match result {
             Ok(rendered) => {
                 plan.covered.extend(repo.files_of(root));
+                let folder = match &k.application {
+                    Some(_) => k.dir.clone(),
+                    None => k.file.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                };
+                let mut name = format!(
+                    "kustomize build {}",
+                    crate::load::discover::clean(&folder).display()
+                );
+                if let Some(app) = &k.application {
+                    name.push_str(&format!(" (Application {app})"));
+                }
                 plan.streams.push(RenderedStream {
                     root,
-                    name: format!(
-                        "kustomize build {}",
-                        crate::load::discover::clean(k.file.parent().unwrap_or(Path::new(".")))
-                            .display()
-                    ),
+                    name,
                     rendered,
                     report_all,
                 });

@@ -115,7 +115,7 @@ pub fn render(
     }
     let shown =
         crate::load::discover::clean(repo.kustomizations[root].file.parent().unwrap_or(dir));
-    let rendered = run(dir, &shown, tool, helm)?;
+    let rendered = run(dir, &shown, tool, helm, &layer_fields(repo, root))?;
     if let Some(file) = cached
         && let Ok(bytes) = serde_json::to_vec(&rendered)
     {
@@ -157,8 +157,29 @@ fn store(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Renders the kustomization in `dir` (absolute); `shown` is the folder as the user names it.
-fn run(dir: &Path, shown: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot, RenderFailure> {
+/// The fields an Application's layer adds to the wrapper (`namePrefix: "p-"` lines, values as
+/// JSON); none for a kustomization of the repository.
+fn layer_fields(repo: &Repository, root: usize) -> String {
+    let k = &repo.kustomizations[root];
+    let (Some(_), Some(fields)) = (&k.application, k.root.as_map()) else {
+        return String::new();
+    };
+    fields
+        .iter()
+        .filter(|field| field.key != "resources")
+        .map(|field| format!("{}: {}\n", field.key, field.value.to_json()))
+        .collect()
+}
+
+/// Renders the kustomization in `dir` (absolute), with `fields` added to the wrapper (an
+/// Application's options); `shown` is the folder as the user names it.
+fn run(
+    dir: &Path,
+    shown: &Path,
+    tool: &Tool,
+    helm: bool,
+    fields: &str,
+) -> Result<RenderedRoot, RenderFailure> {
     let failure = |message: String| RenderFailure { message };
     let wrapper = tempfile::Builder::new()
         .prefix("kvet-kustomize-")
@@ -167,7 +188,7 @@ fn run(dir: &Path, shown: &Path, tool: &Tool, helm: bool) -> Result<RenderedRoot
     let wrapper_dir = std::fs::canonicalize(wrapper.path()).unwrap_or(wrapper.path().into());
     let relative = relative_path(&wrapper_dir, dir);
     let text = format!(
-        "resources:\n- {}\nbuildMetadata: [originAnnotations]\n",
+        "resources:\n- {}\nbuildMetadata: [originAnnotations]\n{fields}",
         serde_json::to_string(&relative.display().to_string()).unwrap_or_default()
     );
     std::fs::write(wrapper_dir.join("kustomization.yaml"), text)
@@ -408,6 +429,7 @@ fn cache_key(repo: &Repository, root: usize, tool: &Tool, hashes: &FileHashes) -
         tool.describe().hash(h);
         tool_version(tool).hash(h);
         repo.kustomizations[root].dir.hash(h);
+        layer_fields(repo, root).hash(h);
         for file in &files {
             file.hash(h);
             hashes.of(file)[seed].hash(h);
