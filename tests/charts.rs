@@ -250,12 +250,15 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
             .filter(|f| !f.contains("unknown-schema") && !f.contains("argocd-sync-policy"))
             .collect::<Vec<_>>(),
         [
+            "apps/demo-envs.yaml:13:7 helm-not-rendered",
             "apps/ingress.yaml:12:14 helm-not-rendered",
             "apps/web-dev.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:7:3 deployment-single-replica",
+            "charts/demo/templates/deployment.yaml:7:3 deployment-single-replica",
             "charts/demo/templates/deployment.yaml:7:3 missing-pdb",
+            "kustomize/web/deployment.yaml:6:13 missing-pdb",
             "kustomize/web/deployment.yaml:6:13 missing-pdb",
         ]
     );
@@ -266,8 +269,13 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
         "the latest tag moves, so what runs is not what Git says (`image.tag=latest` is set for the release) (rendered for Application argocd/demo-prod)",
         "the latest tag moves, so what runs is not what Git says (`image.tag` is set in charts/demo/values-staging.yaml:2) (rendered for Application argocd/demo-staging)",
         // The same finding in both renders is one finding naming both.
-        "has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve (rendered for Applications argocd/demo-prod, argocd/demo-staging)",
+        "has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve (rendered for Applications argocd/demo-prod, argocd/demo-qa, argocd/demo-staging)",
         "Application argocd/ingress-nginx was not rendered: its chart `ingress-nginx` 4.11.3 comes from https://kubernetes.github.io/ingress-nginx",
+        // ApplicationSets: a list generator's element, a git generator's directories; a
+        // generator whose output is not known offline is said once.
+        "Deployment \"demo-qa\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving (`replicas=1` is set for the release) (rendered for Application argocd/demo-qa)",
+        "Deployment \"web\" runs 2 replicas but no PodDisruptionBudget selects its pods (app=web): a drain may evict them all at once (rendered for Application argocd/web-all)",
+        "apps/demo-envs.yaml:13:7: info[helm-not-rendered] ApplicationSet demo-envs: what its `clusters` generator generates is not known offline",
         // A kustomize source: the Application's options are a layer over the kustomization,
         // and what they change is found on the option's line.
         "apps/web-dev.yaml:19:11: warning[image-tag-latest] container \"web\" uses \"registry.example.com/web:latest\": the latest tag moves, so what runs is not what Git says (rendered for Application argocd/web-dev)",
@@ -284,7 +292,7 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
     .unwrap();
     let out = compact(repo.path(), &["."]);
     assert!(!out.contains("rendered for Application"), "{out}");
-    assert!(out.contains("Deployment \"web\" runs 2 replicas"), "{out}");
+    assert!(out.contains("Deployment \"web\" runs 2 replicas but no PodDisruptionBudget selects its pods (app=web): a drain may evict them all at once (in kustomize/web)\n"), "{out}");
     assert!(out.contains("charts/demo/templates/deployment.yaml:7:3: info[missing-pdb] Deployment \"demo\" runs 2 replicas"), "{out}");
     // The config names the repository as the Applications do.
     std::fs::write(

@@ -48,20 +48,55 @@ pub fn deployed(inputs: &[Input], repository: Option<&str>) -> Deployed {
         let mut urls = remotes(&root);
         urls.extend(repository.map(normalize_url));
         for object in crate::load::load_text(&text).objects {
-            if object.id.kind == "Application" && object.id.api_version.starts_with("argoproj.io/")
-            {
-                application(&object, &file.path, &root, &urls, &mut out);
+            if !object.id.api_version.starts_with("argoproj.io/") {
+                continue;
+            }
+            let applications = match object.id.kind.as_str() {
+                "Application" => vec![App::of(&object)],
+                "ApplicationSet" => {
+                    let set = super::application_sets::expand(&object, &root, &urls);
+                    out.problems
+                        .extend(set.problems.into_iter().map(|(span, message)| PlanProblem {
+                            rule: &crate::rules::HELM_NOT_RENDERED,
+                            file: file.path.clone(),
+                            span,
+                            message,
+                        }));
+                    set.applications
+                }
+                _ => Vec::new(),
+            };
+            for app in &applications {
+                application(app, &file.path, &root, &urls, &mut out);
             }
         }
     }
     out
 }
 
+/// An Application: its own, or one an ApplicationSet generates (whose spans are in the set's
+/// template).
+pub struct App {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub root: Node,
+}
+
+impl App {
+    fn of(object: &Object) -> App {
+        App {
+            name: object.id.name.clone().unwrap_or_default(),
+            namespace: object.id.namespace.clone(),
+            root: object.root.clone(),
+        }
+    }
+}
+
 /// One Application's sources.
-fn application(app: &Object, file: &Path, root: &Path, urls: &[String], out: &mut Deployed) {
+fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut Deployed) {
     let spec = app.root.get("spec");
-    let name = app.id.name.clone().unwrap_or_default();
-    let app_name = match &app.id.namespace {
+    let name = app.name.clone();
+    let app_name = match &app.namespace {
         Some(ns) => format!("{ns}/{name}"),
         None => name.clone(),
     };
@@ -93,9 +128,7 @@ fn application(app: &Object, file: &Path, root: &Path, urls: &[String], out: &mu
             message: format!("Application {app_name} was not rendered: {why}"),
         });
     };
-    let local = |source: &Node| {
-        text(source, "repoURL").is_some_and(|url| urls.contains(&normalize_url(&url)))
-    };
+    let local = |source: &Node| text(source, "repoURL").is_some_and(|url| is_local(&url, urls));
     // `ref` sources of this repository: `$ref/…` value files are read from them.
     let refs: Vec<(String, bool)> = sources
         .iter()
@@ -310,6 +343,11 @@ fn scratch_file(values: &str) -> Option<tempfile::NamedTempFile> {
         .ok()?;
     file.write_all(values.as_bytes()).ok()?;
     Some(file)
+}
+
+/// Whether a `repoURL` names this repository (`urls`: its normalized URLs).
+pub fn is_local(url: &str, urls: &[String]) -> bool {
+    urls.contains(&normalize_url(url))
 }
 
 /// The URLs of a repository's Git remotes (`.git/config`), normalized.

@@ -6,6 +6,7 @@
 //! The plan is computed once, before any file is checked ([`Repository::plan`]); the later
 //! stages only read it.
 
+pub mod application_sets;
 pub mod applications;
 pub mod charts;
 pub mod check;
