@@ -576,6 +576,32 @@ impl ConfigParser<'_> {
                 }
             }
         }
+        // What a chart entry makes helm read stays in the repository: the config comes with
+        // the pull request being checked.
+        let files = chart
+            .values
+            .iter()
+            .map(|v| v.display().to_string())
+            .chain(
+                chart
+                    .set_file
+                    .iter()
+                    .filter_map(|f| Some(f.split_once('=')?.1.to_owned())),
+            )
+            .chain(path.iter().map(|p| p.display().to_string()));
+        for file in files {
+            let outside = Path::new(&file).is_absolute()
+                || Path::new(&file)
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir);
+            if outside {
+                return Err(self.error(
+                    node.span,
+                    format!("`{file}` is outside the config's folder"),
+                    Some("a charts entry names files in the repository, relative to the config's folder, without `..`".into()),
+                ));
+            }
+        }
         chart.path = path.ok_or_else(|| {
             self.error(
                 node.span,

@@ -251,6 +251,7 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
             .collect::<Vec<_>>(),
         [
             "apps/demo-envs.yaml:13:7 helm-not-rendered",
+            "apps/escape.yaml:13:11 helm-not-rendered",
             "apps/ingress.yaml:12:14 helm-not-rendered",
             "apps/web-dev.yaml:19:11 image-tag-latest",
             "charts/demo/templates/deployment.yaml:19:11 image-tag-latest",
@@ -271,6 +272,8 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
         // The same finding in both renders is one finding naming both.
         "has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve (rendered for Applications argocd/demo-prod, argocd/demo-qa, argocd/demo-staging)",
         "Application argocd/ingress-nginx was not rendered: its chart `ingress-nginx` 4.11.3 comes from https://kubernetes.github.io/ingress-nginx",
+        // A file outside the repository is not read, whatever the Application says.
+        "apps/escape.yaml:13:11: info[helm-not-rendered] Application argocd/escape was not rendered: its value file `../../../../../../../../etc/passwd` is outside the repository",
         // ApplicationSets: a list generator's element, a git generator's directories; a
         // generator whose output is not known offline is said once.
         "Deployment \"demo-qa\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving (`replicas=1` is set for the release) (rendered for Application argocd/demo-qa)",
@@ -305,4 +308,22 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
         out.contains("(rendered for Application argocd/demo-prod)"),
         "{out}"
     );
+}
+
+#[test]
+fn a_release_config_cannot_make_helm_read_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kvet.yaml"),
+        "charts:\n  - path: chart\n    values: [../../secrets.yaml]\n",
+    )
+    .unwrap();
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "."])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`../../secrets.yaml` is outside the",
+        ));
 }

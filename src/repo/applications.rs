@@ -153,6 +153,11 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
             continue;
         };
         let chart = root.join(&path);
+        if !inside(root, &chart) {
+            let why = format!("its path `{path}` is outside the repository");
+            not_rendered(&format!("{pointer}/path"), why, out);
+            continue;
+        }
         if !chart.join("Chart.yaml").is_file() {
             if kustomization::file_in(&chart).is_some() {
                 out.layers.push(layer(file, &app_name, source, &chart));
@@ -173,30 +178,52 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
             application: Some(app_name.clone()),
             ..HelmRelease::default()
         };
-        let mut unreadable = None;
-        for value_file in field("valueFiles")
+        // Why a file the release reads cannot be read: (where, why).
+        let mut unreadable: Option<(String, String)> = None;
+        let value_files = field("valueFiles")
             .and_then(Node::as_seq)
-            .unwrap_or_default()
-        {
+            .unwrap_or_default();
+        for (i, value_file) in value_files.iter().enumerate() {
             let Some(value_file) = value_file.as_str() else {
                 continue;
             };
-            match value_file.strip_prefix('$').and_then(|r| r.split_once('/')) {
+            let at = format!("{pointer}/helm/valueFiles/{i}");
+            let path = match value_file.strip_prefix('$').and_then(|r| r.split_once('/')) {
                 Some((reference, rest)) => match refs.iter().find(|(r, _)| r == reference) {
-                    Some((_, true)) => release.values.push(shown(&root.join(rest))),
-                    _ => unreadable = Some(value_file.to_owned()),
+                    Some((_, true)) => root.join(rest),
+                    _ => {
+                        let why = format!(
+                            "its value file `{value_file}` is in a source that is not this repository, and kvet fetches nothing"
+                        );
+                        unreadable = Some((at, why));
+                        continue;
+                    }
                 },
-                None => release.values.push(shown(&chart.join(value_file))),
+                None => chart.join(value_file),
+            };
+            if !inside(root, &path) {
+                let why = format!("its value file `{value_file}` is outside the repository");
+                unreadable = Some((at, why));
+                continue;
+            }
+            release.values.push(shown(&path));
+        }
+        let file_parameters = field("fileParameters")
+            .and_then(Node::as_seq)
+            .unwrap_or_default();
+        for (i, parameter) in file_parameters.iter().enumerate() {
+            if let (Some(key), Some(path)) = (text(parameter, "name"), text(parameter, "path")) {
+                let file = chart.join(&path);
+                if !inside(root, &file) {
+                    let why = format!("its file parameter `{path}` is outside the repository");
+                    unreadable = Some((format!("{pointer}/helm/fileParameters/{i}/path"), why));
+                    continue;
+                }
+                release.set_file.push(format!("{key}={}", file.display()));
             }
         }
-        if let Some(value_file) = unreadable {
-            not_rendered(
-                &format!("{pointer}/helm/valueFiles"),
-                format!(
-                    "its value file `{value_file}` is in a source that is not this repository, and kvet fetches nothing"
-                ),
-                out,
-            );
+        if let Some((at, why)) = unreadable {
+            not_rendered(&at, why, out);
             continue;
         }
         // Inline values come after the files: `values` (YAML text), then `valuesObject`.
@@ -233,18 +260,15 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
             };
             pairs.push(format!("{key}={value}"));
         }
-        for parameter in field("fileParameters")
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-        {
-            if let (Some(key), Some(path)) = (text(parameter, "name"), text(parameter, "path")) {
-                release
-                    .set_file
-                    .push(format!("{key}={}", chart.join(path).display()));
-            }
-        }
         out.releases.push(release);
     }
+}
+
+/// Whether `path` is in the repository `root`, symbolic links followed: Argo CD reads nothing
+/// outside the repository, and neither does kvet for an Application (in a stranger's pull
+/// request, a value file `../../.ssh/id_rsa` would print a key into the CI log).
+fn inside(root: &Path, path: &Path) -> bool {
+    identity(path).starts_with(identity(root))
 }
 
 /// What an Application adds over the kustomization in `dir` it deploys, as a kustomization
