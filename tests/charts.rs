@@ -327,3 +327,17 @@ fn a_release_config_cannot_make_helm_read_outside_the_repository() {
             "`../../secrets.yaml` is outside the",
         ));
 }
+
+#[test]
+fn a_chart_with_a_link_out_of_the_repository_is_not_rendered() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("web")).unwrap();
+    common::copy_tree(&repo().join("charts/web"), &dir.path().join("web"));
+    std::os::unix::fs::symlink("/etc/hostname", dir.path().join("web/templates/host.yaml"))
+        .unwrap();
+    let out = compact(dir.path(), &["."]);
+    assert_eq!(
+        out.trim(),
+        "web/templates/host.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/templates/host.yaml is a symbolic link to a file outside the repository, which helm would read into the chart"
+    );
+}

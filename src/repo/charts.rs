@@ -356,7 +356,21 @@ pub fn render(
 ) -> Result<Releases, RenderError> {
     let results = in_parallel(
         roots,
-        |root| root.release.run(capabilities, tool_path),
+        |root| match escaping_link(&root.release.chart) {
+            Some(link) => Err(HelmFailure::NotRendered(crate::load::render::Located {
+                file: link.clone(),
+                span: Span {
+                    start: Pos { line: 1, col: 1 },
+                    end: Pos { line: 1, col: 1 },
+                },
+                message: format!(
+                    "the chart {} was not rendered: {} is a symbolic link to a file outside the repository, which helm would read into the chart",
+                    root.release.chart.display(),
+                    link.display()
+                ),
+            })),
+            None => root.release.run(capabilities, tool_path),
+        },
         |root| crate::load::render::template_files(&root.release.chart).len() as u64,
     );
     let mut releases = Releases::default();
@@ -417,6 +431,23 @@ pub fn render(
         });
     }
     Ok(releases)
+}
+
+/// A symbolic link in a chart that leads out of the repository the chart is in: helm follows
+/// links when it loads a chart, so a stranger's chart could read a file of the machine into
+/// what kvet prints.
+fn escaping_link(chart: &Path) -> Option<PathBuf> {
+    if chart.is_file() {
+        return None;
+    }
+    let repository = super::repository_root(&chart.join("Chart.yaml"));
+    ignore::WalkBuilder::new(chart)
+        .standard_filters(false)
+        .build()
+        .flatten()
+        .filter(|entry| entry.path_is_symlink())
+        .map(|entry| entry.into_path())
+        .find(|link| !identity(link).starts_with(&repository))
 }
 
 /// Whether a chart folder is rendered by what holds it: a chart's subchart
