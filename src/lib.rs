@@ -139,7 +139,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let render = config.render && !opts.no_render;
     // What the Argo CD Applications of the input deploy from this repository.
     let mut deployed = match render {
-        true => repo::applications::deployed(&discovered.inputs, config.repository.as_deref()),
+        true => repo::applications::deployed(
+            &discovered.inputs,
+            &opts.paths,
+            config.repository.as_deref(),
+        ),
         false => repo::applications::Deployed::default(),
     };
     let charts = repo::charts::roots(
@@ -147,7 +151,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         &opts.paths,
         config,
         &opts.helm,
-        &deployed.releases,
+        &deployed,
         render,
     );
     let releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;

@@ -341,3 +341,29 @@ fn a_chart_with_a_link_out_of_the_repository_is_not_rendered() {
         "web/templates/host.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/templates/host.yaml is a symbolic link to a file outside the repository, which helm would read into the chart"
     );
 }
+
+#[test]
+fn a_file_named_alone_is_checked_as_the_applications_that_deploy_it_render_it() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let repo = apps_repo();
+    // pre-commit names a template and a kustomization's resource: the repository's
+    // Applications that deploy them are found, and only findings in these files count.
+    let out = compact(
+        repo.path(),
+        &[
+            "charts/demo/templates/deployment.yaml",
+            "kustomize/web/deployment.yaml",
+        ],
+    );
+    for said in [
+        "charts/demo/templates/deployment.yaml:19:11: warning[image-tag-latest] container \"demo\" uses \"registry.example.com/demo:latest\": the latest tag moves, so what runs is not what Git says (`image.tag` is set in charts/demo/values-staging.yaml:2) (rendered for Application argocd/demo-staging)",
+        "charts/demo/templates/deployment.yaml:7:3: info[deployment-single-replica] Deployment \"demo-qa\" runs a single replica",
+        "kustomize/web/deployment.yaml:6:13: info[missing-pdb] Deployment \"dev-web\" runs 2 replicas but no PodDisruptionBudget selects its pods (app=web): a drain may evict them all at once (rendered for Application argocd/web-dev)",
+    ] {
+        assert!(out.contains(said), "{said}\n{out}");
+    }
+    // Not the Applications' own files, nor what other Applications say.
+    assert!(!out.contains("apps/"), "{out}");
+}

@@ -9,7 +9,8 @@
 //! repository cannot be rendered offline: one info on its `repoURL` says so. Kustomize and
 //! directory sources of this repository are its kustomizations and files, checked anyway.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use super::charts::shown;
 use super::identity;
@@ -24,6 +25,9 @@ use crate::load::yaml::{Entry, Node, Value};
 #[derive(Default)]
 pub struct Deployed {
     pub releases: Vec<HelmRelease>,
+    /// For each release: whether only what it does to files named alone is reported (its
+    /// Application was found by searching the repository, not in the input).
+    pub partial: Vec<bool>,
     /// For each kustomize source: the layer the Application adds over the kustomization.
     pub layers: Vec<Kustomization>,
     pub problems: Vec<PlanProblem>,
@@ -32,19 +36,75 @@ pub struct Deployed {
 }
 
 /// The releases of the Applications in the input's files; `repository` is the config's URL of
-/// this repository, if it names one.
-pub fn deployed(inputs: &[Input], repository: Option<&str>) -> Deployed {
+/// this repository, if it names one. For files named alone (`paths`, as pre-commit names
+/// them) in a chart or a kustomization, the Applications that deploy them may be anywhere in
+/// the repository: it is searched for them, and only what they do to the named files counts.
+pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) -> Deployed {
     let mut out = Deployed::default();
-    for input in inputs {
-        let Input::File(file) = input else { continue };
-        let Ok(text) = std::fs::read_to_string(&file.path) else {
-            continue;
+    let mut files: Vec<(PathBuf, bool)> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::File(file) => Some((file.path.clone(), true)),
+            Input::Stdin => None,
+        })
+        .collect();
+    let named: Vec<PathBuf> = paths
+        .iter()
+        .map(Path::new)
+        .filter(|p| p.is_file())
+        .filter(|p| super::charts::chart_of(p).is_some() || super::plan::under_a_kustomization(p))
+        .map(identity)
+        .collect();
+    let searched: std::collections::BTreeSet<PathBuf> =
+        named.iter().map(|f| super::repository_root(f)).collect();
+    let known: HashSet<PathBuf> = files.iter().map(|(f, _)| identity(f)).collect();
+    for root in searched {
+        for entry in ignore::WalkBuilder::new(&root).build().flatten() {
+            let path = entry.path();
+            let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+            if yaml
+                && entry.file_type().is_some_and(|t| t.is_file())
+                && !known.contains(&identity(path))
+            {
+                files.push((path.to_path_buf(), false));
+            }
+        }
+    }
+    for (path, whole) in files {
+        let before = (out.releases.len(), out.layers.len(), out.problems.len());
+        read_file(&path, repository, &mut out);
+        if !whole {
+            // Only what deploys a named file: its chart's release, its kustomization's layer.
+            let deploys_named = |dir: &Path| {
+                let dir = identity(dir);
+                named.iter().any(|f| f.starts_with(&dir))
+            };
+            let found = out.releases.split_off(before.0);
+            out.releases.extend(found.into_iter().filter(|r| {
+                deploys_named(&r.chart) || r.values.iter().any(|v| named.contains(&identity(v)))
+            }));
+            out.problems.truncate(before.2);
+            out.partial
+                .extend(std::iter::repeat_n(true, out.releases.len() - before.0));
+        } else {
+            out.partial
+                .extend(std::iter::repeat_n(false, out.releases.len() - before.0));
+        }
+    }
+    out
+}
+
+/// The Applications of one file.
+fn read_file(path: &Path, repository: Option<&str>, out: &mut Deployed) {
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return;
         };
         // Most files are no Application: not parsed twice.
         if !text.contains("Application") || !text.contains("argoproj.io") {
-            continue;
+            return;
         }
-        let root = super::repository_root(&file.path);
+        let root = super::repository_root(path);
         let mut urls = remotes(&root);
         urls.extend(repository.map(normalize_url));
         for object in crate::load::load_text(&text).objects {
@@ -58,7 +118,7 @@ pub fn deployed(inputs: &[Input], repository: Option<&str>) -> Deployed {
                     out.problems
                         .extend(set.problems.into_iter().map(|(span, message)| PlanProblem {
                             rule: &crate::rules::HELM_NOT_RENDERED,
-                            file: file.path.clone(),
+                            file: path.to_path_buf(),
                             span,
                             message,
                         }));
@@ -67,11 +127,10 @@ pub fn deployed(inputs: &[Input], repository: Option<&str>) -> Deployed {
                 _ => Vec::new(),
             };
             for app in &applications {
-                application(app, &file.path, &root, &urls, &mut out);
+                application(app, path, &root, &urls, out);
             }
         }
     }
-    out
 }
 
 /// An Application: its own, or one an ApplicationSet generates (whose spans are in the set's

@@ -39,7 +39,7 @@ pub fn roots(
     paths: &[String],
     config: &Config,
     explicit: &[HelmRelease],
-    deployed: &[HelmRelease],
+    deployed: &super::applications::Deployed,
     render: bool,
 ) -> Vec<ChartRoot> {
     let mut roots: Vec<ChartRoot> = explicit
@@ -53,11 +53,17 @@ pub fn roots(
     if !render {
         return roots;
     }
-    roots.extend(deployed.iter().map(|release| ChartRoot {
-        release: release.clone(),
-        report_all: true,
-        explicit: false,
-    }));
+    roots.extend(
+        deployed
+            .releases
+            .iter()
+            .zip(&deployed.partial)
+            .map(|(release, partial)| ChartRoot {
+                release: release.clone(),
+                report_all: !partial,
+                explicit: false,
+            }),
+    );
     let named: Vec<&Path> = paths
         .iter()
         .map(Path::new)
@@ -466,7 +472,7 @@ fn is_vendored(chart: &Path) -> bool {
 /// The chart a file of the command line belongs to: the nearest folder above it with a
 /// `Chart.yaml`, or the chart that vendors that one. `None` outside charts, and for charts a
 /// kustomization renders.
-fn chart_of(file: &Path) -> Option<PathBuf> {
+pub(crate) fn chart_of(file: &Path) -> Option<PathBuf> {
     let id = identity(file);
     let mut chart = id
         .ancestors()

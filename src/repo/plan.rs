@@ -301,7 +301,7 @@ fn names_root(repo: &Repository, root: usize) -> String {
 
 /// Whether a kustomization file is in the folder of `file` or a folder above it, up to the
 /// repository's root.
-fn under_a_kustomization(file: &Path) -> bool {
+pub(crate) fn under_a_kustomization(file: &Path) -> bool {
     let root = super::repository_root(file);
     file.ancestors()
         .skip(1)
