@@ -367,3 +367,25 @@ fn a_file_named_alone_is_checked_as_the_applications_that_deploy_it_render_it() 
     // Not the Applications' own files, nor what other Applications say.
     assert!(!out.contains("apps/"), "{out}");
 }
+
+#[test]
+fn a_chart_that_tells_its_namespace_from_default_renders_as_helm_renders_it() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    // argo-workflows' workflow Role: one per namespace of a list that holds `default` and the
+    // release's namespace, repeats dropped. Without a namespace helm renders one Role.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rbac/templates")).unwrap();
+    std::fs::write(
+        dir.path().join("rbac/Chart.yaml"),
+        "apiVersion: v2\nname: rbac\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rbac/templates/role.yaml"),
+        "{{- range $ns := list \"default\" .Release.Namespace | uniq }}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: workflow\n  namespace: {{ $ns }}\nrules: []\n{{- end }}\n",
+    )
+    .unwrap();
+    assert_eq!(compact(dir.path(), &["."]), "");
+}

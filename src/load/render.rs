@@ -151,8 +151,9 @@ impl HelmRelease {
         )
     }
 
-    /// `helm template` with the release's settings, for the cluster `capabilities` describes.
-    fn args(&self, capabilities: &Capabilities, debug: bool) -> Vec<String> {
+    /// `helm template` with the release's settings, for the cluster `capabilities` describes;
+    /// a release without a namespace is given the stand-in when `stand_in`.
+    fn args(&self, capabilities: &Capabilities, debug: bool, stand_in: bool) -> Vec<String> {
         let mut args = vec![
             "template".to_owned(),
             self.release_name(),
@@ -170,11 +171,13 @@ impl HelmRelease {
                 args.extend([flag.to_owned(), pair.clone()]);
             }
         }
-        let namespace = self
-            .namespace
-            .as_deref()
-            .unwrap_or(RELEASE_NAMESPACE_STAND_IN);
-        args.extend(["--namespace".to_owned(), namespace.to_owned()]);
+        let namespace = match &self.namespace {
+            Some(namespace) => Some(namespace.as_str()),
+            None => stand_in.then_some(RELEASE_NAMESPACE_STAND_IN),
+        };
+        if let Some(namespace) = namespace {
+            args.extend(["--namespace".to_owned(), namespace.to_owned()]);
+        }
         if self.include_crds {
             args.push("--include-crds".to_owned());
         }
@@ -219,18 +222,31 @@ impl HelmRelease {
                 install: "install Helm 3 or later, or render the chart yourself: helm template CHART | kvet check -",
             }));
         };
-        let text = match output(&helm, &self.args(capabilities, false)) {
-            Ok(text) => text,
+        let render = |stand_in: bool| match output(&helm, &self.args(capabilities, false, stand_in))
+        {
+            Ok(text) => Ok(text),
             Err(RenderError::Failed { stderr, .. }) => {
-                return Err(super::helm_error::locate(self, &stderr, || {
-                    run_for_output(&helm, &self.args(capabilities, true))
-                }));
+                Err(super::helm_error::locate(self, &stderr, || {
+                    run_for_output(&helm, &self.args(capabilities, true, stand_in))
+                }))
             }
-            Err(e) => return Err(HelmFailure::Tool(e)),
+            Err(e) => Err(HelmFailure::Tool(e)),
         };
+        let text = render(true)?;
         let (text, release_namespace_lines) = match &self.namespace {
             Some(_) => (text, Vec::new()),
-            None => restore_default_namespace(&text),
+            None => {
+                let (restored, lines) = restore_default_namespace(&text);
+                if duplicates(&restored) > duplicates(&text) {
+                    // The chart tells its namespace from `default` (it lists both, then drops
+                    // repeats): rendered as helm renders it without one, the same lines marked.
+                    let plain = render(false)?;
+                    let marked = same_lines(&restored, &lines, &plain);
+                    (plain, marked)
+                } else {
+                    (restored, lines)
+                }
+            }
         };
         Ok(Rendered {
             name: self.stream_name(),
@@ -254,6 +270,28 @@ fn restore_default_namespace(text: &str) -> (String, Vec<u32>) {
         .map(|(i, _)| i as u32 + 1)
         .collect();
     (text.replace(RELEASE_NAMESPACE_STAND_IN, "default"), lines)
+}
+
+/// How many objects of a rendered stream repeat one before them (kind, namespace, name).
+fn duplicates(text: &str) -> usize {
+    let objects = crate::load::load_text(text).objects;
+    let mut seen = std::collections::HashSet::new();
+    objects.iter().filter(|o| !seen.insert(&o.id)).count()
+}
+
+/// The lines of `other` that are, as text, among the `lines` of `text`.
+fn same_lines(text: &str, lines: &[u32], other: &str) -> Vec<u32> {
+    let all: Vec<&str> = text.lines().collect();
+    let marked: std::collections::HashSet<&str> = lines
+        .iter()
+        .filter_map(|&l| all.get(l as usize - 1).copied())
+        .collect();
+    other
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| marked.contains(line))
+        .map(|(i, _)| i as u32 + 1)
+        .collect()
 }
 
 /// What a failing command printed on stdout (helm's `--debug` prints the invalid output there).
