@@ -389,3 +389,28 @@ fn a_chart_that_tells_its_namespace_from_default_renders_as_helm_renders_it() {
     .unwrap();
     assert_eq!(compact(dir.path(), &["."]), "");
 }
+
+#[test]
+fn the_last_object_a_chart_renders_is_placed_like_any_other() {
+    // Its span ends past the text when it ends in a block scalar (cloudnative-pg's ping test).
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("job/templates")).unwrap();
+    std::fs::write(
+        dir.path().join("job/Chart.yaml"),
+        "apiVersion: v2\nname: job\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("job/templates/job.yaml"),
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}-ping\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: ping\n          image: alpine:latest\n          args:\n            - >-\n              ping -c 1 {{ .Release.Name }}\n",
+    )
+    .unwrap();
+    let out = compact(dir.path(), &["."]);
+    assert!(
+        out.contains("job/templates/job.yaml:11:11: warning[image-tag-latest]"),
+        "{out}"
+    );
+}

@@ -620,8 +620,10 @@ fn place(
         return fallback(None);
     };
     let stream_lines: Vec<&str> = stream.text.lines().collect();
+    // The last object's span may end one line past the text.
+    let end = (rendered.root.span.end.line as usize).min(stream_lines.len());
     let object_lines = stream_lines
-        .get(rendered.root.span.start.line as usize - 1..rendered.root.span.end.line as usize)
+        .get(rendered.root.span.start.line as usize - 1..end)
         .unwrap_or(&[]);
     let Some(document) =
         template_document(text, &object.kind, ordinal, of_kind.len(), object_lines)
