@@ -414,3 +414,32 @@ fn the_last_object_a_chart_renders_is_placed_like_any_other() {
         "{out}"
     );
 }
+
+#[test]
+fn a_key_a_values_block_writes_is_found_on_the_key_that_holds_the_block() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app/templates")).unwrap();
+    std::fs::write(
+        dir.path().join("app/Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app/values.yaml"),
+        "securityContext:\n  readOnlyRootFilesystem: false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app/templates/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n    - name: app\n      image: app:1.0\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n",
+    )
+    .unwrap();
+    let out = compact(dir.path(), &["."]);
+    assert!(
+        out.contains("app/templates/pod.yaml:9:7: info[writable-root-fs] container \"app\" can write to its image's file system: set readOnlyRootFilesystem: true and mount an emptyDir where it writes (at /spec/containers/0/securityContext/readOnlyRootFilesystem, which this line's actions write)"),
+        "{out}"
+    );
+}

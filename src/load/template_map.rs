@@ -423,6 +423,27 @@ fn can_write(document: &str, line: &str) -> bool {
         })
 }
 
+/// Whether the value of the key on `line` is written (in part) by an action that writes keys:
+/// one after the key (`labels: {{- include "labels" . | nindent 4 }}`), or one alone on a line
+/// at the level of its children (`{{- toYaml .Values.securityContext | nindent 12 }}`) —
+/// not an `if` or a `with`, and not an action deeper down, which writes something else.
+fn writes_keys(line: &str, block: &[&str]) -> bool {
+    let after_key = line.split_once(':').is_some_and(|(_, v)| v.contains("{{"));
+    let children = block
+        .iter()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("{{"))
+        .map(|l| indent_of(l))
+        .min();
+    after_key
+        || block.iter().any(|l| {
+            let t = l.trim_start();
+            t.starts_with("{{")
+                && !CONTROL.is_match(t)
+                && !SILENT.is_match(t)
+                && children.is_none_or(|c| indent_of(l) <= c)
+        })
+}
+
 /// Whether a template line can be the one that rendered a line: the same text, or text with a
 /// template action in it (what the action writes is not known here).
 fn agrees(template_line: &str, rendered_line: &str) -> bool {
@@ -433,6 +454,9 @@ fn agrees(template_line: &str, rendered_line: &str) -> bool {
 enum Placement {
     /// The line that writes the node.
     Exact(Span),
+    /// The line of a parent whose value template actions write (an `include`, a `toYaml`):
+    /// the node at the pointer is among what they write.
+    Parent(Span, String),
     /// The first line of the object's template document (or of the template), when no line
     /// is provably the node's.
     Template(Span),
@@ -500,6 +524,13 @@ pub fn map_to_templates(
                 }
                 move_to(d, file.display().to_string(), span);
             }
+            Placement::Parent(span, pointer) => {
+                d.message = format!(
+                    "{} (at {pointer}, which this line's actions write)",
+                    d.message
+                );
+                move_to(d, file.display().to_string(), span);
+            }
             Placement::Template(span) => {
                 if let Some(pointer) = d.pointer.as_deref().filter(|p| !p.is_empty()) {
                     d.message =
@@ -528,7 +559,7 @@ pub fn template_line_of(
             .lines()
             .nth(span.start.line as usize - 1)
             .map(str::to_owned),
-        Placement::Template(_) => None,
+        Placement::Parent(..) | Placement::Template(_) => None,
     }
 }
 
@@ -645,28 +676,41 @@ fn place(
         let line = rendered.root.locate_key(pointer).span.start.line;
         stream_lines.get(line as usize - 1).map(|l| (*l).to_owned())
     };
-    let Some(span) = locate_in_template(&document.1, present, &rendered_line) else {
-        return fallback(Some(&document));
-    };
-    let template_line = document
-        .1
-        .lines()
-        .nth(span.start.line as usize - 1)
-        .unwrap_or("");
-    if !agrees(template_line, &rendered_line(present).unwrap_or_default()) {
-        return fallback(Some(&document));
+    // The node, else the nearest parent the template writes whose block an action fills
+    // (`securityContext:` over `{{ toYaml .Values.securityContext }}`).
+    let lines: Vec<&str> = document.1.lines().collect();
+    let mut at = present;
+    while !at.is_empty() {
+        let located = locate_in_template(&document.1, at, &rendered_line).filter(|span| {
+            let line = span.start.line as usize - 1;
+            let written = lines.get(line).copied().unwrap_or("");
+            let filled_by_action = || {
+                let inside = block(&lines, line + 1, span.start.col as usize - 1, false);
+                writes_keys(written, &lines[inside])
+            };
+            agrees(written, &rendered_line(at).unwrap_or_default())
+                && (at == present || filled_by_action())
+        });
+        if let Some(span) = located {
+            let (offset, _) = document;
+            let span = Span {
+                start: Pos {
+                    line: span.start.line + offset,
+                    col: span.start.col,
+                },
+                end: Pos {
+                    line: span.end.line + offset,
+                    col: span.end.col,
+                },
+            };
+            return match at == present {
+                true => Placement::Exact(span),
+                false => Placement::Parent(span, present.to_owned()),
+            };
+        }
+        at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
     }
-    let (offset, _) = document;
-    Placement::Exact(Span {
-        start: Pos {
-            line: span.start.line + offset,
-            col: span.start.col,
-        },
-        end: Pos {
-            line: span.end.line + offset,
-            col: span.end.col,
-        },
-    })
+    fallback(Some(&document))
 }
 
 fn first_char() -> Span {
@@ -821,6 +865,25 @@ spec:
         let mut other = object.to_vec();
         other.push("  other: x");
         assert_eq!(template_document(template, "Secret", 0, 1, &other), None);
+    }
+
+    #[test]
+    fn a_key_an_action_writes_is_told_from_one_nothing_writes() {
+        let block = ["      {{- toYaml .Values.securityContext | nindent 12 }}"];
+        assert!(writes_keys("      securityContext:", &block));
+        assert!(writes_keys(
+            "  labels: {{- include \"labels\" . | nindent 4 }}",
+            &[]
+        ));
+        // An action deeper down writes something else; an `if` writes nothing.
+        let spec = [
+            "      containers:",
+            "        - name: web",
+            "      volumes:",
+            "        {{- toYaml .Values.volumes | nindent 8 }}",
+            "      {{- if .Values.x }}",
+        ];
+        assert!(!writes_keys("    spec:", &spec));
     }
 
     #[test]
