@@ -121,6 +121,7 @@ impl ChartRelease {
             set_file: self.set_file.iter().map(|f| file(f)).collect(),
             include_crds: self.include_crds,
             application: None,
+            overlay: None,
         }
     }
 }

@@ -35,7 +35,7 @@ use load::discover::{Anchor, DEFAULT_INCLUDE, GlobError, Input, PathFilter, disc
 use rules::{Check, Context};
 use schema::location::SchemaLocations;
 use schema::store::CrdStore;
-use source::{Source, first_char, guarded, read_sources};
+use source::{Source, first_char, guarded, read_sources, read_stdin};
 
 /// What to check.
 #[derive(Debug, Clone, Default)]
@@ -136,6 +136,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let capabilities = capabilities(kubernetes_version, &crds);
     let discovered = discover(&opts.paths, &include, &exclude);
+    let stdin = read_stdin(&discovered.inputs)?;
     let render = config.render && !opts.no_render;
     // What the Argo CD Applications of the input deploy from this repository.
     let mut deployed = match render {
@@ -146,12 +147,19 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         ),
         false => repo::applications::Deployed::default(),
     };
+    // An editor's buffer of a template: its chart is rendered with the buffer in its place.
+    let buffer = opts
+        .stdin_filename
+        .as_deref()
+        .zip(stdin.as_deref())
+        .and_then(|(name, bytes)| Some((PathBuf::from(name), load::decode(bytes.to_vec()).ok()?)));
     let charts = repo::charts::roots(
         &discovered.inputs,
         &opts.paths,
         config,
         &opts.helm,
         &deployed,
+        buffer.as_ref(),
         render,
     );
     let releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
@@ -214,7 +222,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             rendered: plan.covered.contains(identity),
         },
     };
-    let mut sources = read_sources(discovered.inputs, opts, &role)?;
+    let mut sources = read_sources(discovered.inputs, stdin, opts, &role)?;
     // Whole-stream rules group objects by folder: a rendered stream is a folder of its own,
     // not the folder of the files beside the chart or kustomization (checked too, perhaps).
     let stream_folder = |folder: &Path, name: &str| -> Arc<Path> {
@@ -402,7 +410,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         .diagnostics
         .retain(|d| d.rule != rules::UNUSED_SUPPRESSION.meta.id || !unread.contains(&d.file));
     repo::findings::merge_across_roots(&mut report.diagnostics);
-    let templates = releases.place_findings(&mut report.diagnostics, &plan.named);
+    let templates = releases.place_findings(
+        &mut report.diagnostics,
+        &plan.named,
+        opts.stdin_filename.as_deref(),
+    );
     if opts.keep_sources {
         for (name, text) in templates {
             report.sources.insert(name, Arc::from(text));

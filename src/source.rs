@@ -26,22 +26,20 @@ pub(crate) enum Role {
     Rendered,
 }
 
-/// The inputs as sources to check: files by path, stdin read whole now; `role` says what a
-/// file (by identity) is.
+/// The inputs as sources to check: files by path, stdin from what was read of it; `role` says
+/// what a file (by identity) is.
 pub(crate) fn read_sources(
     inputs: Vec<Input>,
+    stdin: Option<Vec<u8>>,
     opts: &LintOptions,
     role: &dyn Fn(&Path) -> Role,
 ) -> Result<Vec<Source>, Error> {
+    let mut stdin = stdin;
     inputs
         .into_iter()
         .map(|input| match input {
             Input::Stdin => {
-                let mut bytes = Vec::new();
-                std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut bytes)
-                    .map_err(Error::Stdin)?;
+                let bytes = stdin.take().unwrap_or_default();
                 let name = opts
                     .stdin_filename
                     .clone()
@@ -160,4 +158,17 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     } else {
         "panic".to_owned()
     }
+}
+
+/// Stdin, read whole, when it is an input.
+pub(crate) fn read_stdin(inputs: &[Input]) -> Result<Option<Vec<u8>>, Error> {
+    if !inputs.iter().any(|i| matches!(i, Input::Stdin)) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .map_err(Error::Stdin)?;
+    Ok(Some(bytes))
 }

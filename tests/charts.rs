@@ -443,3 +443,43 @@ fn a_key_a_values_block_writes_is_found_on_the_key_that_holds_the_block() {
         "{out}"
     );
 }
+
+#[test]
+fn an_editor_buffer_of_a_template_is_checked_as_its_chart_renders_it() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let template = "charts/web/templates/deployment.yaml";
+    let on_disk = std::fs::read_to_string(repo().join(template)).unwrap();
+    // The unsaved buffer adds a line and pins nothing: the finding is on the buffer's line.
+    let buffer = on_disk
+        .replace(
+            "  name: {{ .Release.Name }}\n",
+            "  name: {{ .Release.Name }}\n  labels: {app: web}\n",
+        )
+        .replace("image: {{ .Values.image }}", "image: busybox:latest");
+    let out = kvet()
+        .current_dir(repo())
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "-",
+            "--stdin-filename",
+            template,
+        ])
+        .write_stdin(buffer)
+        .output()
+        .unwrap();
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains("charts/web/templates/deployment.yaml:23:11: warning[image-tag-latest] container \"web\" uses \"busybox:latest\""),
+        "{out}"
+    );
+    // Go template text is not read as YAML; the chart's files are untouched.
+    assert!(!out.contains("yaml-syntax"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(repo().join(template)).unwrap(),
+        on_disk
+    );
+}

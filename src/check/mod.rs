@@ -61,8 +61,9 @@ pub(crate) fn check_file(
         skipped: false,
         settings,
     };
-    // A chart's template is Go template text, not YAML: `--helm` checks what it renders.
-    if source.in_memory.is_none() && load::helm::is_chart_template(&source.config_path) {
+    // A chart's template (a file, or an editor's buffer of one) is Go template text, not YAML:
+    // what its chart renders is checked.
+    if load::helm::is_chart_template(&source.config_path) {
         result.skipped = true;
         return result;
     }

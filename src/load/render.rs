@@ -24,6 +24,9 @@ pub struct HelmRelease {
     pub include_crds: bool,
     /// The Argo CD Application (`namespace/name`) that deploys the release, if one does.
     pub application: Option<String>,
+    /// A file of the chart (absolute) whose text is this instead of what is on disk: an
+    /// editor's unsaved buffer. The chart is then rendered from a copy.
+    pub overlay: Option<(PathBuf, String)>,
 }
 
 /// What the cluster a chart is rendered for serves, for `.Capabilities`: its Kubernetes
@@ -222,16 +225,33 @@ impl HelmRelease {
                 install: "install Helm 3 or later, or render the chart yourself: helm template CHART | kvet check -",
             }));
         };
-        let render = |stand_in: bool| match output(&helm, &self.args(capabilities, false, stand_in))
-        {
-            Ok(text) => Ok(text),
-            Err(RenderError::Failed { stderr, .. }) => {
-                Err(super::helm_error::locate(self, &stderr, || {
-                    run_for_output(&helm, &self.args(capabilities, true, stand_in))
-                }))
-            }
-            Err(e) => Err(HelmFailure::Tool(e)),
+        // An editor's buffer goes into a copy of the chart, never into the user's files.
+        let copy = match &self.overlay {
+            Some((file, text)) => Some(overlaid_copy(&self.chart, file, text).map_err(|e| {
+                HelmFailure::Tool(RenderError::Run {
+                    tool: "helm".to_owned(),
+                    message: format!("cannot copy the chart to render the buffer: {e}"),
+                })
+            })?),
+            None => None,
         };
+        let target = match &copy {
+            Some(dir) => HelmRelease {
+                chart: dir.path().to_path_buf(),
+                ..self.clone()
+            },
+            None => self.clone(),
+        };
+        let render =
+            |stand_in: bool| match output(&helm, &target.args(capabilities, false, stand_in)) {
+                Ok(text) => Ok(text),
+                Err(RenderError::Failed { stderr, .. }) => {
+                    Err(super::helm_error::locate(self, &stderr, || {
+                        run_for_output(&helm, &target.args(capabilities, true, stand_in))
+                    }))
+                }
+                Err(e) => Err(HelmFailure::Tool(e)),
+            };
         let text = render(true)?;
         let (text, release_namespace_lines) = match &self.namespace {
             Some(_) => (text, Vec::new()),
@@ -270,6 +290,31 @@ fn restore_default_namespace(text: &str) -> (String, Vec<u32>) {
         .map(|(i, _)| i as u32 + 1)
         .collect();
     (text.replace(RELEASE_NAMESPACE_STAND_IN, "default"), lines)
+}
+
+/// A temporary copy of a chart with `file` (absolute, in the chart) holding `text`.
+fn overlaid_copy(chart: &Path, file: &Path, text: &str) -> std::io::Result<tempfile::TempDir> {
+    let copy = tempfile::Builder::new().prefix("kvet-chart-").tempdir()?;
+    let chart = std::fs::canonicalize(chart)?;
+    for entry in ignore::WalkBuilder::new(&chart)
+        .standard_filters(false)
+        .build()
+        .flatten()
+    {
+        let Ok(relative) = entry.path().strip_prefix(&chart) else {
+            continue;
+        };
+        let target = copy.path().join(relative);
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            std::fs::create_dir_all(&target)?;
+        } else if entry.file_type().is_some_and(|t| t.is_file()) {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    if let Ok(relative) = file.strip_prefix(&chart) {
+        std::fs::write(copy.path().join(relative), text)?;
+    }
+    Ok(copy)
 }
 
 /// How many objects of a rendered stream repeat one before them (kind, namespace, name).

@@ -486,7 +486,10 @@ pub fn map_to_templates(
             if let Some((_, text)) = texts.iter().find(|(n, _)| *n == name) {
                 return Some(text.clone());
             }
-            let text = std::fs::read_to_string(file).ok()?;
+            let text = match &stream.release.overlay {
+                Some((buffer, text)) if crate::repo::identity(file) == *buffer => text.clone(),
+                _ => std::fs::read_to_string(file).ok()?,
+            };
             texts.push((name, text.clone()));
             Some(text)
         });

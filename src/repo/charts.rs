@@ -40,6 +40,7 @@ pub fn roots(
     config: &Config,
     explicit: &[HelmRelease],
     deployed: &super::applications::Deployed,
+    buffer: Option<&(PathBuf, String)>,
     render: bool,
 ) -> Vec<ChartRoot> {
     let mut roots: Vec<ChartRoot> = explicit
@@ -93,6 +94,12 @@ pub fn roots(
             add(chart, false);
         }
     }
+    // An editor's buffer of a chart's file: the chart, with the buffer in the file's place.
+    let overlay = buffer.and_then(|(name, text)| {
+        let chart = chart_of(name)?;
+        add(chart.clone(), false);
+        Some((identity(&chart), (identity(name), text.clone())))
+    });
     // A values file of a configured release, named on its own.
     for file in &named {
         let id = identity(file);
@@ -131,8 +138,15 @@ pub fn roots(
                 .map(|entry| entry.release(&chart, &config.root))
                 .collect()
         };
+        let overlay = overlay
+            .as_ref()
+            .filter(|(chart, _)| *chart == id)
+            .map(|(_, file)| file.clone());
         roots.extend(releases.into_iter().map(|release| ChartRoot {
-            release,
+            release: HelmRelease {
+                overlay: overlay.clone(),
+                ..release
+            },
             report_all,
             explicit: false,
         }));
@@ -192,7 +206,12 @@ impl Releases {
         &self,
         diagnostics: &mut Vec<Diagnostic>,
         named: &HashSet<PathBuf>,
+        stdin_filename: Option<&str>,
     ) -> Vec<(String, String)> {
+        // An editor's buffer counts as named, by the name the editor gave it.
+        let buffer = stdin_filename.map(|name| (identity(Path::new(name)), name));
+        let mut named = named.clone();
+        named.extend(buffer.as_ref().map(|(id, _)| id.clone()));
         let partial: Vec<bool> = diagnostics
             .iter()
             .map(|d| self.partial.contains(&d.file))
@@ -210,6 +229,13 @@ impl Releases {
             .zip(&partial)
             .map(|(d, partial)| !partial || named.contains(&identity(Path::new(&d.file))))
             .collect();
+        if let Some((id, name)) = &buffer {
+            for d in diagnostics.iter_mut() {
+                if identity(Path::new(&d.file)) == *id {
+                    d.file = (*name).to_owned();
+                }
+            }
+        }
         let applications = applications
             .into_iter()
             .zip(&keep)
