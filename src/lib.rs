@@ -236,6 +236,14 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         in_memory: Some(r.text.clone().into_bytes()),
         role: source::Role::Manifest { rendered: false },
     }));
+    // The folders Argo CD Applications apply as they are, each as one stream.
+    sources.extend(deployed.directories.iter().map(|d| Source {
+        name: d.name.clone(),
+        folder: stream_folder(&d.dir, &d.name),
+        config_path: d.dir.clone(),
+        in_memory: Some(d.text.clone().into_bytes()),
+        role: source::Role::Manifest { rendered: false },
+    }));
     sources.extend(plan.streams.iter().map(|s| {
         let root = &plan.repo.kustomizations[s.root];
         Source {
@@ -409,6 +417,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     report
         .diagnostics
         .retain(|d| d.rule != rules::UNUSED_SUPPRESSION.meta.id || !unread.contains(&d.file));
+    repo::directories::place(&mut report.diagnostics, &deployed.directories, &plan.named);
     repo::findings::merge_across_roots(&mut report.diagnostics);
     let templates = releases.place_findings(
         &mut report.diagnostics,

@@ -261,6 +261,8 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
             "charts/demo/templates/deployment.yaml:7:3 missing-pdb",
             "kustomize/web/deployment.yaml:6:13 missing-pdb",
             "kustomize/web/deployment.yaml:6:13 missing-pdb",
+            "manifests/redis/extra/skip-notes.yaml:5:14 default-namespace",
+            "manifests/redis/service.yaml:4:9 duplicate-object",
         ]
     );
     let out = compact(repo.path(), &["."]);
@@ -279,6 +281,10 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
         "Deployment \"demo-qa\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving (`replicas=1` is set for the release) (rendered for Application argocd/demo-qa)",
         "Deployment \"web\" runs 2 replicas but no PodDisruptionBudget selects its pods (app=web): a drain may evict them all at once (rendered for Application argocd/web-all)",
         "apps/demo-envs.yaml:13:7: info[helm-not-rendered] ApplicationSet demo-envs: what its `clusters` generator generates is not known offline",
+        // A directory source, recursive: its files are applied together, so the copy in a
+        // subfolder is a duplicate; the file it excludes is checked on its own only.
+        "manifests/redis/service.yaml:4:9: error[duplicate-object] Service redis is defined twice (first at manifests/redis/extra/service.yaml:5) (rendered for Application argocd/redis)",
+        "manifests/redis/extra/skip-notes.yaml:5:14: warning[default-namespace] ConfigMap \"redis\" is put in the default namespace, shared with whatever lands there: give it a namespace of its own, or leave the namespace to the deployment\n",
         // A kustomize source: the Application's options are a layer over the kustomization,
         // and what they change is found on the option's line.
         "apps/web-dev.yaml:19:11: warning[image-tag-latest] container \"web\" uses \"registry.example.com/web:latest\": the latest tag moves, so what runs is not what Git says (rendered for Application argocd/web-dev)",

@@ -30,6 +30,8 @@ pub struct Deployed {
     pub partial: Vec<bool>,
     /// For each kustomize source: the layer the Application adds over the kustomization.
     pub layers: Vec<Kustomization>,
+    /// Directory sources: their files as one stream.
+    pub directories: Vec<super::directories::DirectoryRelease>,
     pub problems: Vec<PlanProblem>,
     /// Inline values, written where helm can read them; deleted when this is dropped.
     pub scratch: Vec<tempfile::NamedTempFile>,
@@ -71,7 +73,11 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
         }
     }
     for (path, whole) in files {
-        let before = (out.releases.len(), out.layers.len(), out.problems.len());
+        let before = (
+            out.releases.len(),
+            out.directories.len(),
+            out.problems.len(),
+        );
         read_file(&path, repository, &mut out);
         if !whole {
             // Only what deploys a named file: its chart's release, its kustomization's layer.
@@ -84,6 +90,13 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
                 deploys_named(&r.chart) || r.values.iter().any(|v| named.contains(&identity(v)))
             }));
             out.problems.truncate(before.2);
+            let found = out.directories.split_off(before.1);
+            out.directories.extend(
+                found
+                    .into_iter()
+                    .filter(|d| deploys_named(&d.dir))
+                    .map(|d| super::directories::DirectoryRelease { partial: true, ..d }),
+            );
             out.partial
                 .extend(std::iter::repeat_n(true, out.releases.len() - before.0));
         } else {
@@ -220,6 +233,9 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
         if !chart.join("Chart.yaml").is_file() {
             if kustomization::file_in(&chart).is_some() {
                 out.layers.push(layer(file, &app_name, source, &chart));
+            } else if chart.is_dir() {
+                let release = super::directories::read(&app_name, source, &chart, shown(&chart));
+                out.directories.push(release);
             }
             continue;
         }

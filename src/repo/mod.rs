@@ -10,6 +10,7 @@ pub mod application_sets;
 pub mod applications;
 pub mod charts;
 pub mod check;
+pub mod directories;
 pub mod findings;
 pub mod kustomization;
 pub mod patch;
