@@ -134,7 +134,6 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         ..opts.policy.clone()
     })?;
     let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
-    let capabilities = capabilities(kubernetes_version, &crds);
     let discovered = discover(&opts.paths, &include, &exclude);
     let stdin = read_stdin(&discovered.inputs)?;
     let render = config.render && !opts.no_render;
@@ -162,6 +161,16 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         buffer.as_ref(),
         render,
     );
+    // The cluster charts render for serves every CRD the run knows: those under --crds, those
+    // of the input and those charts bring in their crds/ folders.
+    let capabilities = match charts.is_empty() {
+        true => load::render::Capabilities::default(),
+        false => capabilities(
+            kubernetes_version,
+            &crds,
+            &repo::charts::crd_kinds(&discovered.inputs, &charts),
+        ),
+    };
     let releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
     let rendered = &releases.rendered;
     // The repository: kustomizations, patches, roots, their renders.
@@ -499,8 +508,12 @@ fn drop_in_background<T: Send + 'static>(value: T) {
 }
 
 /// What charts are rendered for: the Kubernetes version checked against, and every
-/// apiVersion (and apiVersion/Kind) it serves or a CRD under `--crds` defines.
-fn capabilities(version: &'static str, crds: &CrdStore) -> load::render::Capabilities {
+/// apiVersion (and apiVersion/Kind) it serves, a CRD under `--crds` defines, or `more` adds.
+fn capabilities(
+    version: &'static str,
+    crds: &CrdStore,
+    more: &[(String, String)],
+) -> load::render::Capabilities {
     let mut api_versions = std::collections::BTreeSet::new();
     if let Ok(schemas) = schema::builtin::schemas(version) {
         for (api_version, kinds) in &schemas.kinds {
@@ -508,7 +521,8 @@ fn capabilities(version: &'static str, crds: &CrdStore) -> load::render::Capabil
             api_versions.extend(kinds.keys().map(|kind| format!("{api_version}/{kind}")));
         }
     }
-    for (api_version, kind) in crds.kinds() {
+    let more = more.iter().map(|(a, k)| (a.as_str(), k.as_str()));
+    for (api_version, kind) in crds.kinds().chain(more) {
         api_versions.insert(api_version.to_owned());
         api_versions.insert(format!("{api_version}/{kind}"));
     }

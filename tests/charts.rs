@@ -489,3 +489,23 @@ fn an_editor_buffer_of_a_template_is_checked_as_its_chart_renders_it() {
         on_disk
     );
 }
+
+#[test]
+fn a_crd_of_the_input_is_served_to_the_charts_it_gates() {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&repo(), dir.path());
+    std::fs::create_dir_all(dir.path().join("crds")).unwrap();
+    std::fs::copy(
+        repo().join("../crds/servicemonitor.yaml"),
+        dir.path().join("crds/servicemonitor.yaml"),
+    )
+    .unwrap();
+    // No --crds: the CRD in the repository is what makes the cluster serve ServiceMonitors.
+    assert!(
+        findings(dir.path(), &["."])
+            .contains(&"charts/web/templates/servicemonitor.yaml:12:7 schema".to_owned())
+    );
+}

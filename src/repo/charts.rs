@@ -482,6 +482,61 @@ fn escaping_link(chart: &Path) -> Option<PathBuf> {
         .find(|link| !identity(link).starts_with(&repository))
 }
 
+/// The apiVersions and kinds the CRDs of the input's files and of the charts' `crds/` folders
+/// define (served versions): a cluster Argo CD syncs to has them.
+pub fn crd_kinds(inputs: &[Input], charts: &[ChartRoot]) -> Vec<(String, String)> {
+    let files = inputs.iter().filter_map(|input| match input {
+        Input::File(file) => Some(file.path.clone()),
+        Input::Stdin => None,
+    });
+    let in_charts = charts.iter().flat_map(|root| {
+        ignore::WalkBuilder::new(root.release.chart.join("crds"))
+            .standard_filters(false)
+            .build()
+            .flatten()
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+            .map(|e| e.into_path())
+    });
+    let mut kinds = Vec::new();
+    for file in files.chain(in_charts) {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        if !text.contains("CustomResourceDefinition") {
+            continue;
+        }
+        for crd in crate::load::load_text(&text).objects {
+            if crd.id.kind != "CustomResourceDefinition" {
+                continue;
+            }
+            let spec = crd.root.get("spec");
+            let field = |path: &[&str]| {
+                let mut at = spec?;
+                for key in path {
+                    at = at.get(key)?;
+                }
+                at.as_str().map(str::to_owned)
+            };
+            let (Some(group), Some(kind)) = (field(&["group"]), field(&["names", "kind"])) else {
+                continue;
+            };
+            let versions = spec
+                .and_then(|s| s.get("versions"))
+                .and_then(|v| v.as_seq());
+            for version in versions.unwrap_or_default() {
+                let served = version.get("served").and_then(|s| s.scalar_text());
+                if let (Some(name), false) = (
+                    version.get("name").and_then(|n| n.as_str()),
+                    served.as_deref() == Some("false"),
+                ) {
+                    kinds.push((format!("{group}/{name}"), kind.clone()));
+                }
+            }
+        }
+    }
+    kinds
+}
+
 /// Whether a chart folder is rendered by what holds it: a chart's subchart
 /// (`CHART/charts/NAME`) or a chart a kustomization renders from its chart home.
 fn is_vendored(chart: &Path) -> bool {
