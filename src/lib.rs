@@ -171,7 +171,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             &repo::charts::crd_kinds(&discovered.inputs, &charts),
         ),
     };
-    let releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
+    let mut releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
+    for problem in &mut releases.problems {
+        deployed.place_inline(problem);
+    }
     let rendered = &releases.rendered;
     // The repository: kustomizations, patches, roots, their renders.
     let plan = repo::plan::plan(

@@ -250,6 +250,7 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
             .filter(|f| !f.contains("unknown-schema") && !f.contains("argocd-sync-policy"))
             .collect::<Vec<_>>(),
         [
+            "apps/demo-dev.yaml:20:9 helm-values-schema",
             "apps/demo-envs.yaml:13:7 helm-not-rendered",
             "apps/escape.yaml:13:11 helm-not-rendered",
             "apps/ingress.yaml:12:14 helm-not-rendered",
@@ -267,7 +268,11 @@ fn applications_render_their_charts_and_kustomizations_as_argo_cd_would() {
     );
     let out = compact(repo.path(), &["."]);
     for said in [
-        "runs a single replica: a node drain, eviction or crash leaves it with nothing serving (`replicas` is set in envs/prod/values.yaml:1) (rendered for Application argocd/demo-prod)",
+        // Released under the name staging uses too: a render of its own all the same.
+        "Deployment \"demo\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving (`replicas` is set in envs/prod/values.yaml:1) (rendered for Application argocd/demo-prod)",
+        // Inline values that break the chart's schema: found where the Application writes
+        // them; a missing value file it may ignore is ignored.
+        "apps/demo-dev.yaml:20:9: error[helm-values-schema] the values of helm template demo-dev charts/demo (Application argocd/demo-dev) do not match the chart's values.schema.json: replicas: expected integer, got string \"two\" (in the Application's inline values)",
         "runs 3 replicas but no PodDisruptionBudget selects its pods (app=demo): a drain may evict them all at once (`replicas` is set in the Application's inline values) (rendered for Application argocd/demo-staging)",
         "the latest tag moves, so what runs is not what Git says (`image.tag=latest` is set for the release) (rendered for Application argocd/demo-prod)",
         "the latest tag moves, so what runs is not what Git says (`image.tag` is set in charts/demo/values-staging.yaml:2) (rendered for Application argocd/demo-staging)",

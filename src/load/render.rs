@@ -147,11 +147,16 @@ impl HelmRelease {
 
     /// How the release's stream is named: `helm template RELEASE CHART`.
     pub fn stream_name(&self) -> String {
-        format!(
+        let name = format!(
             "helm template {} {}",
             self.release_name(),
             shown(&self.chart)
-        )
+        );
+        // Two Applications may release a chart under one name: their streams are two.
+        match &self.application {
+            Some(app) => format!("{name} (Application {app})"),
+            None => name,
+        }
     }
 
     /// `helm template` with the release's settings, for the cluster `capabilities` describes;

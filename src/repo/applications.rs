@@ -35,6 +35,9 @@ pub struct Deployed {
     pub problems: Vec<PlanProblem>,
     /// Inline values, written where helm can read them; deleted when this is dropped.
     pub scratch: Vec<tempfile::NamedTempFile>,
+    /// Where each inline values file is written in its Application: (scratch file, (the
+    /// Application's file, the span of `values` or `valuesObject`)).
+    pub inline_values: Vec<(PathBuf, (PathBuf, crate::load::spans::Span))>,
 }
 
 /// The releases of the Applications in the input's files; `repository` is the config's URL of
@@ -154,6 +157,22 @@ pub struct App {
     pub root: Node,
 }
 
+impl Deployed {
+    /// A problem found in an inline values file, moved to where the Application writes the
+    /// values.
+    pub fn place_inline(&self, problem: &mut PlanProblem) {
+        let found = self
+            .inline_values
+            .iter()
+            .find(|(scratch, _)| *scratch == problem.file);
+        if let Some((_, (file, span))) = found {
+            problem.message = format!("{} (in the Application's inline values)", problem.message);
+            problem.file = file.clone();
+            problem.span = *span;
+        }
+    }
+}
+
 impl App {
     fn of(object: &Object) -> App {
         App {
@@ -263,6 +282,10 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
                 continue;
             };
             let at = format!("{pointer}/helm/valueFiles/{i}");
+            let ignore_missing = field("ignoreMissingValueFiles")
+                .and_then(Node::scalar_text)
+                .as_deref()
+                == Some("true");
             let path = match value_file.strip_prefix('$').and_then(|r| r.split_once('/')) {
                 Some((reference, rest)) => match refs.iter().find(|(r, _)| r == reference) {
                     Some((_, true)) => root.join(rest),
@@ -279,6 +302,9 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
             if !inside(root, &path) {
                 let why = format!("its value file `{value_file}` is outside the repository");
                 unreadable = Some((at, why));
+                continue;
+            }
+            if ignore_missing && !path.is_file() {
                 continue;
             }
             release.values.push(shown(&path));
@@ -303,16 +329,15 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
         }
         // Inline values come after the files: `values` (YAML text), then `valuesObject`.
         let inline = [
-            field("values").and_then(Node::as_str).map(str::to_owned),
-            field("valuesObject").map(|v| v.to_json().to_string()),
+            field("values").map(|v| (v, v.as_str().map(str::to_owned))),
+            field("valuesObject").map(|v| (v, Some(v.to_json().to_string()))),
         ];
-        for values in inline.into_iter().flatten() {
-            match scratch_file(&values) {
-                Some(scratch) => {
-                    release.values.push(scratch.path().to_path_buf());
-                    out.scratch.push(scratch);
-                }
-                None => continue,
+        for (node, values) in inline.into_iter().flatten() {
+            if let Some(scratch) = values.and_then(|v| scratch_file(&v)) {
+                release.values.push(scratch.path().to_path_buf());
+                let at = (file.to_path_buf(), node.span);
+                out.inline_values.push((scratch.path().to_path_buf(), at));
+                out.scratch.push(scratch);
             }
         }
         for parameter in field("parameters")

@@ -408,6 +408,12 @@ pub fn render(
     let mut releases = Releases::default();
     let mut without_helm: Vec<&ChartRoot> = Vec::new();
     for (root, result) in roots.iter().zip(results) {
+        // A release of an Application the repository was searched for (pre-commit): what
+        // keeps it from rendering is that Application's business, not the named files'.
+        let result = match result {
+            Err(_) if !root.report_all && root.release.application.is_some() => continue,
+            result => result,
+        };
         match result {
             Ok(rendered) => {
                 if !root.report_all {
