@@ -171,7 +171,15 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             &repo::charts::crd_kinds(&discovered.inputs, &charts),
         ),
     };
-    let mut releases = repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref())?;
+    let named: std::collections::HashSet<PathBuf> = opts
+        .paths
+        .iter()
+        .map(Path::new)
+        .filter(|p| p.is_file())
+        .map(repo::identity)
+        .collect();
+    let mut releases =
+        repo::charts::render(&charts, &capabilities, opts.tool_path.as_deref(), &named)?;
     for problem in &mut releases.problems {
         deployed.place_inline(problem);
     }

@@ -349,8 +349,15 @@ fn a_chart_with_a_link_out_of_the_repository_is_not_rendered() {
     let out = compact(dir.path(), &["."]);
     assert_eq!(
         out.trim(),
-        "web/templates/host.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/templates/host.yaml is a symbolic link to a file outside the repository, which helm would read into the chart"
+        "web/Chart.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/templates/host.yaml leads through a symbolic link out of the repository, and helm would read what it leads to into the chart"
     );
+    // Two links deep: a link to a folder of the repository that holds a link out of it.
+    std::fs::remove_file(dir.path().join("web/templates/host.yaml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("shared")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", dir.path().join("shared/host")).unwrap();
+    std::os::unix::fs::symlink("../shared", dir.path().join("web/files")).unwrap();
+    let out = compact(dir.path(), &["."]);
+    assert!(out.contains("web/Chart.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/files/host leads through a symbolic link out of the repository"), "{out}");
 }
 
 #[test]
@@ -375,8 +382,10 @@ fn a_file_named_alone_is_checked_as_the_applications_that_deploy_it_render_it() 
     ] {
         assert!(out.contains(said), "{said}\n{out}");
     }
-    // Not the Applications' own files, nor what other Applications say.
+    // Not the Applications' own files, nor what other Applications say; but an Application
+    // that deploys the template and does not render is said, on the template.
     assert!(!out.contains("apps/"), "{out}");
+    assert!(out.contains("charts/demo/templates/deployment.yaml:1:1: info[helm-not-rendered] not checked as helm template demo-dev charts/demo (Application argocd/demo-dev) renders it: the values of"), "{out}");
 }
 
 #[test]
@@ -512,5 +521,72 @@ fn a_crd_of_the_input_is_served_to_the_charts_it_gates() {
     assert!(
         findings(dir.path(), &["."])
             .contains(&"charts/web/templates/servicemonitor.yaml:12:7 schema".to_owned())
+    );
+}
+
+#[test]
+fn nothing_a_chart_or_an_application_writes_reads_a_file_outside_the_repository_or_becomes_a_helm_option()
+ {
+    if !common::tool_available("helm", &[]) {
+        return;
+    }
+    let secret = tempfile::tempdir().unwrap();
+    std::fs::write(secret.path().join("creds.yaml"), "image: SECRET-TOKEN\n").unwrap();
+    let repo = apps_repo();
+    // A template that prints a `# Source:` comment naming a file outside the chart.
+    std::fs::write(
+        repo.path().join("charts/demo/templates/extra.yaml"),
+        format!(
+            "---\n# Source: demo/{}\napiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  hostNetwork: true\n  containers:\n    - name: x\n      image: x:1\n",
+            secret.path().join("creds.yaml").display()
+        ),
+    )
+    .unwrap();
+    let output_dir = secret.path().join("written");
+    let app = |name: &str, helm: &str| {
+        std::fs::write(
+            repo.path().join(format!("apps/{name}.yaml")),
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: argocd}}\nspec:\n  destination: {{namespace: x}}\n  source:\n    repoURL: https://github.com/example/gitops\n    path: charts/demo\n    helm:\n{helm}"
+            ),
+        )
+        .unwrap();
+    };
+    // A release name that would be an option; a value file and a parameter with commas.
+    app(
+        "option",
+        &format!(
+            "      releaseName: \"--output-dir={}\"\n",
+            output_dir.display()
+        ),
+    );
+    app(
+        "comma",
+        &format!(
+            "      valueFiles: [\"values.yaml,{}\"]\n",
+            secret.path().join("creds.yaml").display()
+        ),
+    );
+    app(
+        "file-comma",
+        &format!(
+            "      fileParameters: [{{name: a, path: \"values.yaml,image={}\"}}]\n",
+            secret.path().join("creds.yaml").display()
+        ),
+    );
+    let out = compact(repo.path(), &["."]);
+    assert!(!out.contains("SECRET-TOKEN"), "{out}");
+    assert!(!output_dir.exists(), "helm wrote {}", output_dir.display());
+    assert!(out.contains("is not a valid release name"), "{out}");
+    assert!(out.contains("has a comma, which helm splits at"), "{out}");
+    assert!(
+        out.contains("is not a key=value pair helm reads as one"),
+        "{out}"
+    );
+    // The finding on the object the fake `# Source:` names is on the chart, never in the
+    // file the comment names.
+    assert!(
+        out.contains("charts/demo/Chart.yaml:1:1: error[host-namespaces]"),
+        "{out}"
     );
 }

@@ -168,13 +168,17 @@ fn the_chart_command_line_reaches_helm_and_rendered_output_is_mapped() {
         .clone();
     let args = fs::read_to_string(tools.path().join("args")).unwrap();
     let version = kvet::schema::builtin::latest();
-    let (flags, api_versions) = args.trim_end().split_once(" --api-versions ").unwrap();
+    // Options as `--flag=value`, the release and chart after `--`: nothing a repository writes
+    // is read as an option.
+    let (flags, rest) = args.trim_end().split_once(" --api-versions=").unwrap();
+    let (api_versions, positional) = rest.split_once(" -- ").unwrap();
     assert_eq!(
         flags,
         format!(
-            "template shop {CHART} --values a.yaml --values b.yaml --set image.tag=1.2 --set x=y --set-string a=1 --set-file b=c.txt --namespace prod --include-crds --kube-version v{version}.0"
+            "template --values=a.yaml --values=b.yaml --set=image.tag=1.2 --set=x=y --set-string=a=1 --set-file=b=c.txt --namespace=prod --include-crds --kube-version=v{version}.0"
         )
     );
+    assert_eq!(positional, format!("shop {CHART}"));
     // What the cluster serves, for `.Capabilities.APIVersions.Has`: built-in kinds and CRDs.
     let api_versions: Vec<&str> = api_versions.split(',').collect();
     for served in [

@@ -106,25 +106,31 @@ fn set(values: &mut Value, pair: &str, string: bool) {
     if key.contains(['[', '\\']) || raw.contains(',') {
         return;
     }
+    // As helm's strvals types them: `true`/`false`/`null` in any case, `0`, and integers that
+    // do not start with 0 (`0123` stays a string); `null` removes the key.
     let value = if string {
         Value::String(raw.to_owned())
+    } else if raw.eq_ignore_ascii_case("true") || raw.eq_ignore_ascii_case("false") {
+        Value::Bool(raw.eq_ignore_ascii_case("true"))
+    } else if raw.eq_ignore_ascii_case("null") {
+        Value::Null
+    } else if raw == "0" {
+        Value::from(0)
     } else {
-        match raw {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            "null" => Value::Null,
-            _ => raw
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| Value::String(raw.to_owned())),
-        }
+        raw.parse::<i64>()
+            .ok()
+            .filter(|_| !raw.starts_with('0'))
+            .map_or_else(|| Value::String(raw.to_owned()), Value::from)
     };
     let mut at = values;
     let mut keys = key.split('.').peekable();
     while let Some(part) = keys.next() {
         let Value::Object(map) = at else { return };
         if keys.peek().is_none() {
-            map.insert(part.to_owned(), value);
+            match value {
+                Value::Null => map.remove(part),
+                value => map.insert(part.to_owned(), value),
+            };
             return;
         }
         at = map
@@ -174,9 +180,12 @@ mod tests {
         set(&mut values, "image.pullPolicy=Always", false);
         set(&mut values, "replicas=3", false);
         set(&mut values, "port=8080", true);
+        set(&mut values, "zip=0123", false);
+        set(&mut values, "image.repo=null", false);
+        set(&mut values, "debug=TRUE", false);
         assert_eq!(
             values,
-            serde_json::json!({"image": {"tag": "2", "repo": "r", "pullPolicy": "Always"}, "replicas": 3, "port": "8080"})
+            serde_json::json!({"image": {"tag": "2", "pullPolicy": "Always"}, "replicas": 3, "port": "8080", "zip": "0123", "debug": true})
         );
     }
 }

@@ -137,11 +137,12 @@ impl HelmRelease {
                 let doc = parsed.documents.into_iter().next()?;
                 doc.root.get("name")?.as_str().map(str::to_owned)
             })
-            .filter(|name| !name.is_empty())
             .or_else(|| {
                 let dir = std::fs::canonicalize(&self.chart).ok()?;
                 Some(dir.file_name()?.to_string_lossy().into_owned())
             })
+            .map(|name| release_name_of(&name))
+            .filter(|name| !name.is_empty())
             .unwrap_or_else(|| "release".to_owned())
     }
 
@@ -162,13 +163,11 @@ impl HelmRelease {
     /// `helm template` with the release's settings, for the cluster `capabilities` describes;
     /// a release without a namespace is given the stand-in when `stand_in`.
     fn args(&self, capabilities: &Capabilities, debug: bool, stand_in: bool) -> Vec<String> {
-        let mut args = vec![
-            "template".to_owned(),
-            self.release_name(),
-            self.chart.display().to_string(),
-        ];
+        // Every option as `--flag=value` and the release and chart after `--`: nothing a
+        // repository writes (a release name `--output-dir=/`, a value file `-x`) is an option.
+        let mut args = vec!["template".to_owned()];
         for file in &self.values {
-            args.extend(["--values".to_owned(), file.display().to_string()]);
+            args.push(format!("--values={}", file.display()));
         }
         for (flag, pairs) in [
             ("--set", &self.set),
@@ -176,7 +175,7 @@ impl HelmRelease {
             ("--set-file", &self.set_file),
         ] {
             for pair in pairs {
-                args.extend([flag.to_owned(), pair.clone()]);
+                args.push(format!("{flag}={pair}"));
             }
         }
         let namespace = match &self.namespace {
@@ -184,27 +183,61 @@ impl HelmRelease {
             None => stand_in.then_some(RELEASE_NAMESPACE_STAND_IN),
         };
         if let Some(namespace) = namespace {
-            args.extend(["--namespace".to_owned(), namespace.to_owned()]);
+            args.push(format!("--namespace={namespace}"));
         }
         if self.include_crds {
             args.push("--include-crds".to_owned());
         }
         if !capabilities.kube_version.is_empty() {
-            args.extend([
-                "--kube-version".to_owned(),
-                capabilities.kube_version.clone(),
-            ]);
+            args.push(format!("--kube-version={}", capabilities.kube_version));
         }
         if !capabilities.api_versions.is_empty() {
-            args.extend([
-                "--api-versions".to_owned(),
-                capabilities.api_versions.join(","),
-            ]);
+            args.push(format!(
+                "--api-versions={}",
+                capabilities.api_versions.join(",")
+            ));
         }
         if debug {
             args.push("--debug".to_owned());
         }
+        args.extend([
+            "--".to_owned(),
+            self.release_name(),
+            self.chart.display().to_string(),
+        ]);
         args
+    }
+
+    /// Why helm could not be given this release as it is: a release name helm refuses, or a
+    /// value file or set pair helm would split at a comma into something else.
+    fn unsafe_argument(&self) -> Option<String> {
+        let name = self.release_name();
+        if !valid_release_name(&name) {
+            return Some(format!(
+                "`{name}` is not a valid release name (lower case letters, digits, `-` and `.`, at most 53)"
+            ));
+        }
+        let files = self.values.iter().map(|f| f.display().to_string());
+        if let Some(file) = files.into_iter().find(|f| f.contains(',')) {
+            return Some(format!(
+                "the value file `{file}` has a comma, which helm splits at"
+            ));
+        }
+        let pairs = self
+            .set
+            .iter()
+            .chain(&self.set_string)
+            .chain(&self.set_file);
+        for pair in pairs {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let file_with_comma = self.set_file.contains(pair) && value.contains(',');
+            if key.is_empty() || key.contains([',', '=']) || file_with_comma {
+                return Some(format!(
+                    "`{pair}` is not a key=value pair helm reads as one"
+                ));
+            }
+        }
+        None
     }
 
     /// Renders the release with the `helm` found in `search` (the PATH when `None`).
@@ -217,6 +250,16 @@ impl HelmRelease {
         if !self.chart.join("Chart.yaml").is_file() && !self.chart.is_file() {
             return Err(HelmFailure::Tool(RenderError::NoChart {
                 dir: self.chart.display().to_string(),
+            }));
+        }
+        if let Some(why) = self.unsafe_argument() {
+            return Err(HelmFailure::Failed(Located {
+                file: chart_file(&self.chart),
+                span: Span {
+                    start: super::spans::Pos { line: 1, col: 1 },
+                    end: super::spans::Pos { line: 1, col: 1 },
+                },
+                message: why,
             }));
         }
         let invalid = super::chart_values::check(self);
@@ -297,6 +340,32 @@ fn restore_default_namespace(text: &str) -> (String, Vec<u32>) {
     (text.replace(RELEASE_NAMESPACE_STAND_IN, "default"), lines)
 }
 
+/// A chart's name as a release name: lower case, other characters `-`, no `-` at the ends.
+fn release_name_of(chart: &str) -> String {
+    let name: String = chart
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '-' | '.') => c,
+            _ => '-',
+        })
+        .take(53)
+        .collect();
+    name.trim_matches(['-', '.']).to_owned()
+}
+
+/// Whether helm takes `name` as a release name: a DNS subdomain of at most 53 characters.
+fn valid_release_name(name: &str) -> bool {
+    name.len() <= 53
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
 /// A temporary copy of a chart with `file` (absolute, in the chart) holding `text`.
 fn overlaid_copy(chart: &Path, file: &Path, text: &str) -> std::io::Result<tempfile::TempDir> {
     let copy = tempfile::Builder::new().prefix("kvet-chart-").tempdir()?;
@@ -372,12 +441,16 @@ fn output(program: &Path, args: &[String]) -> Result<String, RenderError> {
     let shown: Vec<String> = args
         .iter()
         .enumerate()
-        .map(
-            |(i, arg)| match i.checked_sub(1).map(|p| args[p].as_str()) {
-                Some("--api-versions") => format!("<{} APIs>", arg.split(',').count()),
+        .map(|(i, arg)| {
+            match (
+                i.checked_sub(1).map(|p| args[p].as_str()),
+                arg.strip_prefix("--api-versions="),
+            ) {
+                (_, Some(apis)) => format!("--api-versions=<{} APIs>", apis.split(',').count()),
+                (Some("--api-versions"), _) => format!("<{} APIs>", arg.split(',').count()),
                 _ => arg.clone(),
-            },
-        )
+            }
+        })
         .collect();
     let tool = program.file_name().map_or_else(
         || program.display().to_string(),

@@ -67,8 +67,20 @@ fn without_multiline_actions(document: &str) -> String {
 /// is `CHART/charts/db/templates/b.yaml`.
 pub fn template_file(chart: &Path, source: &str) -> Option<PathBuf> {
     let (_, inside) = source.split_once('/')?;
-    let file = chart.join(inside);
-    file.is_file().then_some(file)
+    // The comment is text the chart renders: a path that leaves the chart is no template.
+    let relative = Path::new(inside);
+    let plain = relative
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !plain {
+        return None;
+    }
+    let file = chart.join(relative);
+    let (real, folder) = (
+        std::fs::canonicalize(&file).ok()?,
+        std::fs::canonicalize(chart).ok()?,
+    );
+    (real.starts_with(folder) && real.is_file()).then_some(file)
 }
 
 /// The packaged subchart (`CHART/charts/NAME-VERSION.tgz`, as `helm dependency build` leaves
@@ -688,7 +700,13 @@ fn place(
             let line = span.start.line as usize - 1;
             let written = lines.get(line).copied().unwrap_or("");
             let filled_by_action = || {
-                let inside = block(&lines, line + 1, span.start.col as usize - 1, false);
+                // The key's indentation in bytes (the span counts characters).
+                let text = lines.get(line).copied().unwrap_or("");
+                let indent = text
+                    .char_indices()
+                    .nth(span.start.col as usize - 1)
+                    .map_or(text.len(), |(at, _)| at);
+                let inside = block(&lines, line + 1, indent, false);
                 writes_keys(written, &lines[inside])
             };
             agrees(written, &rendered_line(at).unwrap_or_default())

@@ -57,8 +57,8 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
         .iter()
         .map(Path::new)
         .filter(|p| p.is_file())
-        .filter(|p| super::charts::chart_of(p).is_some() || super::plan::under_a_kustomization(p))
         .map(identity)
+        .filter(|p| super::charts::chart_of(p).is_some() || super::plan::under_a_kustomization(p))
         .collect();
     let searched: std::collections::BTreeSet<PathBuf> =
         named.iter().map(|f| super::repository_root(f)).collect();
@@ -80,6 +80,7 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
             out.releases.len(),
             out.directories.len(),
             out.problems.len(),
+            out.layers.len(),
         );
         read_file(&path, repository, &mut out);
         if !whole {
@@ -93,6 +94,9 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
                 deploys_named(&r.chart) || r.values.iter().any(|v| named.contains(&identity(v)))
             }));
             out.problems.truncate(before.2);
+            let found = out.layers.split_off(before.3);
+            out.layers
+                .extend(found.into_iter().filter(|k| deploys_named(&k.dir)));
             let found = out.directories.split_off(before.1);
             out.directories.extend(
                 found
@@ -106,6 +110,10 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
             out.partial
                 .extend(std::iter::repeat_n(false, out.releases.len() - before.0));
         }
+    }
+    let mut names = HashSet::new();
+    for directory in &mut out.directories {
+        directory.name = super::unique_name(&mut names, std::mem::take(&mut directory.name));
     }
     out
 }
@@ -476,16 +484,38 @@ pub fn is_local(url: &str, urls: &[String]) -> bool {
 
 /// The URLs of a repository's Git remotes (`.git/config`), normalized.
 fn remotes(root: &Path) -> Vec<String> {
-    let Ok(config) = std::fs::read_to_string(root.join(".git/config")) else {
+    let Some(config) = git_config(root) else {
         return Vec::new();
     };
-    config
-        .lines()
-        .filter_map(|line| {
-            let (key, value) = line.trim().split_once('=')?;
-            (key.trim() == "url").then(|| normalize_url(value.trim()))
-        })
-        .collect()
+    // `url` lines of `[remote "…"]` sections only: a submodule's URL is another repository.
+    let mut in_remote = false;
+    let mut urls = Vec::new();
+    for line in config.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_remote = line.starts_with("[remote");
+        } else if in_remote
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "url"
+        {
+            urls.push(normalize_url(value.trim()));
+        }
+    }
+    urls
+}
+
+/// The text of a repository's Git config: `.git/config`, or for a worktree or submodule (whose
+/// `.git` is a file naming its Git folder) that folder's, or its common folder's.
+fn git_config(root: &Path) -> Option<String> {
+    let dot_git = root.join(".git");
+    if dot_git.is_dir() {
+        return std::fs::read_to_string(dot_git.join("config")).ok();
+    }
+    let pointer = std::fs::read_to_string(&dot_git).ok()?;
+    let git_dir = root.join(pointer.trim().strip_prefix("gitdir:")?.trim());
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .ok()
+        .map(|c| git_dir.join(c.trim()));
+    std::fs::read_to_string(common.unwrap_or(git_dir).join("config")).ok()
 }
 
 /// A Git URL as a comparable `host/owner/repo`: without scheme, user, `.git` and trailing

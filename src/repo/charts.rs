@@ -385,18 +385,19 @@ pub fn render(
     roots: &[ChartRoot],
     capabilities: &Capabilities,
     tool_path: Option<&std::ffi::OsStr>,
+    named: &HashSet<PathBuf>,
 ) -> Result<Releases, RenderError> {
     let results = in_parallel(
         roots,
         |root| match escaping_link(&root.release.chart) {
             Some(link) => Err(HelmFailure::NotRendered(crate::load::render::Located {
-                file: link.clone(),
+                file: crate::load::render::chart_file(&root.release.chart),
                 span: Span {
                     start: Pos { line: 1, col: 1 },
                     end: Pos { line: 1, col: 1 },
                 },
                 message: format!(
-                    "the chart {} was not rendered: {} is a symbolic link to a file outside the repository, which helm would read into the chart",
+                    "the chart {} was not rendered: {} leads through a symbolic link out of the repository, and helm would read what it leads to into the chart",
                     root.release.chart.display(),
                     link.display()
                 ),
@@ -406,16 +407,48 @@ pub fn render(
         |root| crate::load::render::template_files(&root.release.chart).len() as u64,
     );
     let mut releases = Releases::default();
+    let mut names = HashSet::new();
     let mut without_helm: Vec<&ChartRoot> = Vec::new();
     for (root, result) in roots.iter().zip(results) {
         // A release of an Application the repository was searched for (pre-commit): what
         // keeps it from rendering is that Application's business, not the named files'.
         let result = match result {
-            Err(_) if !root.report_all && root.release.application.is_some() => continue,
+            // An Application the repository was searched for (pre-commit) that does not render
+            // for a reason outside the named files: said on the named files of its chart,
+            // which were not checked for it.
+            Err(failure) if !root.report_all && root.release.application.is_some() => {
+                let why = match &failure {
+                    HelmFailure::Tool(_) => continue,
+                    HelmFailure::NotRendered(at) | HelmFailure::Failed(at) => vec![at],
+                    HelmFailure::InvalidValues(errors) => errors.iter().collect(),
+                };
+                if why.iter().any(|at| named.contains(&identity(&at.file))) {
+                    Err(failure)
+                } else {
+                    let chart = identity(&root.release.chart);
+                    let message = why.first().map_or(String::new(), |at| at.message.clone());
+                    for file in named.iter().filter(|f| f.starts_with(&chart)) {
+                        releases.problems.push(PlanProblem {
+                            rule: &crate::rules::HELM_NOT_RENDERED,
+                            file: file.clone(),
+                            span: Span {
+                                start: Pos { line: 1, col: 1 },
+                                end: Pos { line: 1, col: 1 },
+                            },
+                            message: format!(
+                                "not checked as {} renders it: {message}",
+                                root.release.stream_name()
+                            ),
+                        });
+                    }
+                    continue;
+                }
+            }
             result => result,
         };
         match result {
-            Ok(rendered) => {
+            Ok(mut rendered) => {
+                rendered.name = super::unique_name(&mut names, rendered.name);
                 if !root.report_all {
                     releases.partial.insert(rendered.name.clone());
                 }
@@ -479,13 +512,15 @@ fn escaping_link(chart: &Path) -> Option<PathBuf> {
         return None;
     }
     let repository = super::repository_root(&chart.join("Chart.yaml"));
+    // Links followed, as helm follows them: a link to a folder of the repository that holds
+    // a link out of it leads out too.
     ignore::WalkBuilder::new(chart)
         .standard_filters(false)
+        .follow_links(true)
         .build()
         .flatten()
-        .filter(|entry| entry.path_is_symlink())
         .map(|entry| entry.into_path())
-        .find(|link| !identity(link).starts_with(&repository))
+        .find(|path| std::fs::canonicalize(path).is_ok_and(|real| !real.starts_with(&repository)))
 }
 
 /// The apiVersions and kinds the CRDs of the input's files and of the charts' `crds/` folders

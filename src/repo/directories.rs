@@ -67,7 +67,10 @@ pub fn read(application: &str, source: &Node, dir: &Path, shown: PathBuf) -> Dir
     let mut text = String::new();
     let mut placed = Vec::new();
     for file in files {
-        let Ok(content) = std::fs::read_to_string(&file) else {
+        let Some(content) = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| crate::load::decode(bytes).ok())
+        else {
             continue;
         };
         if !text.is_empty() {

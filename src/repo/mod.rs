@@ -387,6 +387,18 @@ pub fn find_kustomizations(root: &Path) -> Vec<PathBuf> {
 
 /// The folder a repository is walked from when only files are named: the work tree of the
 /// git repository holding `file`, else the current folder.
+/// `name`, or `name [2]`, `name [3]`… when another stream has it: diagnostics find their
+/// stream by its name (two Applications may both be `argocd/web`, in two clusters' folders).
+pub(crate) fn unique_name(taken: &mut HashSet<String>, name: String) -> String {
+    let mut candidate = name.clone();
+    let mut n = 1;
+    while !taken.insert(candidate.clone()) {
+        n += 1;
+        candidate = format!("{name} [{n}]");
+    }
+    candidate
+}
+
 pub fn repository_root(file: &Path) -> PathBuf {
     let start = identity(file);
     let mut at = start.parent();

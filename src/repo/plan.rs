@@ -222,6 +222,7 @@ pub fn plan(
                 .sum()
         },
     );
+    let mut names = HashSet::new();
     for (root, report_all, result) in results {
         let k = &repo.kustomizations[root];
         match result {
@@ -240,7 +241,7 @@ pub fn plan(
                 }
                 plan.streams.push(RenderedStream {
                     root,
-                    name,
+                    name: super::unique_name(&mut names, name),
                     rendered,
                     report_all,
                 });
