@@ -1,7 +1,7 @@
 //! The command line: `kvet check | rules | explain`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -275,6 +275,14 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         if jobs == 0 {
             miette::bail!("--jobs must be at least 1");
         }
+        // More threads than 4 per CPU only cost memory (`--jobs 100000` took 2.4 GB).
+        let most = 4 * std::thread::available_parallelism().map_or(1, |n| n.get());
+        let jobs = if jobs > most {
+            eprintln!("warning: --jobs {jobs} is more than 4 per CPU; using {most}");
+            most
+        } else {
+            jobs
+        };
         rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
             .build_global()
@@ -349,6 +357,22 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         }
     }
     let mut report = lint(&opts, &config)?;
+    // A report or baseline never replaces a file the run read.
+    let outputs: Vec<&Path> = targets
+        .iter()
+        .filter_map(|t| t.file.as_deref())
+        .chain(args.write_baseline.as_deref())
+        .collect();
+    let read = report
+        .files
+        .iter()
+        .map(PathBuf::from)
+        .chain(opts.crds.iter().map(PathBuf::from))
+        .chain(opts.policy.policy_paths.iter().cloned())
+        .chain(opts.policy.data_paths.iter().cloned())
+        .chain(config.path.clone())
+        .chain(args.baseline.clone());
+    refuse_overwriting(&outputs, read)?;
     let baseline = match &args.write_baseline {
         Some(path) => {
             let recorded = Baseline::record(&report, path)?;
@@ -368,6 +392,40 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         Some(level) if level >= args.fail_level => EXIT_FINDINGS,
         _ => EXIT_OK,
     })
+}
+
+/// Fails when one of `outputs` is one of the files `read` (or a file in a folder of them).
+fn refuse_overwriting(
+    outputs: &[&Path],
+    read: impl Iterator<Item = PathBuf>,
+) -> miette::Result<()> {
+    let existing: Vec<(&Path, PathBuf)> = outputs
+        .iter()
+        .filter_map(|o| Some((*o, std::fs::canonicalize(o).ok()?)))
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    for input in read {
+        let Ok(input) = std::fs::canonicalize(&input) else {
+            continue;
+        };
+        if let Some((output, _)) = existing.iter().find(|(_, real)| {
+            *real == input || (input.is_dir() && real.starts_with(&input) && is_manifest(real))
+        }) {
+            miette::bail!(
+                "will not write to {}: it is a file this run reads; write the report or baseline somewhere else",
+                output.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file is one kvet reads in a folder (a `.yaml`, `.yml` or `.json` file).
+fn is_manifest(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
 }
 
 /// Renders the report to stdout, or to a file that is replaced whole once the report is

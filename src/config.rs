@@ -214,8 +214,8 @@ impl Config {
             path: path.display().to_string(),
             message,
         };
-        let bytes =
-            std::fs::read(path).map_err(|e| read_error(crate::load::discover::io_message(&e)))?;
+        let bytes = crate::load::read_file(path)
+            .map_err(|e| read_error(crate::load::discover::io_message(&e)))?;
         let text = crate::load::decode(bytes).map_err(|e| read_error(e.to_string()))?;
         let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut config = Config::parse(&path.display().to_string(), &text)?;

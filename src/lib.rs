@@ -376,7 +376,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         if with_diagnostics.contains(source.name.as_str())
             && !report.sources.contains_key(&source.name)
             && source.in_memory.is_none()
-            && let Some(text) = std::fs::read(&source.config_path)
+            && let Some(text) = load::read_file(&source.config_path)
                 .ok()
                 .and_then(|b| load::decode(b).ok())
         {
@@ -573,7 +573,7 @@ fn collect_crds(
     let per_file: Vec<Vec<schema::crd::CrdSchema>> = files
         .par_iter()
         .map(|path| {
-            let bytes = std::fs::read(path).map_err(|e| Error::Crds {
+            let bytes = load::read_file(path).map_err(|e| Error::Crds {
                 path: path.display().to_string(),
                 message: load::discover::io_message(&e),
             })?;

@@ -124,7 +124,7 @@ pub(crate) fn read_text(
                 };
                 return Err((&rules::INPUT_LIMIT, first_char(), too_large.to_string()));
             }
-            std::fs::read(&source.config_path)
+            load::read_file(&source.config_path)
                 .map_err(|e| unreadable(load::discover::io_message(&e)))?
         }
     };
@@ -165,9 +165,11 @@ pub(crate) fn read_stdin(inputs: &[Input]) -> Result<Option<Vec<u8>>, Error> {
     if !inputs.iter().any(|i| matches!(i, Input::Stdin)) {
         return Ok(None);
     }
+    // No further than the size limit: `kvet check - </dev/zero` ends.
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
+        .take(load::MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(Error::Stdin)?;
     Ok(Some(bytes))

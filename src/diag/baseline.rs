@@ -66,7 +66,7 @@ fn key(mut entry: Entry) -> Entry {
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| BaselineError::Read {
+        let bytes = crate::load::read_file(path).map_err(|e| BaselineError::Read {
             path: shown.clone(),
             message: crate::load::discover::io_message(&e),
         })?;

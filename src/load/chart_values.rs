@@ -18,7 +18,7 @@ use crate::schema::validate;
 /// does not compile, which helm reports itself).
 pub fn check(release: &HelmRelease) -> Vec<Located> {
     let schema_file = release.chart.join("values.schema.json");
-    let Some(schema) = std::fs::read_to_string(&schema_file)
+    let Some(schema) = crate::load::read_file_text(&schema_file)
         .ok()
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())
     else {
@@ -69,7 +69,7 @@ pub fn check(release: &HelmRelease) -> Vec<Located> {
 }
 
 fn read_values(file: &Path) -> Option<Node> {
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = crate::load::read_file_text(file).ok()?;
     let parsed = super::yaml::parse(&text);
     Some(parsed.documents.into_iter().next()?.root)
 }

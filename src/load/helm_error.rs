@@ -116,7 +116,7 @@ fn first_yaml_problem(document: &str) -> Option<(u32, String)> {
 /// text (no template action on it) begins the rendered line, as `apiVersion: v1` begins
 /// `apiVersion: v1kind: ConfigMap` when a trim glued the next line onto it.
 fn template_line_for(template: &Path, rendered: &str) -> Option<Span> {
-    let text = std::fs::read_to_string(template).ok()?;
+    let text = crate::load::read_file_text(template).ok()?;
     let rendered = rendered.trim();
     let (index, line) = text.lines().enumerate().find(|(_, line)| {
         let literal = line.trim();
@@ -140,7 +140,7 @@ fn template_line_for(template: &Path, rendered: &str) -> Option<Span> {
 
 /// A line and column of a file, up to the end of the line.
 fn line_span(file: &Path, line: u32, col: u32) -> Span {
-    let end = std::fs::read_to_string(file)
+    let end = crate::load::read_file_text(file)
         .ok()
         .and_then(|t| {
             t.lines()
@@ -156,7 +156,7 @@ fn line_span(file: &Path, line: u32, col: u32) -> Span {
 
 /// Where `Chart.yaml` names a dependency.
 fn dependency_entry(chart_yaml: &PathBuf, name: &str) -> Option<Span> {
-    let text = std::fs::read_to_string(chart_yaml).ok()?;
+    let text = crate::load::read_file_text(chart_yaml).ok()?;
     let parsed = super::yaml::parse(&text);
     let doc = parsed.documents.into_iter().next()?;
     let dependencies = doc.root.get("dependencies")?.as_seq()?;

@@ -27,8 +27,37 @@ pub enum DecodeError {
     NotUtf8 { line: usize, column: usize },
     #[error("UTF-16 text is not supported; save the file as UTF-8")]
     Utf16,
-    #[error("file is {size} bytes, more than the {MAX_FILE_BYTES}-byte limit; not checked")]
+    #[error("larger than the 64 MiB limit; not checked")]
     TooLarge { size: usize },
+}
+
+/// The bytes of a regular file, read no further than the size limit (one byte more, so that
+/// [`decode`] can tell it is too large). A FIFO, device or socket is refused rather than read:
+/// reading one may block forever or never end. `/dev/null` reads as empty.
+pub fn read_file(path: impl AsRef<std::path::Path>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let path = path.as_ref();
+    // `--config /dev/null` is the usual way to say "no config": empty, as it reads.
+    if std::fs::canonicalize(path).is_ok_and(|p| p == std::path::Path::new("/dev/null")) {
+        return Ok(Vec::new());
+    }
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, device or socket is not read)",
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// A regular file's text: [`read_file`], then UTF-8 (byte-order mark and all, as [`decode`]).
+pub fn read_file_text(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
+    let bytes = read_file(path)?;
+    decode(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))
 }
 
 /// Turns file bytes into text: UTF-8 only, without byte-order marks, lines ending in `\n` or

@@ -112,7 +112,7 @@ impl HelmRelease {
     pub fn values_hold(&self, value: &str) -> bool {
         let files = std::iter::once(self.chart.join("values.yaml")).chain(self.values.clone());
         files
-            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .filter_map(|f| crate::load::read_file_text(f).ok())
             .chain(self.set.iter().chain(&self.set_string).cloned())
             .any(|text| text.contains(value))
     }
@@ -130,7 +130,7 @@ impl HelmRelease {
         if let Some(name) = &self.name {
             return name.clone();
         }
-        std::fs::read_to_string(self.chart.join("Chart.yaml"))
+        crate::load::read_file_text(self.chart.join("Chart.yaml"))
             .ok()
             .and_then(|text| {
                 let parsed = crate::load::yaml::parse(&text);

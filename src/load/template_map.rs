@@ -500,7 +500,7 @@ pub fn map_to_templates(
             }
             let text = match &stream.release.overlay {
                 Some((buffer, text)) if crate::repo::identity(file) == *buffer => text.clone(),
-                _ => std::fs::read_to_string(file).ok()?,
+                _ => crate::load::read_file_text(file).ok()?,
             };
             texts.push((name, text.clone()));
             Some(text)
@@ -520,7 +520,7 @@ pub fn map_to_templates(
             let chart_yaml = crate::load::render::chart_file(chart);
             let name = chart_yaml.display().to_string();
             if !texts.iter().any(|(n, _)| *n == name)
-                && let Ok(text) = std::fs::read_to_string(&chart_yaml)
+                && let Ok(text) = crate::load::read_file_text(&chart_yaml)
             {
                 texts.push((name.clone(), text));
             }
@@ -566,7 +566,7 @@ pub fn template_line_of(
     objects: &[crate::load::object::Object],
 ) -> Option<String> {
     let source = d.source_template.as_deref()?;
-    let text = std::fs::read_to_string(template_file(stream.chart.as_ref()?, source)?).ok()?;
+    let text = crate::load::read_file_text(template_file(stream.chart.as_ref()?, source)?).ok()?;
     let mut probe = d.clone();
     probe.pointer = Some(pointer.to_owned());
     match place(&probe, stream, objects, source, &text) {
@@ -598,7 +598,7 @@ fn value_sources(release: &crate::load::render::HelmRelease, line: &str) -> Opti
             continue;
         }
         let set_in = release.values.iter().rev().find_map(|file| {
-            let text = std::fs::read_to_string(file).ok()?;
+            let text = crate::load::read_file_text(file).ok()?;
             let doc = crate::load::yaml::parse(&text)
                 .documents
                 .into_iter()

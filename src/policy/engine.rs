@@ -588,9 +588,13 @@ fn files_under(
             continue;
         }
         if !path.is_dir() {
+            let message = match std::fs::metadata(path) {
+                Ok(_) => "not a regular file (a FIFO, device or socket is not read)",
+                Err(_) => "no such file or folder",
+            };
             return Err(PolicyError::Read {
                 path: path.display().to_string(),
-                message: "no such file or folder".into(),
+                message: message.into(),
             });
         }
         let mut found = Vec::new();
@@ -617,7 +621,7 @@ fn walkdir(path: &Path) -> ignore::Walk {
 }
 
 fn read(path: &Path) -> Result<String, PolicyError> {
-    std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+    crate::load::read_file_text(path).map_err(|e| PolicyError::Read {
         path: path.display().to_string(),
         message: crate::load::discover::io_message(&e),
     })

@@ -121,7 +121,7 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
 /// The Applications of one file.
 fn read_file(path: &Path, repository: Option<&str>, out: &mut Deployed) {
     {
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Ok(text) = crate::load::read_file_text(path) else {
             return;
         };
         // Most files are no Application: not parsed twice.
@@ -508,14 +508,14 @@ fn remotes(root: &Path) -> Vec<String> {
 fn git_config(root: &Path) -> Option<String> {
     let dot_git = root.join(".git");
     if dot_git.is_dir() {
-        return std::fs::read_to_string(dot_git.join("config")).ok();
+        return crate::load::read_file_text(dot_git.join("config")).ok();
     }
-    let pointer = std::fs::read_to_string(&dot_git).ok()?;
+    let pointer = crate::load::read_file_text(&dot_git).ok()?;
     let git_dir = root.join(pointer.trim().strip_prefix("gitdir:")?.trim());
-    let common = std::fs::read_to_string(git_dir.join("commondir"))
+    let common = crate::load::read_file_text(git_dir.join("commondir"))
         .ok()
         .map(|c| git_dir.join(c.trim()));
-    std::fs::read_to_string(common.unwrap_or(git_dir).join("config")).ok()
+    crate::load::read_file_text(common.unwrap_or(git_dir).join("config")).ok()
 }
 
 /// A Git URL as a comparable `host/owner/repo`: without scheme, user, `.git` and trailing

@@ -540,7 +540,7 @@ pub fn crd_kinds(inputs: &[Input], charts: &[ChartRoot]) -> Vec<(String, String)
     });
     let mut kinds = Vec::new();
     for file in files.chain(in_charts) {
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let Ok(text) = crate::load::read_file_text(&file) else {
             continue;
         };
         if !text.contains("CustomResourceDefinition") {

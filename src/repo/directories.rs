@@ -67,7 +67,7 @@ pub fn read(application: &str, source: &Node, dir: &Path, shown: PathBuf) -> Dir
     let mut text = String::new();
     let mut placed = Vec::new();
     for file in files {
-        let Some(content) = std::fs::read(&file)
+        let Some(content) = crate::load::read_file(&file)
             .ok()
             .and_then(|bytes| crate::load::decode(bytes).ok())
         else {

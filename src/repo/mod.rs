@@ -105,7 +105,7 @@ impl Repository {
             if repo.by_file.contains_key(&id) {
                 continue;
             }
-            let root = std::fs::read(&file)
+            let root = crate::load::read_file(&file)
                 .ok()
                 .and_then(|b| crate::load::decode(b).ok())
                 .and_then(|text| crate::load::yaml::first_root(&text))

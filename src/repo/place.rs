@@ -118,7 +118,7 @@ impl Files {
         self.loaded
             .entry(path.to_path_buf())
             .or_insert_with(|| {
-                let text = std::fs::read(path)
+                let text = crate::load::read_file(path)
                     .ok()
                     .and_then(|b| crate::load::decode(b).ok())?;
                 let roots = crate::load::yaml::parse(&text)

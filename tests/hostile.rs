@@ -1,0 +1,219 @@
+//! Hostile input (issue 18): each case runs the real binary on input made here, and asserts the
+//! exit code, the diagnostic, and generous bounds on the time and memory the run took (from the
+//! child process). Bounds only catch runaways (a blocked read, memory without end): they are
+//! never what a verdict depends on.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a run did: exit code, stdout, stderr, wall time, peak memory (KiB, from
+/// `/proc/PID/status`, polled while it runs; 0 where there is no `/proc`).
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+    peak_kib: u64,
+}
+
+/// Runs kvet with `args` in `dir`, stdin from `stdin` (a file) or nothing, killing it after a
+/// minute.
+fn kvet(dir: &Path, args: &[&str], stdin: Option<&Path>) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kvet"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.stdin(match stdin {
+        Some(file) => Stdio::from(std::fs::File::open(file).unwrap()),
+        None => Stdio::null(),
+    });
+    let start = Instant::now();
+    let mut child = command.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    // Pipes are drained on threads, so a chatty child never blocks on a full pipe.
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut out_pipe, &mut s).ok();
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut err_pipe, &mut s).ok();
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kib = peak_kib.max(kib);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+        took: start.elapsed(),
+        peak_kib,
+    }
+}
+
+/// Generous bounds: a runaway takes minutes or gigabytes.
+fn bounded(run: &Run) {
+    assert!(run.took < Duration::from_secs(30), "took {:?}", run.took);
+    assert!(
+        run.peak_kib < 1024 * 1024,
+        "peak memory {} KiB",
+        run.peak_kib
+    );
+}
+
+const MANIFEST: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: app\ndata:\n  mode: fast\n";
+
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.yaml"), MANIFEST).unwrap();
+    dir
+}
+
+fn fifo(dir: &Path, name: &str) {
+    let status = Command::new("mkfifo").arg(dir.join(name)).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn what_is_not_a_regular_file_is_refused_not_read() {
+    let dir = folder();
+    fifo(dir.path(), "fifo.yaml");
+    // Named as input: a finding on it, the rest checked.
+    for path in ["fifo.yaml", "/dev/zero"] {
+        let run = kvet(
+            dir.path(),
+            &["check", "--format", "compact", path, "ok.yaml"],
+            None,
+        );
+        bounded(&run);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stdout.contains(&format!(
+                "{path}:1:1: error[unreadable-file] not a regular file (a FIFO, device or socket is not read)"
+            )),
+            "{}",
+            run.stdout
+        );
+    }
+    // As a config, baseline, CRDs or policy: the run cannot do what it was asked (exit 2).
+    for (flag, says) in [
+        (
+            "--config",
+            "cannot read config file fifo.yaml: not a regular file",
+        ),
+        (
+            "--baseline",
+            "cannot read the baseline fifo.yaml: not a regular file",
+        ),
+        ("--crds", "cannot read --crds fifo.yaml: not a regular file"),
+        (
+            "--policy",
+            "cannot read policy fifo.yaml: not a regular file",
+        ),
+    ] {
+        let run = kvet(dir.path(), &["check", flag, "fifo.yaml", "ok.yaml"], None);
+        bounded(&run);
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+        let stderr = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(stderr.contains(says), "{flag}: {stderr}");
+    }
+    let run = kvet(
+        dir.path(),
+        &["check", "--config", "/dev/zero", "ok.yaml"],
+        None,
+    );
+    bounded(&run);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn stdin_is_read_no_further_than_the_size_limit() {
+    let dir = folder();
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "compact", "-"],
+        Some(Path::new("/dev/zero")),
+    );
+    bounded(&run);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .contains("<stdin>:1:1: error[input-limit] larger than the 64 MiB limit; not checked"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn jobs_are_capped_at_four_per_cpu() {
+    let dir = folder();
+    let run = kvet(dir.path(), &["check", "--jobs", "100000", "ok.yaml"], None);
+    bounded(&run);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is more than 4 per CPU; using"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.peak_kib < 512 * 1024, "peak {} KiB", run.peak_kib);
+    let run = kvet(dir.path(), &["check", "--jobs", "0", "ok.yaml"], None);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn a_report_or_baseline_never_replaces_a_file_the_run_reads() {
+    let dir = folder();
+    for args in [
+        &["check", "--format", "sarif=ok.yaml", "."][..],
+        &["check", "--write-baseline", "ok.yaml", "."][..],
+    ] {
+        let run = kvet(dir.path(), args, None);
+        bounded(&run);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(
+            run.stderr
+                .contains("will not write to ok.yaml: it is a file this run reads"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("ok.yaml")).unwrap(),
+            MANIFEST
+        );
+    }
+    // Elsewhere is fine.
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "sarif=report.sarif", "."],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(dir.path().join("report.sarif").is_file());
+}
