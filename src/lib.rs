@@ -214,6 +214,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         let settings = config.settings_for(Path::new(&p.path));
         if let Some(level) = level_of(&rules::UNREADABLE_FILE, &settings) {
             let id = rules::UNREADABLE_FILE.meta.id;
+            let level = if p.skipped { diag::Level::Info } else { level };
             let d = Diagnostic::new(id, level, &p.path, first_char(), p.message.clone());
             report.diagnostics.push(d);
         }

@@ -347,9 +347,9 @@ fn a_chart_with_a_link_out_of_the_repository_is_not_rendered() {
     std::os::unix::fs::symlink("/etc/hostname", dir.path().join("web/templates/host.yaml"))
         .unwrap();
     let out = compact(dir.path(), &["."]);
-    assert_eq!(
-        out.trim(),
-        "web/Chart.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/templates/host.yaml leads through a symbolic link out of the repository, and helm would read what it leads to into the chart"
+    assert!(
+        out.contains("web/Chart.yaml:1:1: info[helm-not-rendered] the chart web was not rendered: web/templates/host.yaml leads through a symbolic link out of the repository, and helm would read what it leads to into the chart"),
+        "{out}"
     );
     // Two links deep: a link to a folder of the repository that holds a link out of it.
     std::fs::remove_file(dir.path().join("web/templates/host.yaml")).unwrap();

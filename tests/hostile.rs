@@ -217,3 +217,42 @@ fn a_report_or_baseline_never_replaces_a_file_the_run_reads() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(dir.path().join("report.sarif").is_file());
 }
+
+#[test]
+fn symbolic_links_are_followed_only_inside_the_folder_given() {
+    let dir = folder();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(
+        elsewhere.path().join("outside.yaml"),
+        MANIFEST.replace("settings", "outside"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("repo/apps")).unwrap();
+    std::fs::write(dir.path().join("repo/apps/app.yaml"), MANIFEST).unwrap();
+    std::os::unix::fs::symlink("/", dir.path().join("repo/evil")).unwrap();
+    std::os::unix::fs::symlink(
+        elsewhere.path().join("outside.yaml"),
+        dir.path().join("repo/outside.yaml"),
+    )
+    .unwrap();
+    // A link that stays inside is followed.
+    std::os::unix::fs::symlink("apps", dir.path().join("repo/current")).unwrap();
+    let run = kvet(dir.path(), &["check", "--format", "json", "repo"], None);
+    bounded(&run);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let skipped: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{} {} {}", d["file"], d["level"], d["message"]))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "\"repo/evil\" \"info\" \"a symbolic link out of the folder given: not followed\"",
+            "\"repo/outside.yaml\" \"info\" \"a symbolic link out of the folder given: not followed\"",
+        ]
+    );
+    assert_eq!(doc["summary"]["files"], 1, "{}", run.stdout);
+}

@@ -30,6 +30,9 @@ pub struct FileInput {
 pub struct DiscoverProblem {
     pub path: String,
     pub message: String,
+    /// Left out on purpose (a symbolic link out of the folder given), not unreadable: said
+    /// as an info.
+    pub skipped: bool,
 }
 
 #[derive(Debug, Default)]
@@ -171,6 +174,7 @@ pub fn discover(paths: &[String], include: &PathFilter, exclude: &PathFilter) ->
             Err(e) => found.problems.push(DiscoverProblem {
                 path: raw.clone(),
                 message: io_message(&e),
+                skipped: false,
             }),
             Ok(meta) if meta.is_dir() => {
                 walk(&path, include, exclude, &mut files, &mut found.problems)
@@ -198,6 +202,11 @@ fn walk(
     problems: &mut Vec<DiscoverProblem>,
 ) {
     let exclude_dirs = exclude.clone();
+    // Links are followed while they stay in the folder given: `evil -> /` in a repository
+    // would walk the whole machine.
+    let inside = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let outside: std::sync::Arc<std::sync::Mutex<Vec<PathBuf>>> = Default::default();
+    let skipped = outside.clone();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -208,7 +217,20 @@ fn walk(
         .ignore(false)
         .parents(true)
         .follow_links(true)
-        .filter_entry(move |e| e.depth() == 0 || !exclude_dirs.matches(e.path()))
+        .filter_entry(move |e| {
+            if e.depth() == 0 || exclude_dirs.matches(e.path()) {
+                return e.depth() == 0;
+            }
+            let leaves = e.path_is_symlink()
+                && std::fs::canonicalize(e.path()).is_ok_and(|real| !real.starts_with(&inside));
+            if leaves {
+                skipped
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(e.path().to_path_buf());
+            }
+            !leaves
+        })
         .build();
     for entry in walker {
         match entry {
@@ -221,6 +243,12 @@ fn walk(
             Err(e) => problems.push(walk_problem(root, &e)),
         }
     }
+    let outside = std::mem::take(&mut *outside.lock().unwrap_or_else(|p| p.into_inner()));
+    problems.extend(outside.into_iter().map(|link| DiscoverProblem {
+        path: clean(&link).display().to_string(),
+        message: "a symbolic link out of the folder given: not followed".to_owned(),
+        skipped: true,
+    }));
 }
 
 fn walk_problem(root: &Path, e: &ignore::Error) -> DiscoverProblem {
@@ -247,18 +275,21 @@ fn walk_problem(root: &Path, e: &ignore::Error) -> DiscoverProblem {
                         child.display(),
                         ancestor.display()
                     ),
+                    skipped: false,
                 };
             }
             ignore::Error::Io(io) => {
                 return DiscoverProblem {
                     path,
                     message: io_message(io),
+                    skipped: false,
                 };
             }
             other => {
                 return DiscoverProblem {
                     path,
                     message: other.to_string(),
+                    skipped: false,
                 };
             }
         }
