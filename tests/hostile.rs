@@ -256,3 +256,38 @@ fn symbolic_links_are_followed_only_inside_the_folder_given() {
     );
     assert_eq!(doc["summary"]["files"], 1, "{}", run.stdout);
 }
+
+#[test]
+fn an_api_version_or_kind_never_leads_a_schema_location_out_of_its_folder() {
+    let dir = folder();
+    std::fs::create_dir_all(dir.path().join("schemas")).unwrap();
+    std::fs::create_dir_all(dir.path().join("secretdir")).unwrap();
+    std::fs::write(
+        dir.path().join("secretdir/leak.json"),
+        r#"{"type": "object", "properties": {"data": {"enum": ["SECRET-VALUE"]}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("evil.yaml"),
+        "apiVersion: v1\nkind: ../secretdir/leak\nmetadata: {name: x}\ndata: 1\n",
+    )
+    .unwrap();
+    let location = format!(
+        "{}/schemas/{{{{ .ResourceKind }}}}.json",
+        dir.path().display()
+    );
+    let run = kvet(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--schema-location",
+            &location,
+            "evil.yaml",
+        ],
+        None,
+    );
+    bounded(&run);
+    assert!(!run.stdout.contains("SECRET-VALUE"), "{}", run.stdout);
+}

@@ -109,6 +109,11 @@ impl SchemaLocations {
     }
 
     fn load(&self, api_version: &str, kind: &str) -> Option<Result<Arc<KindSchema>, String>> {
+        // The values come from the manifest: only what an apiVersion and a kind can be goes
+        // into a path or URL (`kind: ../../secret` would read any file, or ask any URL).
+        if !valid_type_meta(api_version, kind) {
+            return None;
+        }
         let (text, shown) = self.templates.iter().find_map(|template| {
             let place = expand(template, api_version, kind, &self.kubernetes_version);
             let text = if is_remote(&place) {
@@ -118,7 +123,7 @@ impl SchemaLocations {
                 if !path.is_file() {
                     return None;
                 }
-                std::fs::read_to_string(&path).map_err(|e| format!("{place}: {e}"))
+                crate::load::read_file_text(&path).map_err(|e| format!("{place}: {e}"))
             };
             Some((text, place))
         })?;
@@ -141,7 +146,8 @@ impl SchemaLocations {
     fn fetch(&self, url: &str) -> Option<Result<String, String>> {
         let cache_dir = self.cache_dir.as_ref()?;
         let cached = cache_dir.join(cache_name(url));
-        if let Ok(text) = std::fs::read_to_string(&cached) {
+        let linked = std::fs::symlink_metadata(&cached).is_ok_and(|m| m.file_type().is_symlink());
+        if !linked && let Ok(text) = crate::load::read_file_text(&cached) {
             return Some(Ok(text));
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -155,14 +161,35 @@ impl SchemaLocations {
         };
         Some(match text {
             Ok(text) => {
-                // A cache that cannot be written only costs a download next time.
-                let _ = std::fs::create_dir_all(cache_dir)
-                    .and_then(|()| std::fs::write(&cached, &text));
+                // A cache that cannot be written only costs a download next time. Written whole
+                // under another name and renamed: a concurrent run never reads half a file,
+                // and a link in the cache is replaced, not followed.
+                let _ = std::fs::create_dir_all(cache_dir).and_then(|()| {
+                    use std::io::Write;
+                    let mut part = tempfile::NamedTempFile::new_in(cache_dir)?;
+                    part.write_all(text.as_bytes())?;
+                    part.persist(&cached).map(drop).map_err(|e| e.error)
+                });
                 Ok(text)
             }
             Err(e) => Err(format!("cannot download {url}: {e}")),
         })
     }
+}
+
+/// Whether an apiVersion and kind are ones Kubernetes can have: a group of DNS labels, a
+/// version and a kind of letters and digits.
+fn valid_type_meta(api_version: &str, kind: &str) -> bool {
+    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let group_ok = group.is_empty()
+        || group.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    group_ok && word(version) && word(kind)
 }
 
 /// The cache file of a URL: a hash of the whole URL, and its last segment to be readable.
@@ -210,6 +237,31 @@ pub fn expand(template: &str, api_version: &str, kind: &str, kubernetes_version:
         }
     }
     out
+}
+
+#[cfg(test)]
+mod type_meta_tests {
+    #[test]
+    fn only_real_api_versions_and_kinds_go_into_a_location() {
+        assert!(super::valid_type_meta("apps/v1", "Deployment"));
+        assert!(super::valid_type_meta("v1", "ConfigMap"));
+        assert!(super::valid_type_meta("cert-manager.io/v1", "Certificate"));
+        for (api_version, kind) in [
+            ("../secretdir/v1", "X"),
+            ("v1", "../../secretdir/leak"),
+            ("a/b/v1", "X"),
+            ("v1?b=c", "X"),
+            ("v1", "X#y"),
+            ("v1", "X%2F"),
+            ("g..io/v1", "X"),
+            ("v1", ""),
+        ] {
+            assert!(
+                !super::valid_type_meta(api_version, kind),
+                "{api_version} {kind}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]
