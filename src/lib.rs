@@ -133,7 +133,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         rule_options: config.options.clone().into_iter().collect(),
         ..opts.policy.clone()
     })?;
-    let mut crds = collect_crds(&opts.crds, &include, kubernetes_version)?;
+    let (mut crds, crd_problems) = collect_crds(&opts.crds, &include, kubernetes_version)?;
     let discovered = discover(&opts.paths, &include, &exclude);
     let stdin = read_stdin(&discovered.inputs)?;
     let render = config.render && !opts.no_render;
@@ -210,6 +210,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let names = repo::findings::Names::new(&discovered.inputs, &arguments);
 
     let mut report = Report::default();
+    report.diagnostics.extend(crd_problems);
     for p in &discovered.problems {
         let settings = config.settings_for(Path::new(&p.path));
         if let Some(level) = level_of(&rules::UNREADABLE_FILE, &settings) {
@@ -549,10 +550,10 @@ fn collect_crds(
     paths: &[String],
     include: &PathFilter,
     version: &'static str,
-) -> Result<CrdStore, Error> {
+) -> Result<(CrdStore, Vec<Diagnostic>), Error> {
     let mut store = CrdStore::default();
     if paths.is_empty() {
-        return Ok(store);
+        return Ok((store, Vec::new()));
     }
     let none = PathFilter::new::<&str>(&[], Anchor::Anywhere)?;
     let found = discover(paths, include, &none);
@@ -571,25 +572,62 @@ fn collect_crds(
             Input::Stdin => None,
         })
         .collect();
-    let per_file: Vec<Vec<schema::crd::CrdSchema>> = files
+    type PerFile = (Vec<schema::crd::CrdSchema>, Vec<Diagnostic>);
+    let per_file: Vec<PerFile> = files
         .par_iter()
         .map(|path| {
+            let name = path.display().to_string();
             let bytes = load::read_file(path).map_err(|e| Error::Crds {
-                path: path.display().to_string(),
+                path: name.clone(),
                 message: load::discover::io_message(&e),
             })?;
-            let Ok(text) = load::decode(bytes) else {
-                return Ok(Vec::new());
+            // A file that gives no CRD is said, not dropped: its custom resources would be
+            // left unvalidated without a word.
+            let problem = |rule: &rules::Rule, span, message: String| {
+                Diagnostic::new(rule.meta.id, rule.meta.default_level, &name, span, message)
             };
-            let objects = load::load_text(&text).objects;
-            Ok(objects
+            let text = match load::decode(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let rule = match e {
+                        load::DecodeError::TooLarge { .. } => &rules::INPUT_LIMIT,
+                        _ => &rules::UNREADABLE_FILE,
+                    };
+                    return Ok((Vec::new(), vec![problem(rule, first_char(), e.to_string())]));
+                }
+            };
+            let loaded = load::load_text(&text);
+            let mut problems: Vec<Diagnostic> = loaded
+                .yaml_issues
+                .iter()
+                .filter_map(|issue| match issue.kind {
+                    load::yaml::IssueKind::Limit => Some((&rules::INPUT_LIMIT, issue)),
+                    load::yaml::IssueKind::Syntax => Some((&rules::YAML_SYNTAX, issue)),
+                    _ => None,
+                })
+                .take(1)
+                .map(|(rule, issue)| problem(rule, issue.span, issue.message.clone()))
+                .collect();
+            for object in &loaded.objects {
+                if let Some((pointer, message)) = schema::crd::unusable(object) {
+                    let span = object.root.locate(&pointer).span;
+                    problems.push(problem(&rules::SCHEMA, span, message));
+                }
+            }
+            let schemas = loaded
+                .objects
                 .iter()
                 .flat_map(|o| schema::crd::schemas_of(o, &meta_ref, |_, _| true))
-                .collect())
+                .collect();
+            Ok((schemas, problems))
         })
         .collect::<Result<_, Error>>()?;
-    for crd in per_file.into_iter().flatten() {
-        store.add(crd);
+    let mut problems = Vec::new();
+    for (schemas, found) in per_file {
+        for crd in schemas {
+            store.add(crd);
+        }
+        problems.extend(found);
     }
-    Ok(store)
+    Ok((store, problems))
 }

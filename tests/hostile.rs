@@ -291,3 +291,35 @@ fn an_api_version_or_kind_never_leads_a_schema_location_out_of_its_folder() {
     bounded(&run);
     assert!(!run.stdout.contains("SECRET-VALUE"), "{}", run.stdout);
 }
+
+#[test]
+fn a_crds_file_that_gives_no_crd_is_said_not_dropped() {
+    let dir = folder();
+    std::fs::create_dir_all(dir.path().join("crds")).unwrap();
+    let crd = |schema: &str| {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\nspec:\n  group: example.com\n  names: {{kind: Gadget, plural: gadgets}}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema: {schema}\n"
+        )
+    };
+    std::fs::write(dir.path().join("crds/string.yaml"), crd("\"object\"")).unwrap();
+    std::fs::write(dir.path().join("crds/list.yaml"), crd("[a, b]")).unwrap();
+    std::fs::write(dir.path().join("crds/broken.yaml"), "spec: [unclosed\n").unwrap();
+    std::fs::write(dir.path().join("crds/binary.yaml"), b"\x00\x01\x02").unwrap();
+    std::fs::write(dir.path().join("crds/deep.yaml"), "[".repeat(10_000)).unwrap();
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "compact", "--crds", "crds", "ok.yaml"],
+        None,
+    );
+    bounded(&run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for said in [
+        "crds/binary.yaml:1:1: error[unreadable-file]",
+        "crds/broken.yaml:2:1: error[yaml-syntax]",
+        "crds/deep.yaml:1:",
+        "crds/list.yaml:14:26: error[schema] the openAPIV3Schema of version v1 is not a mapping",
+        "crds/string.yaml:14:26: error[schema] the openAPIV3Schema of version v1 is not a mapping",
+    ] {
+        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
+    }
+}

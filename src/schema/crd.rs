@@ -70,6 +70,32 @@ pub fn schemas_of(
     out.into_iter().flatten().collect()
 }
 
+/// Where and why a CustomResourceDefinition gives its custom resources no schema: a served
+/// version whose `openAPIV3Schema` is there but not a mapping (a string, a list). `None` for
+/// other objects and usable CRDs.
+pub fn unusable(object: &Object) -> Option<(String, String)> {
+    if object.id.kind != "CustomResourceDefinition"
+        || !object.id.api_version.starts_with("apiextensions.k8s.io/")
+    {
+        return None;
+    }
+    let spec = object.root.get("spec")?;
+    let versions = spec.get("versions").and_then(Node::as_seq).unwrap_or(&[]);
+    for (i, version) in versions.iter().enumerate() {
+        let written = version.get("schema").and_then(|s| s.get("openAPIV3Schema"));
+        if written.is_some_and(|s| s.as_map().is_none()) {
+            let name = text(version.get("name")).unwrap_or("?");
+            return Some((
+                format!("/spec/versions/{i}/schema/openAPIV3Schema"),
+                format!(
+                    "the openAPIV3Schema of version {name} is not a mapping: its custom resources are not validated"
+                ),
+            ));
+        }
+    }
+    None
+}
+
 fn text(node: Option<&Node>) -> Option<&str> {
     node.and_then(Node::as_str)
 }
