@@ -220,6 +220,16 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             report.diagnostics.push(d);
         }
     }
+    // Folders given in which nothing is checked (a .gitignore that ignores everything, an
+    // --exclude too wide): a passing run that looked at nothing says so.
+    if discovered.inputs.is_empty() && discovered.problems.is_empty() {
+        for folder in opts.paths.iter().filter(|p| Path::new(p).is_dir()) {
+            let id = rules::UNREADABLE_FILE.meta.id;
+            let message = "no file to check in this folder: every file is ignored (.gitignore, --exclude) or not YAML".to_owned();
+            let d = Diagnostic::new(id, diag::Level::Warning, folder, first_char(), message);
+            report.diagnostics.push(d);
+        }
+    }
 
     let problems = plan
         .problems

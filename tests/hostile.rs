@@ -323,3 +323,45 @@ fn a_crds_file_that_gives_no_crd_is_said_not_dropped() {
         assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
     }
 }
+
+#[test]
+fn numbers_json_cannot_hold_lists_without_objects_and_folders_with_nothing_are_said() {
+    let dir = folder();
+    std::fs::write(
+        dir.path().join("numbers.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nums, namespace: app}\ndata: {}\nbinaryData: {}\nimmutable: .nan\n---\napiVersion: v1\nkind: ReplicationController\nmetadata: {name: r, namespace: app}\nspec:\n  replicas: 99999999999999999999999999999999\n  minReadySeconds: -.inf\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("list.yaml"),
+        "apiVersion: v1\nkind: List\nitems: {a: 1}\n",
+    )
+    .unwrap();
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "compact", "numbers.yaml", "list.yaml"],
+        None,
+    );
+    bounded(&run);
+    assert_eq!(run.code, 1);
+    for said in [
+        "numbers.yaml:6:12: error[yaml-syntax] .nan is not a number JSON can hold",
+        "numbers.yaml:12:13: error[yaml-syntax] 99999999999999999999999999999999 is beyond the 64-bit integer range",
+        "numbers.yaml:13:20: error[yaml-syntax] -.inf is not a number JSON can hold",
+        "list.yaml:3:8: error[missing-type-meta] `items` of a List must be a list of objects",
+    ] {
+        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
+    }
+    // A folder whose .gitignore leaves nothing: a warning, not a silent pass.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join(".gitignore"), "*\n").unwrap();
+    std::fs::write(empty.path().join("app.yaml"), MANIFEST).unwrap();
+    let run = kvet(empty.path(), &["check", "--format", "compact", "."], None);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains(".:1:1: warning[unreadable-file] no file to check in this folder"),
+        "{}",
+        run.stdout
+    );
+}

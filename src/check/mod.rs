@@ -202,9 +202,11 @@ fn loader_diagnostics(
             IssueKind::Syntax => &rules::YAML_SYNTAX,
             IssueKind::Limit => &rules::INPUT_LIMIT,
             // These matter in Kubernetes files; other YAML is not ours to judge.
-            IssueKind::InvalidMerge if kubernetes => &rules::YAML_SYNTAX,
+            IssueKind::InvalidMerge | IssueKind::NotJsonNumber if kubernetes => &rules::YAML_SYNTAX,
             IssueKind::DuplicateKey if kubernetes => &rules::DUPLICATE_KEY,
-            IssueKind::DuplicateKey | IssueKind::InvalidMerge => continue,
+            IssueKind::DuplicateKey | IssueKind::InvalidMerge | IssueKind::NotJsonNumber => {
+                continue;
+            }
         };
         let Some(level) = level_of(rule, settings) else {
             continue;

@@ -27,7 +27,9 @@ fn yaml_diagnostics(parsed: &Parsed, file: &str, result: &FileResult) -> Vec<Dia
     let mut out = Vec::new();
     for issue in parsed.issues.iter().cloned() {
         let rule = match issue.kind {
-            IssueKind::Syntax | IssueKind::InvalidMerge => &rules::YAML_SYNTAX,
+            IssueKind::Syntax | IssueKind::InvalidMerge | IssueKind::NotJsonNumber => {
+                &rules::YAML_SYNTAX
+            }
             IssueKind::Limit => &rules::INPUT_LIMIT,
             IssueKind::DuplicateKey => &rules::DUPLICATE_KEY,
         };

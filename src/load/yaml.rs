@@ -140,6 +140,9 @@ pub enum IssueKind {
     /// A merge key (`<<`) whose value is not a mapping: kubectl rejects the document.
     InvalidMerge,
     Limit,
+    /// A number JSON cannot hold (`.nan`, `.inf`, an integer beyond 64 bits): kubectl cannot
+    /// send it to the API server.
+    NotJsonNumber,
 }
 
 /// Something wrong with the YAML itself.
@@ -503,7 +506,34 @@ impl<'b> Builder<'b> {
                         self.plain_merge_key = style == ScalarStyle::Plain && text == MERGE_KEY;
                         Value::Str(text.into_owned())
                     } else {
-                        resolve_scalar(text, style, tag.as_ref())
+                        let written = text.clone().into_owned();
+                        let value = resolve_scalar(text, style, tag.as_ref());
+                        if let Value::Float(f) = value {
+                            let integer = written
+                                .trim_start_matches(['-', '+'])
+                                .bytes()
+                                .all(|b| b.is_ascii_digit());
+                            if !f.is_finite() || integer {
+                                let message = if integer {
+                                    format!(
+                                        "{written} is beyond the 64-bit integer range: the API server cannot take it"
+                                    )
+                                } else {
+                                    format!(
+                                        "{written} is not a number JSON can hold: kubectl cannot send it"
+                                    )
+                                };
+                                self.issues.push(YamlIssue {
+                                    kind: IssueKind::NotJsonNumber,
+                                    span,
+                                    message,
+                                    help: Some("write a finite number in range, or quote it to make it a string".into()),
+                                    pointer: None,
+                                    document: self.documents.len(),
+                                });
+                            }
+                        }
+                        value
                     };
                     let node = Node { value, span };
                     let size = 1 + scalar_bytes(&node) / NODE_BYTES;
@@ -963,7 +993,7 @@ mod tests {
     #[test]
     fn scalars_resolve_like_kubernetes_yaml() {
         let r = root(
-            "a: 1\nb: '1'\nc: yes\nd: ~\ne: 1.5\nf: 0x1F\ng: 0644\nh: web\ni: !!str 12\nj: 1e3\nk: 99999999999999999999\ny: n\n",
+            "a: 1\nb: '1'\nc: yes\nd: ~\ne: 1.5\nf: 0x1F\ng: 0644\nh: web\ni: !!str 12\nj: 1e3\ny: n\n",
         );
         assert_eq!(r.get("a").unwrap().value, Value::Int(1));
         assert_eq!(r.get("b").unwrap().value, Value::Str("1".into()));
@@ -975,7 +1005,19 @@ mod tests {
         assert_eq!(r.get("h").unwrap().value, Value::Str("web".into()));
         assert_eq!(r.get("i").unwrap().value, Value::Str("12".into()));
         assert_eq!(r.get("j").unwrap().value, Value::Float(1000.0));
-        assert_eq!(r.get("k").unwrap().value, Value::Float(1e20));
+        // Out of the int64 range: still a number, and said (JSON cannot carry it exactly).
+        let parsed = parse("k: 99999999999999999999\nl: .nan\n");
+        let k = &parsed.documents[0].root;
+        assert_eq!(k.get("k").unwrap().value, Value::Float(1e20));
+        let kinds: Vec<_> = parsed
+            .issues
+            .iter()
+            .map(|i| (i.kind, i.span.start.line))
+            .collect();
+        assert_eq!(
+            kinds,
+            [(IssueKind::NotJsonNumber, 1), (IssueKind::NotJsonNumber, 2)]
+        );
         // Keys stay as written; values are resolved.
         assert_eq!(r.get("y").unwrap().value, Value::Bool(false));
     }
