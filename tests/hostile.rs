@@ -365,3 +365,59 @@ fn numbers_json_cannot_hold_lists_without_objects_and_folders_with_nothing_are_s
         run.stdout
     );
 }
+
+#[test]
+fn a_schema_host_that_never_answers_costs_one_timeout_not_one_per_kind() {
+    // A host that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = folder();
+    let kinds = [
+        "Gadget",
+        "Widget",
+        "Sprocket",
+        "Gizmo",
+        "Doohickey",
+        "Thingamajig",
+    ];
+    let text: String = kinds
+        .iter()
+        .map(|k| format!("apiVersion: example.com/v1\nkind: {k}\nmetadata: {{name: x, namespace: app}}\n---\n"))
+        .collect();
+    std::fs::write(dir.path().join("custom.yaml"), text).unwrap();
+    let location = format!("http://127.0.0.1:{port}/{{{{ .ResourceKind }}}}.json");
+    let cache = dir.path().join("cache");
+    let run = kvet(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--schema-location",
+            &location,
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "custom.yaml",
+        ],
+        None,
+    );
+    // One 20 s download timeout per thread at most, then every other kind fails at once.
+    assert!(run.took < Duration::from_secs(50), "took {:?}", run.took);
+    assert_eq!(
+        run.stdout.matches("custom.yaml:").count(),
+        kinds.len(),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("did not answer earlier in this run"),
+        "{}",
+        run.stdout
+    );
+}

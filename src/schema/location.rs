@@ -61,6 +61,9 @@ pub struct SchemaLocations {
     kubernetes_version: String,
     cache_dir: Option<PathBuf>,
     found: Mutex<HashMap<(String, String), Slot>>,
+    /// Hosts that did not answer (timed out, refused): not asked again in this run, so one
+    /// dead host costs one timeout, not one per kind.
+    dead_hosts: Mutex<HashMap<String, String>>,
 }
 
 impl SchemaLocations {
@@ -89,6 +92,7 @@ impl SchemaLocations {
             kubernetes_version: kubernetes_version.to_owned(),
             cache_dir: cache,
             found: Mutex::default(),
+            dead_hosts: Mutex::default(),
         })
     }
 
@@ -150,6 +154,22 @@ impl SchemaLocations {
         if !linked && let Ok(text) = crate::load::read_file_text(&cached) {
             return Some(Ok(text));
         }
+        let host = url
+            .split_once("://")
+            .map_or(url, |(_, rest)| rest.split('/').next().unwrap_or(rest))
+            .to_owned();
+        let dead = |hosts: &Mutex<HashMap<String, String>>| {
+            hosts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&host)
+                .cloned()
+        };
+        if let Some(why) = dead(&self.dead_hosts) {
+            return Some(Err(format!(
+                "cannot download {url}: {host} did not answer earlier in this run ({why})"
+            )));
+        }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(DOWNLOAD_TIMEOUT))
             .build()
@@ -157,7 +177,16 @@ impl SchemaLocations {
         let text = match agent.get(url).call() {
             Ok(mut response) => response.body_mut().read_to_string(),
             Err(ureq::Error::StatusCode(404)) => return None,
-            Err(e) => Err(e),
+            Err(e) => {
+                // An answer (a status) says the host is alive; no answer says it is not.
+                if !matches!(e, ureq::Error::StatusCode(_)) {
+                    self.dead_hosts
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(host.clone(), e.to_string());
+                }
+                Err(e)
+            }
         };
         Some(match text {
             Ok(text) => {
