@@ -421,3 +421,26 @@ fn a_schema_host_that_never_answers_costs_one_timeout_not_one_per_kind() {
         run.stdout
     );
 }
+
+#[test]
+fn a_recursive_user_policy_is_refused_before_it_runs() {
+    let dir = folder();
+    std::fs::write(
+        dir.path().join("p.rego"),
+        "package main\nimport rego.v1\n\nf(x) := y if { y := f(x + 1) }\n\ndeny contains msg if { f(1) > 0; msg := \"x\" }\n",
+    )
+    .unwrap();
+    let run = kvet(
+        dir.path(),
+        &["check", "--policy", "p.rego", "ok.yaml"],
+        None,
+    );
+    bounded(&run);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("policy p.rego:4: the function calls itself (f → f)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -55,6 +55,15 @@ pub enum PolicyError {
     Parse { path: String, message: String },
     #[error("the policies do not compile:\n{message}")]
     Compile { message: String },
+    #[error("policy {path}:{line}: the function calls itself ({cycle})")]
+    #[diagnostic(help(
+        "Rego does not allow recursion (OPA rejects it when it compiles); evaluating it would never end"
+    ))]
+    Recursion {
+        path: String,
+        line: usize,
+        cycle: String,
+    },
     #[error("cannot use data file {path}: {message}")]
     Data { path: String, message: String },
     #[error("no .rego policies in {path}")]
@@ -124,6 +133,13 @@ impl Policies {
             let source = read(file)?;
             let name = file.display().to_string();
             add_policy(&mut engine, &name, &source)?;
+            if let Some((line, cycle)) = super::recursion::find(&source) {
+                return Err(PolicyError::Recursion {
+                    path: name,
+                    line,
+                    cycle,
+                });
+            }
             let target = super::meta::targets(&source).map_err(|e| PolicyError::Parse {
                 path: name.clone(),
                 message: e.to_string(),

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod input;
 mod lazy;
 pub mod meta;
+mod recursion;
 pub mod result;
 pub mod test;
 

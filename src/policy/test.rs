@@ -44,11 +44,18 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
     let files = rego_files(paths, true)?;
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (file, name) in files.iter().zip(&names) {
-        let source = std::fs::read_to_string(file).map_err(|e| PolicyError::Read {
+        let source = crate::load::read_file_text(file).map_err(|e| PolicyError::Read {
             path: name.clone(),
             message: crate::load::discover::io_message(&e),
         })?;
         add_policy(&mut engine, name, &source)?;
+        if let Some((line, cycle)) = super::recursion::find(&source) {
+            return Err(PolicyError::Recursion {
+                path: name.clone(),
+                line,
+                cycle,
+            });
+        }
     }
     add_data(&mut engine, data)?;
     engine.set_enable_coverage(coverage);
