@@ -146,8 +146,7 @@ pub(crate) fn read_text(
 }
 
 pub(crate) fn first_char() -> load::spans::Span {
-    let at = load::spans::Pos { line: 1, col: 1 };
-    load::spans::Span { start: at, end: at }
+    load::spans::Span::FIRST_CHAR
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::render::{HelmRelease, Located};
-use super::spans::{Pos, Span};
+use super::spans::Span;
 use super::yaml::Node;
 use crate::schema::store::{KindSchema, SchemaDocument};
 use crate::schema::validate;
@@ -49,7 +49,7 @@ pub fn check(release: &HelmRelease) -> Vec<Located> {
         .into_iter()
         .map(|finding| {
             let (file, span) = place(&files, &finding.pointer, finding.at_key)
-                .unwrap_or_else(|| (release.chart.join("values.yaml"), first_char()));
+                .unwrap_or_else(|| (release.chart.join("values.yaml"), Span::FIRST_CHAR));
             let mut message = format!(
                 "the values of {} do not match the chart's values.schema.json: {}",
                 release.stream_name(),
@@ -159,11 +159,6 @@ fn place(files: &[(PathBuf, Node)], pointer: &str, at_key: bool) -> Option<(Path
             return None;
         }
     }
-}
-
-fn first_char() -> Span {
-    let at = Pos { line: 1, col: 1 };
-    Span { start: at, end: at }
 }
 
 #[cfg(test)]

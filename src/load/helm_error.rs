@@ -37,7 +37,7 @@ pub fn locate(
         .map(|c| c[1].trim().to_owned())
     {
         let first = names.split(',').next().unwrap_or("").trim();
-        let span = dependency_entry(&chart_yaml, first).unwrap_or_else(first_char);
+        let span = dependency_entry(&chart_yaml, first).unwrap_or(Span::FIRST_CHAR);
         return HelmFailure::NotRendered(Located {
             file: chart_yaml,
             span,
@@ -53,10 +53,10 @@ pub fn locate(
         let rendered = debug_output().and_then(|out| rendered_document(&out, &source));
         let (span, shown) = match rendered.as_deref().and_then(first_yaml_problem) {
             Some((_, text)) => (
-                template_line_for(&file, &text).unwrap_or_else(first_char),
+                template_line_for(&file, &text).unwrap_or(Span::FIRST_CHAR),
                 format!("{message} (it renders `{}`)", text.trim()),
             ),
-            None => (first_char(), message),
+            None => (Span::FIRST_CHAR, message),
         };
         return HelmFailure::Failed(Located {
             file,
@@ -78,7 +78,7 @@ pub fn locate(
     }
     HelmFailure::Failed(Located {
         file: chart_yaml,
-        span: first_char(),
+        span: Span::FIRST_CHAR,
         message,
     })
 }
@@ -164,11 +164,6 @@ fn dependency_entry(chart_yaml: &PathBuf, name: &str) -> Option<Span> {
         .iter()
         .find(|d| d.get("name").and_then(|n| n.as_str()) == Some(name))?;
     Some(entry.get("name")?.span)
-}
-
-fn first_char() -> Span {
-    let at = Pos { line: 1, col: 1 };
-    Span { start: at, end: at }
 }
 
 #[cfg(test)]

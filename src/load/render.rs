@@ -255,10 +255,7 @@ impl HelmRelease {
         if let Some(why) = self.unsafe_argument() {
             return Err(HelmFailure::Failed(Located {
                 file: chart_file(&self.chart),
-                span: Span {
-                    start: super::spans::Pos { line: 1, col: 1 },
-                    end: super::spans::Pos { line: 1, col: 1 },
-                },
+                span: Span::FIRST_CHAR,
                 message: why,
             }));
         }

@@ -19,6 +19,14 @@ pub struct Span {
     pub end: Pos,
 }
 
+impl Span {
+    /// The first character of a file: where what concerns a whole file is reported.
+    pub const FIRST_CHAR: Span = Span {
+        start: Pos { line: 1, col: 1 },
+        end: Pos { line: 1, col: 1 },
+    };
+}
+
 /// Where a pointer landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Located {

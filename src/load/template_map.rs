@@ -513,7 +513,7 @@ pub fn map_to_templates(
                 .and_then(|source| packaged_template(chart, source))
             {
                 d.message = format!("{} (in {inside} of the packaged subchart)", d.message);
-                move_to(d, archive.display().to_string(), first_char());
+                move_to(d, archive.display().to_string(), Span::FIRST_CHAR);
                 continue;
             }
             // Not from a file of the chart: on the chart itself.
@@ -525,7 +525,7 @@ pub fn map_to_templates(
                 texts.push((name.clone(), text));
             }
             d.message = format!("{} (in `{}`)", d.message, stream.name);
-            move_to(d, name, first_char());
+            move_to(d, name, Span::FIRST_CHAR);
             continue;
         };
         let objects = &loaded[index]
@@ -732,11 +732,6 @@ fn place(
         at = at.rsplit_once('/').map_or("", |(parent, _)| parent);
     }
     fallback(Some(&document))
-}
-
-fn first_char() -> Span {
-    let at = Pos { line: 1, col: 1 };
-    Span { start: at, end: at }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::load::discover::Input;
 use crate::load::render::{Capabilities, HelmFailure, HelmRelease, RenderError, Rendered};
-use crate::load::spans::{Pos, Span};
+use crate::load::spans::Span;
 use crate::load::template_map::{map_to_templates, template_line_of};
 
 /// A release to render and check.
@@ -392,10 +392,7 @@ pub fn render(
         |root| match escaping_link(&root.release.chart) {
             Some(link) => Err(HelmFailure::NotRendered(crate::load::render::Located {
                 file: crate::load::render::chart_file(&root.release.chart),
-                span: Span {
-                    start: Pos { line: 1, col: 1 },
-                    end: Pos { line: 1, col: 1 },
-                },
+                span: Span::FIRST_CHAR,
                 message: format!(
                     "the chart {} was not rendered: {} leads through a symbolic link out of the repository, and helm would read what it leads to into the chart",
                     root.release.chart.display(),
@@ -431,10 +428,7 @@ pub fn render(
                         releases.problems.push(PlanProblem {
                             rule: &crate::rules::HELM_NOT_RENDERED,
                             file: file.clone(),
-                            span: Span {
-                                start: Pos { line: 1, col: 1 },
-                                end: Pos { line: 1, col: 1 },
-                            },
+                            span: Span::FIRST_CHAR,
                             message: format!(
                                 "not checked as {} renders it: {message}",
                                 root.release.stream_name()
@@ -491,11 +485,10 @@ pub fn render(
         } else {
             "charts were"
         };
-        let at = Pos { line: 1, col: 1 };
         releases.problems.push(PlanProblem {
             rule: &crate::rules::HELM_NOT_RENDERED,
             file: first.release.chart.join("Chart.yaml"),
-            span: Span { start: at, end: at },
+            span: Span::FIRST_CHAR,
             message: format!(
                 "{count} {what} not rendered: helm is not on the PATH, so what they render was not checked"
             ),

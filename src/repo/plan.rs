@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::render::{self, RenderFailure, RenderedRoot, Tool};
 use super::{Repository, identity, kustomization};
 use crate::load::discover::Input;
-use crate::load::spans::{Pos, Span};
+use crate::load::spans::Span;
 
 /// What the repository stage is given.
 #[derive(Debug, Default)]
@@ -174,7 +174,7 @@ pub fn plan(
         plan.problems.push(PlanProblem {
             rule: &crate::rules::KUSTOMIZE_NOT_RENDERED,
             file: first.file.clone(),
-            span: first_char(),
+            span: Span::FIRST_CHAR,
             message: format!(
                 "{count} {what} not rendered: neither kustomize nor kubectl is on the PATH, so only their files were checked"
             ),
@@ -330,7 +330,7 @@ fn failure_problem(repo: &Repository, root: usize, failure: RenderFailure) -> Pl
     });
     let (k, span) = match named_entry {
         Some((k, pointer)) => (k, repo.kustomizations[k].root.locate(&pointer).span),
-        None => (root, first_char()),
+        None => (root, Span::FIRST_CHAR),
     };
     PlanProblem {
         rule: &crate::rules::KUSTOMIZE_RENDER_FAILED,
@@ -338,9 +338,4 @@ fn failure_problem(repo: &Repository, root: usize, failure: RenderFailure) -> Pl
         span,
         message: failure.message,
     }
-}
-
-fn first_char() -> Span {
-    let at = Pos { line: 1, col: 1 };
-    Span { start: at, end: at }
 }
