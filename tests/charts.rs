@@ -39,6 +39,23 @@ fn findings(dir: &std::path::Path, args: &[&str]) -> Vec<String> {
     found
 }
 
+/// A chart `name` in a new temporary folder, with its files (`templates/x.yaml`,
+/// `values.yaml`) beside a `Chart.yaml`.
+fn chart(name: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join(name);
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        format!("apiVersion: v2\nname: {name}\nversion: 0.1.0\n"),
+    )
+    .unwrap();
+    for (file, text) in files {
+        std::fs::write(chart.join(file), text).unwrap();
+    }
+    dir
+}
+
 fn repo() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(REPO)
 }
@@ -395,18 +412,13 @@ fn a_chart_that_tells_its_namespace_from_default_renders_as_helm_renders_it() {
     }
     // argo-workflows' workflow Role: one per namespace of a list that holds `default` and the
     // release's namespace, repeats dropped. Without a namespace helm renders one Role.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("rbac/templates")).unwrap();
-    std::fs::write(
-        dir.path().join("rbac/Chart.yaml"),
-        "apiVersion: v2\nname: rbac\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("rbac/templates/role.yaml"),
-        "{{- range $ns := list \"default\" .Release.Namespace | uniq }}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: workflow\n  namespace: {{ $ns }}\nrules: []\n{{- end }}\n",
-    )
-    .unwrap();
+    let dir = chart(
+        "rbac",
+        &[(
+            "templates/role.yaml",
+            "{{- range $ns := list \"default\" .Release.Namespace | uniq }}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: workflow\n  namespace: {{ $ns }}\nrules: []\n{{- end }}\n",
+        )],
+    );
     assert_eq!(compact(dir.path(), &["."]), "");
 }
 
@@ -416,18 +428,13 @@ fn the_last_object_a_chart_renders_is_placed_like_any_other() {
     if !common::tool_available("helm", &[]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("job/templates")).unwrap();
-    std::fs::write(
-        dir.path().join("job/Chart.yaml"),
-        "apiVersion: v2\nname: job\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("job/templates/job.yaml"),
-        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}-ping\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: ping\n          image: alpine:latest\n          args:\n            - >-\n              ping -c 1 {{ .Release.Name }}\n",
-    )
-    .unwrap();
+    let dir = chart(
+        "job",
+        &[(
+            "templates/job.yaml",
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {{ .Release.Name }}-ping\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: ping\n          image: alpine:latest\n          args:\n            - >-\n              ping -c 1 {{ .Release.Name }}\n",
+        )],
+    );
     let out = compact(dir.path(), &["."]);
     assert!(
         out.contains("job/templates/job.yaml:11:11: warning[image-tag-latest]"),
@@ -440,23 +447,19 @@ fn a_key_a_values_block_writes_is_found_on_the_key_that_holds_the_block() {
     if !common::tool_available("helm", &[]) {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("app/templates")).unwrap();
-    std::fs::write(
-        dir.path().join("app/Chart.yaml"),
-        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("app/values.yaml"),
-        "securityContext:\n  readOnlyRootFilesystem: false\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("app/templates/pod.yaml"),
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n    - name: app\n      image: app:1.0\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n",
-    )
-    .unwrap();
+    let dir = chart(
+        "app",
+        &[
+            (
+                "values.yaml",
+                "securityContext:\n  readOnlyRootFilesystem: false\n",
+            ),
+            (
+                "templates/pod.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  containers:\n    - name: app\n      image: app:1.0\n      securityContext:\n        {{- toYaml .Values.securityContext | nindent 8 }}\n",
+            ),
+        ],
+    );
     let out = compact(dir.path(), &["."]);
     assert!(
         out.contains("app/templates/pod.yaml:9:7: info[writable-root-fs] container \"app\" can write to its image's file system: set readOnlyRootFilesystem: true and mount an emptyDir where it writes (at /spec/containers/0/securityContext/readOnlyRootFilesystem, which this line's actions write)"),
