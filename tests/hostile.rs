@@ -444,3 +444,20 @@ fn a_recursive_user_policy_is_refused_before_it_runs() {
         run.stderr
     );
 }
+
+#[test]
+fn a_baseline_that_is_a_folder_is_said_to_be_one() {
+    let dir = folder();
+    std::fs::create_dir_all(dir.path().join("base")).unwrap();
+    for flag in ["--baseline", "--write-baseline"] {
+        let run = kvet(dir.path(), &["check", flag, "base", "ok.yaml"], None);
+        assert_eq!(run.code, 2, "{flag}");
+        assert!(
+            run.stderr
+                .contains("cannot read the baseline base: it is a folder, not a file"),
+            "{flag}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("record one with"), "{}", run.stderr);
+    }
+}

@@ -21,8 +21,10 @@ use crate::load::discover::normalize;
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum BaselineError {
-    #[error("cannot read the baseline {path}: {message}")]
+    #[error("there is no baseline {path}")]
     #[diagnostic(help("record one with --write-baseline {path}"))]
+    Missing { path: String },
+    #[error("cannot read the baseline {path}: {message}")]
     Read { path: String, message: String },
     #[error("the baseline {path} is not a kvet baseline: {message}")]
     Invalid { path: String, message: String },
@@ -66,9 +68,14 @@ fn key(mut entry: Entry) -> Entry {
 impl Baseline {
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let shown = path.display().to_string();
-        let bytes = crate::load::read_file(path).map_err(|e| BaselineError::Read {
-            path: shown.clone(),
-            message: crate::load::discover::io_message(&e),
+        let bytes = crate::load::read_file(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BaselineError::Missing {
+                path: shown.clone(),
+            },
+            _ => BaselineError::Read {
+                path: shown.clone(),
+                message: crate::load::discover::io_message(&e),
+            },
         })?;
         let file: File = serde_json::from_slice(&bytes).map_err(|e| BaselineError::Invalid {
             path: shown.clone(),
