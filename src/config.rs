@@ -86,42 +86,27 @@ pub struct Config {
     pub repository: Option<String>,
 }
 
-/// A `charts` entry: a release of a chart of the repository.
+/// A `charts` entry: a release of a chart of the repository, with its paths as written
+/// (`chart`, `values` and the files of `set_file`, relative to the config's folder).
 #[derive(Debug, Clone, Default)]
 pub struct ChartRelease {
-    /// The chart's folder, relative to the config's.
-    pub path: PathBuf,
-    pub release: Option<String>,
-    pub namespace: Option<String>,
-    /// Values files, relative to the config's folder.
-    pub values: Vec<PathBuf>,
-    /// `KEY=VALUE` pairs for helm's `--set`, `--set-string` and `--set-file` (files relative
-    /// to the config's folder).
-    pub set: Vec<String>,
-    pub set_string: Vec<String>,
-    pub set_file: Vec<String>,
-    pub include_crds: bool,
+    pub as_written: crate::load::render::HelmRelease,
 }
 
 impl ChartRelease {
     /// The release of `chart` (the entry's chart, as the run found it) this entry describes,
     /// its files resolved against the config's folder `root`.
     pub fn release(&self, chart: &Path, root: &Path) -> crate::load::render::HelmRelease {
-        let file = |f: &str| match f.split_once('=') {
+        let file = |f: &String| match f.split_once('=') {
             Some((key, path)) => format!("{key}={}", root.join(path).display()),
-            None => f.to_owned(),
+            None => f.clone(),
         };
+        let written = &self.as_written;
         crate::load::render::HelmRelease {
             chart: chart.to_path_buf(),
-            name: self.release.clone(),
-            namespace: self.namespace.clone(),
-            values: self.values.iter().map(|v| root.join(v)).collect(),
-            set: self.set.clone(),
-            set_string: self.set_string.clone(),
-            set_file: self.set_file.iter().map(|f| file(f)).collect(),
-            include_crds: self.include_crds,
-            application: None,
-            overlay: None,
+            values: written.values.iter().map(|v| root.join(v)).collect(),
+            set_file: written.set_file.iter().map(file).collect(),
+            ..written.clone()
         }
     }
 }
@@ -524,7 +509,7 @@ impl ConfigParser<'_> {
     }
 
     fn chart_entry(&self, node: &Node) -> Result<ChartRelease, ConfigError> {
-        let mut chart = ChartRelease::default();
+        let mut chart = crate::load::render::HelmRelease::default();
         let mut path = None;
         for entry in self.map(node, "a charts entry")? {
             let value = &entry.value;
@@ -542,7 +527,7 @@ impl ConfigParser<'_> {
             };
             match entry.key.as_str() {
                 "path" => path = Some(PathBuf::from(text()?)),
-                "release" => chart.release = Some(text()?),
+                "release" => chart.name = Some(text()?),
                 "namespace" => chart.namespace = Some(text()?),
                 "values" => {
                     chart.values = self
@@ -603,14 +588,14 @@ impl ConfigParser<'_> {
                 ));
             }
         }
-        chart.path = path.ok_or_else(|| {
+        chart.chart = path.ok_or_else(|| {
             self.error(
                 node.span,
                 "a charts entry needs the `path` of its chart".into(),
                 None,
             )
         })?;
-        Ok(chart)
+        Ok(ChartRelease { as_written: chart })
     }
 
     /// A mapping of helm value paths to scalars, as `KEY=VALUE` pairs for helm (commas in a

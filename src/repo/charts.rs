@@ -105,11 +105,12 @@ pub fn roots(
         let id = identity(file);
         for entry in &config.charts {
             if entry
+                .as_written
                 .values
                 .iter()
                 .any(|v| identity(&config.root.join(v)) == id)
             {
-                add(shown(&config.root.join(&entry.path)), false);
+                add(shown(&config.root.join(&entry.as_written.chart)), false);
             }
         }
     }
@@ -125,7 +126,7 @@ pub fn roots(
         let entries: Vec<_> = config
             .charts
             .iter()
-            .filter(|entry| identity(&config.root.join(&entry.path)) == id)
+            .filter(|entry| identity(&config.root.join(&entry.as_written.chart)) == id)
             .collect();
         let releases = if entries.is_empty() {
             vec![HelmRelease {
