@@ -461,3 +461,53 @@ fn a_baseline_that_is_a_folder_is_said_to_be_one() {
         assert!(!run.stderr.contains("record one with"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_crd_rule_that_would_loop_for_hours_is_reported_not_run() {
+    let dir = folder();
+    let rules = [
+        "self.l.all(a, self.l.all(b, self.l.all(c, self.l.all(d, a+b+c+d >= 0))))",
+        "self.l.map(a, self.l.map(b, self.l.map(c, a+b+c))).size() > 0",
+    ];
+    let crd = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\nspec:\n  group: example.com\n  names: {{kind: Gadget, plural: gadgets}}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              x-kubernetes-validations:\n                - rule: \"{}\"\n                - rule: \"{}\"\n                - rule: \"self.l.all(a, a >= 0)\"\n                  message: no negative numbers\n              properties:\n                l: {{type: array, items: {{type: integer}}}}\n",
+        rules[0], rules[1]
+    );
+    std::fs::write(dir.path().join("crd.yaml"), crd).unwrap();
+    let items: Vec<String> = (0..400).map(|i| i.to_string()).collect();
+    std::fs::write(
+        dir.path().join("gadget.yaml"),
+        format!(
+            "apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n  namespace: app\nspec:\n  l: [{}, -1]\n",
+            items.join(", ")
+        ),
+    )
+    .unwrap();
+    let run = kvet(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "compact",
+            "--crds",
+            "crd.yaml",
+            "gadget.yaml",
+        ],
+        None,
+    );
+    bounded(&run);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for rule in rules {
+        let said = format!(
+            "gadget.yaml:6:1: error[schema] spec: validation rule `{rule}` would cost up to "
+        );
+        assert!(run.stdout.contains(&said), "{said}\n{}", run.stdout);
+    }
+    // The rules within the limit still run.
+    assert!(
+        run.stdout
+            .contains("gadget.yaml:6:1: error[schema] spec: no negative numbers"),
+        "{}",
+        run.stdout
+    );
+}

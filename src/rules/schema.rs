@@ -13,7 +13,10 @@ declare_rule! {
     /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
     /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, except
     /// transition rules (`oldSelf`) and rules using Kubernetes' CEL extensions kvet's evaluator
-    /// lacks, which are skipped. Each error is reported at the offending field; all errors of
+    /// lacks, which are skipped. As on the API server, a rule may cost at most 1,000,000 on one
+    /// value and the rules of one object 10,000,000 in all (the cost grows with the lists and
+    /// strings a rule walks, multiplied by each loop inside a loop): a rule over the limit is
+    /// reported instead of run. Each error is reported at the offending field; all errors of
     /// an object are reported. Mutating webhooks (which may fill fields in) are not known to kvet.
     /// The `sops` metadata of a SOPS-encrypted manifest is not validated (it is gone once the
     /// file is decrypted, before it is applied).

@@ -2,7 +2,9 @@
 //! server does: each rule with `self` bound to the value at its schema node. Transition rules
 //! (that read `oldSelf`) need the object's previous state and are skipped, not failed. A rule
 //! that cannot be evaluated (a Kubernetes CEL extension function the evaluator lacks, a type
-//! mismatch) is skipped too: kvet reports only rules that evaluate to `false`.
+//! mismatch) is skipped too: kvet reports only rules that evaluate to `false`. A rule is run
+//! only when its cost on the value is within the API server's limits (`cel_cost`); one that
+//! would cost more is reported, as the API server refuses such an object.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use cel::{Context, Program, Value as CelValue};
 use serde_json::Value;
 
+use super::cel_cost::{self, PER_CALL_LIMIT, PER_OBJECT_BUDGET};
 use crate::diag::Finding;
 use crate::load::spans::escape_pointer_token;
 
@@ -32,11 +35,25 @@ fn compiled(rule: &str) -> Option<Arc<Program>> {
 
 /// Evaluates every rule of `schema` (a converted CRD schema) that applies to `instance`.
 pub fn evaluate(schema: &Value, instance: &Value, out: &mut Vec<Finding>) {
-    walk(schema, instance, String::new(), out);
+    let mut budget = Budget {
+        left: PER_OBJECT_BUDGET,
+    };
+    walk(schema, instance, String::new(), &mut budget, out);
 }
 
-fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<Finding>) {
-    if instance.is_null() {
+/// What the rules of one object may still cost; below zero once they went over it.
+struct Budget {
+    left: f64,
+}
+
+fn walk(
+    schema: &Value,
+    instance: &Value,
+    pointer: String,
+    budget: &mut Budget,
+    out: &mut Vec<Finding>,
+) {
+    if instance.is_null() || budget.left < 0.0 {
         return;
     }
     for rule in schema
@@ -45,7 +62,7 @@ fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<Finding
         .into_iter()
         .flatten()
     {
-        check_rule(rule, instance, &pointer, out);
+        check_rule(rule, instance, &pointer, budget, out);
     }
     let properties = schema.get("properties").and_then(Value::as_object);
     match instance {
@@ -59,6 +76,7 @@ fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<Finding
                         sub,
                         value,
                         format!("{pointer}/{}", escape_pointer_token(name)),
+                        budget,
                         out,
                     );
                 }
@@ -67,7 +85,7 @@ fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<Finding
         Value::Array(items) => {
             if let Some(sub) = schema.get("items") {
                 for (i, item) in items.iter().enumerate() {
-                    walk(sub, item, format!("{pointer}/{i}"), out);
+                    walk(sub, item, format!("{pointer}/{i}"), budget, out);
                 }
             }
         }
@@ -75,16 +93,35 @@ fn walk(schema: &Value, instance: &Value, pointer: String, out: &mut Vec<Finding
     }
 }
 
-fn check_rule(rule: &Value, instance: &Value, pointer: &str, out: &mut Vec<Finding>) {
+fn check_rule(
+    rule: &Value,
+    instance: &Value,
+    pointer: &str,
+    budget: &mut Budget,
+    out: &mut Vec<Finding>,
+) {
     let Some(source) = rule.get("rule").and_then(Value::as_str) else {
         return;
     };
-    if source.contains("oldSelf") {
+    if source.contains("oldSelf") || budget.left < 0.0 {
         return;
     }
     let Some(program) = compiled(source) else {
         return;
     };
+    let cost = cel_cost::estimate(program.expression(), instance);
+    if cost > PER_CALL_LIMIT {
+        // The API server stops the rule at its limit, having spent that much of the budget.
+        out.push(over_cost(source, pointer, cost, budget.left));
+        budget.left -= PER_CALL_LIMIT;
+        return;
+    }
+    if cost > budget.left {
+        out.push(over_cost(source, pointer, cost, budget.left));
+        budget.left = -1.0;
+        return;
+    }
+    budget.left -= cost;
     let mut context = Context::default();
     if context.add_variable("self", instance.clone()).is_err() {
         return;
@@ -98,15 +135,64 @@ fn check_rule(rule: &Value, instance: &Value, pointer: &str, out: &mut Vec<Findi
         Some(m) => m.to_owned(),
         None => format!("failed validation rule `{source}`"),
     };
+    out.push(
+        Finding::new(pointer, at_field(pointer, message))
+            .at_key()
+            .with_help(format!(
+                "the CustomResourceDefinition requires `{source}` (x-kubernetes-validations)"
+            )),
+    );
+}
+
+/// `spec.items[2]: message`, or the message alone at the root.
+fn at_field(pointer: &str, message: String) -> String {
     let at = super::validate::field_path(pointer);
-    let text = if at.is_empty() {
+    if at.is_empty() {
         message
     } else {
         format!("{at}: {message}")
+    }
+}
+
+/// A rule not run because it would cost more than the API server allows: more than one rule may
+/// (it refuses the object), or more than what the object's earlier rules left of its budget (it
+/// stops validating it).
+fn over_cost(source: &str, pointer: &str, cost: f64, left: f64) -> Finding {
+    let message = if cost > PER_CALL_LIMIT {
+        format!(
+            "validation rule `{source}` would cost up to {} on this value, over the limit of {} for one rule; the API server refuses the object",
+            thousands(cost),
+            thousands(PER_CALL_LIMIT)
+        )
+    } else {
+        format!(
+            "validation rule `{source}` would cost up to {}, more than the {} left of the cost budget for this object's rules ({} in all); the API server refuses the object, and kvet evaluates no more of its rules",
+            thousands(cost),
+            thousands(left.max(0.0)),
+            thousands(PER_OBJECT_BUDGET)
+        )
     };
-    out.push(Finding::new(pointer, text).at_key().with_help(format!(
-        "the CustomResourceDefinition requires `{source}` (x-kubernetes-validations)"
-    )));
+    Finding::new(pointer, at_field(pointer, message))
+        .at_key()
+        .with_help(
+            "the cost grows with the size of the lists, maps and strings a rule walks, multiplied for each loop inside a loop: make the value smaller, or the rule walk it fewer times",
+        )
+}
+
+/// `26000000.4` as `26,000,000`.
+fn thousands(n: f64) -> String {
+    if n >= 1e15 {
+        return format!("{n:.1e}");
+    }
+    let digits = format!("{:.0}", n.ceil());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -156,5 +242,53 @@ mod tests {
         let out = findings(schema, json!({"steps": [{"name": "a"}, {"image": "x"}]}));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].pointer, "/steps/1");
+    }
+
+    #[test]
+    fn a_rule_over_the_cost_limit_is_reported_not_run() {
+        let schema = json!({"properties": {"spec": {"x-kubernetes-validations": [
+            {"rule": "self.l.all(a, self.l.all(b, self.l.all(c, a + b + c >= 0)))"},
+            {"rule": "self.l.all(a, a >= 0)", "message": "no negative numbers"}
+        ]}}});
+        let mut l: Vec<i64> = (0..300).collect();
+        l.push(-1);
+        let out = findings(schema, json!({"spec": {"l": l}}));
+        let messages: Vec<&str> = out.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].starts_with("spec: validation rule `self.l.all(a, self.l.all(b, self.l.all(c, a + b + c >= 0)))` would cost up to ")
+                && messages[0].ends_with("over the limit of 1,000,000 for one rule; the API server refuses the object"),
+            "{}",
+            messages[0]
+        );
+        // The cheap rule still runs.
+        assert_eq!(messages[1], "spec: no negative numbers");
+    }
+
+    #[test]
+    fn the_rules_of_one_object_stop_when_its_cost_budget_is_spent() {
+        // Each item's rule costs about 300 × 300 × 6, within the limit for one rule; thirty of
+        // them are over the object's budget.
+        let schema = json!({"properties": {"items": {"items": {"x-kubernetes-validations": [
+            {"rule": "self.l.all(a, self.l.all(b, a + b >= 0))"}
+        ]}}}});
+        let item = json!({"l": (0..300).collect::<Vec<_>>()});
+        let out = findings(schema, json!({"items": vec![item; 30]}));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(
+            out[0]
+                .message
+                .contains("left of the cost budget for this object's rules (10,000,000 in all)"),
+            "{}",
+            out[0].message
+        );
+        assert!(out[0].pointer.starts_with("/items/1"), "{}", out[0].pointer);
+    }
+
+    #[test]
+    fn costs_are_written_with_thousands_separated() {
+        assert_eq!(thousands(999.2), "1,000");
+        assert_eq!(thousands(1_000_000.0), "1,000,000");
+        assert_eq!(thousands(12.0), "12");
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod builtin;
 pub mod cel;
+mod cel_cost;
 pub mod crd;
 pub mod defs;
 pub mod location;
