@@ -139,8 +139,13 @@ deny contains result if {
 	result := {
 		"msg": sprintf(
 			"Secret \"%v\" has literal values in Git (%s): base64 is not encryption; generate it with an ExternalSecret, a SealedSecret or SOPS, and rotate the values",
-			[object.get(input, ["metadata", "name"], ""), concat(", ", keys)],
+			[object.get(input, ["metadata", "name"], ""), listed(keys)],
 		),
 		"path": [reported_field],
 	}
 }
+
+# The first ten keys, and how many more: a Secret with thousands of keys gets a readable message.
+listed(keys) := concat(", ", keys) if count(keys) <= 10
+
+listed(keys) := sprintf("%s and %d more", [concat(", ", array.slice(keys, 0, 10)), count(keys) - 10]) if count(keys) > 10

@@ -18,6 +18,12 @@ test_literal_string_data_is_reported_once_naming_the_keys if {
 	not r.level
 }
 
+test_many_keys_are_named_up_to_ten if {
+	values := {sprintf("k%02d", [i]): "q8Wz3kLm0pR5" | some i in numbers.range(1, 25)}
+	r := only(secret_literal_values.deny) with input as secret({"stringData": values})
+	contains(r.msg, `(k01, k02, k03, k04, k05, k06, k07, k08, k09, k10 and 15 more)`)
+}
+
 test_base64_data_is_decoded_and_reported_before_string_data if {
 	r := only(secret_literal_values.deny) with input as secret({
 		"data": {"password": base64.encode("Tr0ub4dor-3"), "placeholder": base64.encode("changeme")},
