@@ -511,3 +511,146 @@ fn a_crd_rule_that_would_loop_for_hours_is_reported_not_run() {
         run.stdout
     );
 }
+
+/// A folder with `manifest.yaml` and a user policy (package main) whose deny rule has `body`.
+fn with_policy(body: &str) -> tempfile::TempDir {
+    let dir = folder();
+    std::fs::create_dir_all(dir.path().join("policy")).unwrap();
+    std::fs::write(
+        dir.path().join("policy/p.rego"),
+        format!("package main\n\nimport rego.v1\n\ndeny contains msg if {{\n  {body}\n  msg := \"built\"\n}}\n"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_policy_may_build_only_so_much_in_one_evaluation() {
+    for (body, said) in [
+        (
+            "x := [y | some y in numbers.range(1, 100000000)]; count(x) > 0",
+            "policy/p.rego:6:36: numbers.range would build a value of up to 3052 MiB",
+        ),
+        (
+            "x := numbers.range(1, 100000000000); count(x) > 0",
+            "numbers.range would build a value of up to 3051758 MiB",
+        ),
+        (
+            "x := sprintf(\"%0999999999d\", [1]); count(x) > 0",
+            "sprintf would build a value of up to 954 MiB",
+        ),
+        (
+            "s := concat(\"\", [c | some i in numbers.range(1, 100000); c := \"a\"]); t := replace(s, \"a\", s); count(t) > 0",
+            "replace would build a value of up to 9537 MiB",
+        ),
+    ] {
+        let dir = with_policy(body);
+        let run = kvet(
+            dir.path(),
+            &[
+                "check", "--format", "compact", "--policy", "policy", "ok.yaml",
+            ],
+            None,
+        );
+        bounded(&run);
+        assert!(run.peak_kib < 512 * 1024, "{body}: {} KiB", run.peak_kib);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let line = "ok.yaml:1:1: error[policy-error] main.deny failed on ConfigMap settings: ";
+        assert!(
+            run.stdout.contains(line) && run.stdout.contains(said),
+            "{body}\n{said}\n{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout
+                .contains("kvet's memory limit for one rule on one object (256 MiB)"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_policy_that_works_too_long_stops_at_the_same_step_however_busy_the_machine() {
+    let dir = with_policy(
+        "x := [y | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); y := a * b]; count(x) > 0",
+    );
+    let args = [
+        "check", "--format", "compact", "--policy", "policy", "ok.yaml",
+    ];
+    let quiet = kvet(dir.path(), &args, None);
+    bounded(&quiet);
+    assert_eq!(quiet.code, 1, "{}", quiet.stderr);
+    assert!(
+        quiet.stdout.contains(
+            "ok.yaml:1:1: error[policy-error] main.deny failed on ConfigMap settings: stopped: it did more work than kvet allows one rule on one object (5,000,000 steps, and 100 more per node of the object"
+        ),
+        "{}",
+        quiet.stdout
+    );
+    // The same run with every CPU kept busy: the verdict is counted, not timed.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy: Vec<_> = (0..std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+            })
+        })
+        .collect();
+    let loaded = kvet(dir.path(), &args, None);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    busy.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(quiet.stdout, loaded.stdout);
+}
+
+#[test]
+fn large_objects_get_the_same_verdicts_as_small_ones() {
+    let dir = folder();
+    let keys = |n: usize, value: &str| -> String {
+        (0..n).map(|i| format!("  k{i:05}: {value}\n")).collect()
+    };
+    std::fs::write(
+        dir.path().join("big.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: app\nstringData:\n{}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: app\ndata:\n{}",
+            keys(5_000, "q8Wz3kLm0pR5"),
+            keys(10_000, "v")
+        ),
+    )
+    .unwrap();
+    let containers: String = (0..1_000)
+        .map(|i| format!("    - name: c{i}\n      image: nginx:1.{i}\n      env:\n        - name: A\n          value: x\n      volumeMounts:\n        - name: v{i}\n          mountPath: /m\n"))
+        .collect();
+    let volumes: String = (0..1_000)
+        .map(|i| format!("    - name: v{i}\n      emptyDir: {{}}\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: app\nspec:\n  containers:\n{containers}  volumes:\n{volumes}"),
+    )
+    .unwrap();
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "compact", "big.yaml", "pod.yaml"],
+        None,
+    );
+    bounded(&run);
+    assert!(
+        !run.stdout.contains("policy-error"),
+        "{}",
+        &run.stdout[..2000.min(run.stdout.len())]
+    );
+    // One finding for the Secret, naming ten keys and how many more.
+    assert!(
+        run.stdout.contains(
+            "big.yaml:7:3: warning[secret-literal-values] Secret \"s\" has literal values in Git (k00000, k00001, k00002, k00003, k00004, k00005, k00006, k00007, k00008, k00009 and 4990 more)"
+        ),
+        "{}",
+        &run.stdout[..2000.min(run.stdout.len())]
+    );
+    assert_eq!(run.stdout.matches("[run-as-root]").count(), 1_000);
+}

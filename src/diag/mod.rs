@@ -213,6 +213,22 @@ impl Report {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a report or
 /// baseline file is never left half written.
+/// `26000000.4` as `26,000,000`.
+pub fn thousands(n: f64) -> String {
+    if n >= 1e15 {
+        return format!("{n:.1e}");
+    }
+    let digits = format!("{:.0}", n.ceil());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let name = path
         .file_name()
@@ -225,4 +241,16 @@ pub fn replace_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         .inspect_err(|_| {
             let _ = std::fs::remove_file(&temporary);
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_are_written_with_thousands_separated() {
+        assert_eq!(thousands(999.2), "1,000");
+        assert_eq!(thousands(1_000_000.0), "1,000,000");
+        assert_eq!(thousands(12.0), "12");
+    }
 }

@@ -8,25 +8,19 @@
 //! the selected namespaces, with `exception` rules suppressing them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use regorus::unstable::{Rule, RuleHead};
 use regorus::{Engine, Value};
 
+use super::budget;
 use super::builtin;
 use super::input;
 use super::lazy::LazyEngines;
 use super::meta::Scope;
 use super::result::{self, PolicyResult};
-use crate::diag::Level;
+use crate::diag::{Level, thousands};
 use crate::load::object::Object;
-
-/// How long one rule may run on one object before it is stopped.
-const TIME_LIMIT: Duration = Duration::from_secs(2);
-/// How long a whole-stream rule may run over the whole input.
-const STREAM_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// Which policies to run.
 #[derive(Debug, Clone, Default)]
@@ -96,7 +90,7 @@ pub struct PolicyRule {
 #[derive(Debug)]
 pub struct Evaluation<'a> {
     pub rule: &'a PolicyRule,
-    /// The rule's results, or the engine's error (a type error, the time limit).
+    /// The rule's results, or the engine's error (a type error, a limit of `budget`).
     pub results: Result<Vec<PolicyResult>, String>,
 }
 
@@ -314,16 +308,19 @@ impl Policies {
                     .collect();
             }
         };
-        engine.set_input(input());
+        let input = input();
+        let nodes = budget::nodes(&input);
+        engine.set_input(input);
         let mut exceptions: BTreeMap<&str, Result<BTreeSet<String>, String>> = BTreeMap::new();
         let mut out: Vec<Evaluation> = Vec::with_capacity(selected.len());
         let mut batch: Vec<&PolicyRule> = Vec::with_capacity(selected.len());
         for rule in selected {
             match &rule.exception {
                 Some((namespace, name)) if self.exception_namespaces.contains(namespace) => {
-                    let names = exceptions
-                        .entry(namespace)
-                        .or_insert_with(|| excepted_names(&mut engine, namespace));
+                    let names = exceptions.entry(namespace).or_insert_with(|| {
+                        within_budget(&mut engine, 1, nodes);
+                        excepted_names(&mut engine, namespace)
+                    });
                     match names {
                         Ok(names) if names.contains(name) => {}
                         Ok(_) => batch.push(rule),
@@ -336,9 +333,15 @@ impl Policies {
                 _ => batch.push(rule),
             }
         }
-        out.extend(evaluate_batch(&mut engine, &batch));
+        out.extend(evaluate_batch(&mut engine, &batch, nodes));
         out
     }
+}
+
+/// Gives the next evaluation on `engine` the budget of `rules` rules on an input of `nodes`.
+pub(super) fn within_budget(engine: &mut Engine, rules: usize, nodes: u64) {
+    engine.set_execution_timer_config(budget::work(rules, nodes));
+    budget::start_evaluation();
 }
 
 /// The built-in policies of rules, as [`LazyEngines`] keys them: indexes, ascending.
@@ -351,17 +354,25 @@ fn builtin_set<'a>(rules: impl IntoIterator<Item = &'a PolicyRule>) -> Vec<usize
 
 /// Evaluates rules on the engine's input in one query, so that what they share (the workload
 /// library's containers and volumes) is computed once; when that query fails, rule by rule,
-/// so that the error is the failing rule's alone.
-fn evaluate_batch<'a>(engine: &mut Engine, rules: &[&'a PolicyRule]) -> Vec<Evaluation<'a>> {
+/// so that the error is the failing rule's alone. Rules evaluated together share their
+/// budgets; one by one, each has its own (`budget`), so the outcome depends on the input alone.
+fn evaluate_batch<'a>(
+    engine: &mut Engine,
+    rules: &[&'a PolicyRule],
+    nodes: u64,
+) -> Vec<Evaluation<'a>> {
     let one_by_one = |engine: &mut Engine| {
         rules
             .iter()
             .map(|rule| Evaluation {
                 rule,
-                results: engine
-                    .eval_rule(rule.query.clone())
-                    .map_err(|e| engine_error(&e.to_string()))
-                    .and_then(|value| result::results(&value)),
+                results: {
+                    within_budget(engine, 1, nodes);
+                    engine
+                        .eval_rule(rule.query.clone())
+                        .map_err(|e| engine_error(&e.to_string()))
+                        .and_then(|value| result::results(&value))
+                },
             })
             .collect()
     };
@@ -375,6 +386,7 @@ fn evaluate_batch<'a>(engine: &mut Engine, rules: &[&'a PolicyRule]) -> Vec<Eval
         .map(|r| format!("[x | x := {}]", r.query))
         .collect();
     let query = format!("[{}]", parts.join(", "));
+    within_budget(engine, rules.len(), nodes);
     let values = engine.eval_query(query, false).ok().and_then(|answer| {
         let value = answer.result.first()?.expressions.first()?.value.clone();
         let items = value.as_array().ok()?.clone();
@@ -416,9 +428,10 @@ impl Policies {
         let count = objects.len();
         let mut input = BTreeMap::new();
         input.insert(Value::from("objects"), Value::from(objects));
+        let input = Value::from(input);
         let mut engine = self.engine(&[rule])?;
-        engine.set_execution_timer_config(timer(STREAM_TIME_LIMIT));
-        engine.set_input(Value::from(input));
+        within_budget(&mut engine, 1, budget::nodes(&input));
+        engine.set_input(input);
         let value = engine
             .eval_rule(rule.query.clone())
             .map_err(|e| engine_error(&e.to_string()))?;
@@ -437,12 +450,12 @@ impl Policies {
 }
 
 /// The engine's error, in words for a user where regorus' are internal.
-fn engine_error(message: &str) -> String {
-    if message.contains("exceeded time limit") {
+pub(super) fn engine_error(message: &str) -> String {
+    if budget::is_work_exhausted(message) {
         format!(
-            "stopped after {} s, kvet's time limit for one rule on one object ({} s for a whole-stream rule)",
-            TIME_LIMIT.as_secs(),
-            STREAM_TIME_LIMIT.as_secs()
+            "stopped: it did more work than kvet allows one rule on one object ({} steps, and {} more per node of the object, which a rule that reads the object a fixed number of times never reaches)",
+            thousands(budget::WORK_PER_RULE as f64),
+            budget::WORK_PER_NODE
         )
     } else {
         one_line(message)
@@ -461,18 +474,12 @@ fn one_line(message: &str) -> String {
     }
 }
 
-/// An engine with kvet's limits.
+/// An engine with kvet's limits (`budget`).
 pub(super) fn new_engine() -> Engine {
     let mut engine = Engine::new();
-    engine.set_execution_timer_config(timer(TIME_LIMIT));
+    budget::install(&mut engine);
+    engine.set_execution_timer_config(budget::work(1, 0));
     engine
-}
-
-fn timer(limit: Duration) -> regorus::utils::limits::ExecutionTimerConfig {
-    regorus::utils::limits::ExecutionTimerConfig {
-        limit,
-        check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
-    }
 }
 
 /// Adds one policy file: as Rego v1, or as v0 when only that parses. When neither does, the
@@ -746,7 +753,10 @@ mod tests {
             "p.rego:8:1: rule conflicts with rule at p.rego:6:1"
         );
         assert_eq!(one_line(" plain "), "plain");
-        assert!(engine_error("execution exceeded time limit (elapsed=1ns)").contains("2 s"));
+        assert!(
+            engine_error("execution exceeded time limit (elapsed=1ns)")
+                .contains("(5,000,000 steps, and 100 more per node of the object")
+        );
     }
 
     #[test]

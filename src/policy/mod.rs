@@ -1,6 +1,7 @@
 //! Rego policies: kvet's built-in ones (`policies/`, embedded) and the user's (`--policy`,
 //! conftest's contract), evaluated by regorus on each object.
 
+mod budget;
 pub mod builtin;
 pub mod engine;
 pub mod input;

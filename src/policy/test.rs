@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use regorus::Value;
 
 use super::engine::{
-    PolicyError, add_data, add_policy, declared_rules, is_test_file, new_engine, rego_files,
+    PolicyError, add_data, add_policy, declared_rules, engine_error, is_test_file, new_engine,
+    rego_files, within_budget,
 };
 
 /// One test's outcome.
@@ -73,11 +74,12 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
             for (name, _) in rules.iter().filter(|(n, _)| n.starts_with("test_")) {
                 let test = format!("data.{package}.{name}");
                 engine.set_input(Value::new_object());
+                within_budget(&mut engine, 1, 0);
                 let failure = match engine.eval_rule(test.clone()) {
                     Ok(Value::Bool(true)) => None,
                     Ok(Value::Undefined) => Some("undefined (a condition did not hold)".into()),
                     Ok(other) => Some(other.to_json_str().unwrap_or_default()),
-                    Err(e) => Some(e.to_string()),
+                    Err(e) => Some(engine_error(&e.to_string())),
                 };
                 report.outcomes.push(TestOutcome {
                     file: file.clone(),

@@ -4,7 +4,9 @@ declare_rule! {
     /// ## What it checks
     /// Nothing itself: it reports a policy rule (built-in or from `--policy`) that failed while
     /// it was evaluated on an object — a runtime error such as a type error in a builtin call,
-    /// a conflict between rule values, or the time limit (2 s per rule and object) — and a
+    /// a conflict between rule values, or kvet's limits on one rule's evaluation on one object
+    /// (steps of work and memory, counted so that the verdict never depends on how busy the
+    /// machine is; see README) — and a
     /// result kvet cannot read (an object without `msg`, a `path` that is not a JSON pointer or
     /// a list of keys). The other rules and objects are still evaluated.
     ///
