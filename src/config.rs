@@ -55,7 +55,7 @@ use std::sync::Arc;
 use miette::{NamedSource, SourceSpan};
 
 use crate::diag::Level;
-use crate::load::discover::{Anchor, PathFilter, normalize};
+use crate::load::discover::{Anchor, PathFilters, compile, normalize};
 use crate::load::object::ObjectRef;
 use crate::load::spans::{LineIndex, Span};
 use crate::load::yaml::{Node, Value};
@@ -75,6 +75,8 @@ pub struct Config {
     pub options: HashMap<String, serde_json::Value>,
     pub overrides: Vec<Override>,
     pub ignores: Vec<Ignore>,
+    /// The globs of `overrides` and `ignores`, compiled together.
+    pub globs: Globs,
     /// Where it was read from, if from a file.
     pub path: Option<PathBuf>,
     /// Whether kustomizations and charts are rendered with the real tool (`render: false`
@@ -113,7 +115,9 @@ impl ChartRelease {
 
 #[derive(Debug)]
 pub struct Override {
-    pub files: PathFilter,
+    /// Globs, relative to the config's folder (compiled with every other entry's in
+    /// [`Config::globs`]).
+    pub files: Vec<String>,
     pub rules: HashMap<String, Setting>,
 }
 
@@ -123,36 +127,96 @@ pub struct Ignore {
     pub rules: Vec<String>,
     pub kind: Option<String>,
     pub namespace: Option<String>,
-    pub name: Option<globset::GlobMatcher>,
-    pub files: Option<PathFilter>,
+    /// A glob of object names (compiled with every other entry's in [`Config::globs`]).
+    pub name: Option<String>,
+    pub files: Option<Vec<String>>,
     pub reason: String,
     /// Where the entry is written in the config file.
     pub span: Span,
 }
 
-impl Ignore {
-    /// Whether the entry drops a finding of `rule` on `object` in `file` (`relative` to the
-    /// config's folder).
-    pub fn matches(&self, rule: &str, object: Option<&ObjectRef>, relative: &Path) -> bool {
-        if !self.rules.iter().any(|r| r == rule) {
-            return false;
+/// The globs of every override and ignore entry, compiled once: a config of thousands of
+/// entries costs one automaton for files and one for names, not one per entry, and a file or a
+/// finding is matched against all of them in one pass.
+#[derive(Debug, Default)]
+pub struct Globs {
+    /// List `i` is the `files` of override `i`; then the ignore entries' `files`.
+    files: PathFilters,
+    /// Per ignore entry, its list in `files`.
+    ignore_files: Vec<Option<usize>>,
+    names: globset::GlobSet,
+    /// Per ignore entry, its glob in `names`.
+    ignore_names: Vec<Option<usize>>,
+    /// The ignore entries of each rule.
+    ignores_of: HashMap<String, Vec<usize>>,
+}
+
+impl Globs {
+    fn new(overrides: &[Override], ignores: &[Ignore]) -> Result<Globs, String> {
+        let mut lists: Vec<&[String]> = overrides.iter().map(|o| o.files.as_slice()).collect();
+        let mut ignore_files = Vec::with_capacity(ignores.len());
+        let mut names = globset::GlobSetBuilder::new();
+        let mut ignore_names = Vec::with_capacity(ignores.len());
+        let mut ignores_of: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, ignore) in ignores.iter().enumerate() {
+            ignore_files.push(ignore.files.as_ref().map(|files| {
+                lists.push(files);
+                lists.len() - 1
+            }));
+            ignore_names.push(match &ignore.name {
+                Some(glob) => {
+                    names.add(globset::Glob::new(glob).map_err(|e| e.to_string())?);
+                    Some(ignore_names.iter().flatten().count())
+                }
+                None => None,
+            });
+            for rule in &ignore.rules {
+                ignores_of.entry(rule.clone()).or_default().push(i);
+            }
         }
-        if self.files.as_ref().is_some_and(|f| !f.matches(relative)) {
-            return false;
-        }
-        let narrows_object = self.kind.is_some() || self.namespace.is_some() || self.name.is_some();
-        let Some(object) = object else {
-            return !narrows_object;
+        Ok(Globs {
+            files: PathFilters::new(&lists).map_err(|e| e.to_string())?,
+            ignore_files,
+            names: names.build().map_err(|e| e.to_string())?,
+            ignore_names,
+            ignores_of,
+        })
+    }
+}
+
+impl Config {
+    /// The ignore entries that drop a finding of `rule` on `object` in `file` (`relative` to
+    /// the config's folder).
+    pub fn ignoring(&self, rule: &str, object: Option<&ObjectRef>, relative: &Path) -> Vec<usize> {
+        let Some(candidates) = self.globs.ignores_of.get(rule) else {
+            return Vec::new();
         };
-        self.kind.as_ref().is_none_or(|k| *k == object.kind)
-            && self
-                .namespace
-                .as_ref()
-                .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
-            && self
-                .name
-                .as_ref()
-                .is_none_or(|n| object.name.as_ref().is_some_and(|name| n.is_match(name)))
+        let files = self.globs.files.matching(relative);
+        let names = object
+            .and_then(|o| o.name.as_ref())
+            .map(|name| self.globs.names.matches(name))
+            .unwrap_or_default();
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let ignore = &self.ignores[i];
+                if self.globs.ignore_files[i].is_some_and(|list| !files[list]) {
+                    return false;
+                }
+                let narrows_object =
+                    ignore.kind.is_some() || ignore.namespace.is_some() || ignore.name.is_some();
+                let Some(object) = object else {
+                    return !narrows_object;
+                };
+                ignore.kind.as_ref().is_none_or(|k| *k == object.kind)
+                    && ignore
+                        .namespace
+                        .as_ref()
+                        .is_none_or(|ns| object.namespace.as_ref() == Some(ns))
+                    && self.globs.ignore_names[i].is_none_or(|glob| names.contains(&glob))
+            })
+            .collect()
     }
 }
 
@@ -225,8 +289,9 @@ impl Config {
             return settings;
         }
         let relative = self.relative(file);
-        for o in &self.overrides {
-            if o.files.matches(&relative) {
+        let matching = self.globs.files.matching(&relative);
+        for (o, matches) in self.overrides.iter().zip(matching) {
+            if matches {
                 settings.extend(o.rules.iter().map(|(k, v)| (k.clone(), *v)));
             }
         }
@@ -242,6 +307,7 @@ impl Default for Config {
             options: HashMap::new(),
             overrides: Vec::new(),
             ignores: Vec::new(),
+            globs: Globs::default(),
             path: None,
             render: true,
             charts: Vec::new(),
@@ -368,6 +434,8 @@ impl ConfigParser<'_> {
                 }
             }
         }
+        config.globs = Globs::new(&config.overrides, &config.ignores)
+            .map_err(|message| self.error(doc.root.span, message, None))?;
         Ok(config)
     }
 
@@ -476,9 +544,10 @@ impl ConfigParser<'_> {
                 "kind" => ignore.kind = Some(text()?),
                 "namespace" => ignore.namespace = Some(text()?),
                 "name" => {
-                    let glob = globset::Glob::new(&text()?)
+                    let glob = text()?;
+                    globset::Glob::new(&glob)
                         .map_err(|e| self.error(value.span, e.to_string(), None))?;
-                    ignore.name = Some(glob.compile_matcher());
+                    ignore.name = Some(glob);
                 }
                 "files" => ignore.files = Some(self.files(value)?),
                 "reason" => ignore.reason = text()?.trim().to_owned(),
@@ -634,10 +703,12 @@ impl ConfigParser<'_> {
     }
 
     /// A glob or list of globs relative to the config's folder.
-    fn files(&self, node: &Node) -> Result<PathFilter, ConfigError> {
+    fn files(&self, node: &Node) -> Result<Vec<String>, ConfigError> {
         let globs = self.strings(node, "files")?;
-        PathFilter::new(&globs, Anchor::Start)
-            .map_err(|e| self.error(node.span, e.to_string(), None))
+        for glob in &globs {
+            compile(glob, Anchor::Start).map_err(|e| self.error(node.span, e.to_string(), None))?;
+        }
+        Ok(globs)
     }
 
     /// A rule id kvet knows, or a `namespace.rule` of the user's policies (known only once

@@ -241,7 +241,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         let settings = config.settings_for(Path::new(&file));
         if let Some(level) = level_of(problem.rule, &settings) {
             let id = problem.rule.meta.id;
-            let d = Diagnostic::new(id, level, &file, problem.span, problem.message.clone());
+            let d = Diagnostic::new(id, level, &file, problem.span, problem.message.to_string());
             report.diagnostics.push(d);
         }
     }
@@ -570,7 +570,7 @@ fn collect_crds(
     if let Some(problem) = found.problems.first() {
         return Err(Error::Crds {
             path: problem.path.clone(),
-            message: problem.message.clone(),
+            message: problem.message.to_string(),
         });
     }
     let meta_ref = schema::store::object_meta_ref(version);

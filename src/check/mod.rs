@@ -232,7 +232,7 @@ fn loader_diagnostics(
                 level,
                 file,
                 problem.span,
-                problem.message.clone(),
+                problem.message.to_string(),
             );
             d.pointer = Some(problem.pointer.clone());
             diagnostics.push(d);

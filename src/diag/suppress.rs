@@ -353,11 +353,12 @@ pub fn apply(
         }
         if !context.config.ignores.is_empty() {
             let relative = context.config.relative(&(context.config_path)(d));
-            for (i, ignore) in context.config.ignores.iter().enumerate() {
-                if ignore.matches(&d.rule, d.object.as_ref(), &relative) {
-                    config_used[i] = true;
-                    suppressed = true;
-                }
+            for i in context
+                .config
+                .ignoring(&d.rule, d.object.as_ref(), &relative)
+            {
+                config_used[i] = true;
+                suppressed = true;
             }
         }
         !suppressed

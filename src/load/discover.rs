@@ -76,21 +76,7 @@ impl PathFilter {
     pub fn new<S: AsRef<str>>(globs: &[S], anchor: Anchor) -> Result<Self, GlobError> {
         let mut builder = GlobSetBuilder::new();
         for raw in globs {
-            let raw = raw.as_ref();
-            let g = raw.strip_prefix("./").unwrap_or(raw);
-            let g = g.strip_suffix('/').unwrap_or(g);
-            let mut patterns = vec![g.to_owned()];
-            if anchor == Anchor::Anywhere && g.contains('/') && !g.starts_with(['/', '*']) {
-                patterns.push(format!("**/{g}"));
-            }
-            for pattern in patterns {
-                let glob = GlobBuilder::new(&pattern)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|source| GlobError {
-                        glob: raw.to_owned(),
-                        source,
-                    })?;
+            for glob in compile(raw.as_ref(), anchor)? {
                 builder.add(glob);
             }
         }
@@ -120,6 +106,83 @@ impl PathFilter {
         self.cwd
             .as_ref()
             .is_some_and(|cwd| self.set.is_match(normalize(&cwd.join(&path))))
+    }
+}
+
+/// The globs one written glob stands for: itself without a leading `./` or a trailing `/`,
+/// and, anchored [`Anchor::Anywhere`], also under any folder.
+pub fn compile(raw: &str, anchor: Anchor) -> Result<Vec<globset::Glob>, GlobError> {
+    let g = raw.strip_prefix("./").unwrap_or(raw);
+    let g = g.strip_suffix('/').unwrap_or(g);
+    let mut patterns = vec![g.to_owned()];
+    if anchor == Anchor::Anywhere && g.contains('/') && !g.starts_with(['/', '*']) {
+        patterns.push(format!("**/{g}"));
+    }
+    patterns
+        .iter()
+        .map(|pattern| {
+            GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|source| GlobError {
+                    glob: raw.to_owned(),
+                    source,
+                })
+        })
+        .collect()
+}
+
+/// Many lists of globs anchored at the start (the `files` of every override and ignore entry
+/// of a config) compiled into one set: a config of thousands of entries holds one automaton
+/// instead of thousands, and a path is matched against every list in one pass.
+#[derive(Debug, Default)]
+pub struct PathFilters {
+    set: GlobSet,
+    /// The list each glob of the set comes from.
+    list_of: Vec<usize>,
+    lists: usize,
+}
+
+impl PathFilters {
+    /// Compiles `lists`; list `i` of the result is `lists[i]`.
+    pub fn new<S: AsRef<str>>(lists: &[&[S]]) -> Result<PathFilters, GlobError> {
+        let mut builder = GlobSetBuilder::new();
+        let mut list_of = Vec::new();
+        for (i, globs) in lists.iter().enumerate() {
+            for raw in globs.iter() {
+                for glob in compile(raw.as_ref(), Anchor::Start)? {
+                    builder.add(glob);
+                    list_of.push(i);
+                }
+            }
+        }
+        let set = builder.build().map_err(|source| GlobError {
+            glob: format!("{} lists of globs", lists.len()),
+            source,
+        })?;
+        Ok(PathFilters {
+            set,
+            list_of,
+            lists: lists.len(),
+        })
+    }
+
+    /// Which lists match `path` (by the whole path or its file name, as [`PathFilter`] does):
+    /// `matching(path)[i]` for list `i`.
+    pub fn matching(&self, path: &Path) -> Vec<bool> {
+        let mut hits = vec![false; self.lists];
+        if self.set.is_empty() {
+            return hits;
+        }
+        let path = clean(path);
+        let mut found = self.set.matches(&path);
+        if let Some(name) = path.file_name() {
+            found.extend(self.set.matches(name));
+        }
+        for glob in found {
+            hits[self.list_of[glob]] = true;
+        }
+        hits
     }
 }
 

@@ -11,7 +11,7 @@ pub mod spans;
 pub mod template_map;
 pub mod yaml;
 
-use object::{NotAnObject, Object, objects_from_documents};
+use object::{NotAnObject, Object};
 use yaml::YamlIssue;
 
 /// Files larger than this are refused: no Kubernetes manifest comes near it, and reading one
@@ -151,8 +151,11 @@ impl Loaded {
 }
 
 pub fn load_text(text: &str) -> Loaded {
-    let parsed = yaml::parse(text);
-    let (objects, not_objects) = objects_from_documents(parsed.documents);
+    let mut objects = Vec::new();
+    let mut not_objects = Vec::new();
+    let parsed = yaml::parse_each(text, |document| {
+        object::split(document, &mut objects, &mut not_objects)
+    });
     Loaded {
         objects,
         yaml_issues: parsed.issues,

@@ -1,6 +1,7 @@
 //! Kubernetes objects found in the loaded documents.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 use super::yaml::{Document, Node, Value};
 
@@ -51,16 +52,16 @@ pub struct NotAnObject {
     pub document: usize,
     pub pointer: String,
     pub span: crate::load::spans::Span,
-    pub message: String,
+    /// Most are one of a few fixed sentences, and a file can hold millions of documents.
+    pub message: Cow<'static, str>,
 }
 
-/// Splits documents into objects, flattening `v1 List`s. Empty documents are dropped.
-pub fn objects_from_documents(documents: Vec<Document>) -> (Vec<Object>, Vec<NotAnObject>) {
-    let mut objects = Vec::new();
-    let mut problems = Vec::new();
-    for doc in documents {
+/// Adds a document's objects (one, or the items of a `v1 List`) to `objects`, or says why it
+/// has none. Empty documents have none and no problem.
+pub fn split(doc: Document, objects: &mut Vec<Object>, problems: &mut Vec<NotAnObject>) {
+    {
         if doc.root.is_null() {
-            continue;
+            return;
         }
         let is_list = doc.root.get("kind").and_then(Node::as_str) == Some("List")
             && doc.root.get("apiVersion").and_then(Node::as_str) == Some("v1");
@@ -102,10 +103,10 @@ pub fn objects_from_documents(documents: Vec<Document>) -> (Vec<Object>, Vec<Not
                     document: doc.index,
                     pointer: "/items".into(),
                     span: other.span,
-                    message: "`items` of a List must be a list of objects".into(),
+                    message: Cow::Borrowed("`items` of a List must be a list of objects"),
                 }),
             }
-            continue;
+            return;
         }
         match identify(&doc.root) {
             Ok(id) => objects.push(Object {
@@ -123,21 +124,20 @@ pub fn objects_from_documents(documents: Vec<Document>) -> (Vec<Object>, Vec<Not
             }),
         }
     }
-    (objects, problems)
 }
 
 /// Reads apiVersion, kind, namespace and name; explains what is missing otherwise.
-fn identify(node: &Node) -> Result<ObjectRef, String> {
+fn identify(node: &Node) -> Result<ObjectRef, Cow<'static, str>> {
     if node.as_map().is_none() {
         return Err("document is not a mapping, so it is not a Kubernetes object".into());
     }
-    let field = |key: &str| -> Result<Option<String>, String> {
+    let field = |key: &str| -> Result<Option<String>, Cow<'static, str>> {
         match node.get(key) {
             None => Ok(None),
             Some(n) if n.is_null() => Ok(None),
             Some(n) => match n.as_str() {
                 Some(s) => Ok(Some(s.to_owned())),
-                None => Err(format!("`{key}` must be a string")),
+                None => Err(format!("`{key}` must be a string").into()),
             },
         }
     };

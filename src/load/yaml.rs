@@ -167,6 +167,15 @@ pub struct Parsed {
 
 /// Parses a whole YAML stream. Never panics on any input; problems become [`YamlIssue`]s.
 pub fn parse(text: &str) -> Parsed {
+    let mut documents = Vec::new();
+    let mut parsed = parse_each(text, |document| documents.push(document));
+    parsed.documents = documents;
+    parsed
+}
+
+/// As [`parse`], handing each document to `each` as soon as it is read instead of keeping
+/// them all (`Parsed::documents` stays empty): what is not kept costs no memory.
+pub fn parse_each(text: &str, mut each: impl FnMut(Document)) -> Parsed {
     let mut parsed = Parsed::default();
     let mut alias_budget = MAX_ALIAS_NODES;
     // The parser may report the end of the stream one line past the text; positions stop at
@@ -185,7 +194,7 @@ pub fn parse(text: &str) -> Parsed {
             parsed.issues.push(issue);
         }
         for root in documents {
-            parsed.documents.push(Document {
+            each(Document {
                 index: parsed.document_count,
                 root,
                 source_template: source_template.clone(),
@@ -253,8 +262,8 @@ fn is_document_start(line: &str) -> bool {
 }
 
 /// Cuts the stream before every `---` line.
-fn chunks(text: &str) -> Vec<Chunk<'_>> {
-    let mut out = Vec::new();
+fn chunks(text: &str) -> impl Iterator<Item = Chunk<'_>> {
+    // Made one at a time: a file of millions of tiny documents holds no list of them.
     let mut chunk_start = 0;
     let mut chunk_line = 0u32;
     let mut line_no = 0u32;
@@ -263,37 +272,47 @@ fn chunks(text: &str) -> Vec<Chunk<'_>> {
     let mut has_content = false;
     // A `...` was the last line with content: a `%` line after it is a directive.
     let mut after_end = false;
-    while pos < text.len() {
-        let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
-        let line = &text[pos..line_end];
-        let starts_document = is_document_start(line);
-        // A directive (after a `...`) belongs to the next document.
-        let directive = after_end && line.starts_with('%');
-        if (starts_document || directive) && has_content {
-            out.push(Chunk {
-                text: &text[chunk_start..pos],
-                line_offset: chunk_line,
-            });
-            chunk_start = pos;
-            chunk_line = line_no;
-            has_content = false;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while pos < text.len() {
+            let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+            let line = &text[pos..line_end];
+            let starts_document = is_document_start(line);
+            // A directive (after a `...`) belongs to the next document.
+            let directive = after_end && line.starts_with('%');
+            let mut chunk = None;
+            if (starts_document || directive) && has_content {
+                chunk = Some(Chunk {
+                    text: &text[chunk_start..pos],
+                    line_offset: chunk_line,
+                });
+                chunk_start = pos;
+                chunk_line = line_no;
+                has_content = false;
+            }
+            let rest = if starts_document { &line[3..] } else { line };
+            let first = rest.bytes().find(|b| !b.is_ascii_whitespace());
+            if !has_content {
+                has_content = !matches!(first, None | Some(b'#' | b'%'));
+            }
+            if first.is_some_and(|b| b != b'#') {
+                after_end = line.starts_with("...") && line[3..].trim().is_empty();
+            }
+            line_no += 1;
+            pos = line_end;
+            if chunk.is_some() {
+                return chunk;
+            }
         }
-        let rest = if starts_document { &line[3..] } else { line };
-        let first = rest.bytes().find(|b| !b.is_ascii_whitespace());
-        if !has_content {
-            has_content = !matches!(first, None | Some(b'#' | b'%'));
+        if done {
+            return None;
         }
-        if first.is_some_and(|b| b != b'#') {
-            after_end = line.starts_with("...") && line[3..].trim().is_empty();
-        }
-        line_no += 1;
-        pos = line_end;
-    }
-    out.push(Chunk {
-        text: &text[chunk_start..],
-        line_offset: chunk_line,
-    });
-    out
+        done = true;
+        Some(Chunk {
+            text: &text[chunk_start..],
+            line_offset: chunk_line,
+        })
+    })
 }
 
 /// A node under construction: its children so far.
@@ -504,9 +523,9 @@ impl<'b> Builder<'b> {
                     // Keys stay as written: `y:` is the key "y", not a boolean.
                     let value = if self.expecting_key() {
                         self.plain_merge_key = style == ScalarStyle::Plain && text == MERGE_KEY;
-                        Value::Str(text.into_owned())
+                        Value::Str(owned(text))
                     } else {
-                        let written = text.clone().into_owned();
+                        let written = text.clone();
                         let value = resolve_scalar(text, style, tag.as_ref());
                         if let Value::Float(f) = value {
                             let integer = written
@@ -824,6 +843,10 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
                 start,
                 end: end_of(items.last().map(|n| n.span), start),
             };
+            // Vectors grow by doubling; a closed one keeps what it holds, no more (most hold a few
+            // items, and a file can hold millions of them).
+            let mut items = items;
+            items.shrink_to_fit();
             (
                 Node {
                     value: Value::Seq(items),
@@ -846,9 +869,11 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
                 start,
                 end: end_of(map.last_value, start),
             };
+            let mut entries = map.entries;
+            entries.shrink_to_fit();
             (
                 Node {
-                    value: Value::Map(map.entries),
+                    value: Value::Map(entries),
                     span,
                 },
                 anchor,
@@ -857,6 +882,14 @@ fn close_frame(frame: Frame, end: Span) -> (Node, usize, usize, usize) {
             )
         }
     }
+}
+
+/// The scalar's text, in an allocation of its size: the parser builds some in buffers with room
+/// to spare, and a file can hold millions of scalars.
+fn owned(text: std::borrow::Cow<'_, str>) -> String {
+    let mut text = text.into_owned();
+    text.shrink_to_fit();
+    text
 }
 
 fn scalar_bytes(node: &Node) -> usize {
@@ -876,13 +909,13 @@ fn resolve_scalar(
         && (handle == "tag:yaml.org,2002:" || handle == "!!")
     {
         match suffix.as_str() {
-            "str" => return Value::Str(text.into_owned()),
+            "str" => return Value::Str(owned(text)),
             "null" => return Value::Null,
             _ => {}
         }
     }
     if style != ScalarStyle::Plain {
-        return Value::Str(text.into_owned());
+        return Value::Str(owned(text));
     }
     match &*text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -901,7 +934,7 @@ fn resolve_scalar(
     }
     let first = text.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::Str(text.into_owned());
+        return Value::Str(owned(text));
     }
     if let Some(v) = parse_int(&text) {
         return v;
@@ -911,7 +944,7 @@ fn resolve_scalar(
     {
         return Value::Float(f);
     }
-    Value::Str(text.into_owned())
+    Value::Str(owned(text))
 }
 
 fn parse_int(text: &str) -> Option<Value> {
