@@ -654,3 +654,45 @@ fn large_objects_get_the_same_verdicts_as_small_ones() {
     );
     assert_eq!(run.stdout.matches("[run-as-root]").count(), 1_000);
 }
+
+#[test]
+fn many_small_documents_and_a_config_of_many_entries_cost_memory_in_proportion() {
+    let dir = folder();
+    // 2 MiB of nine-byte documents: 233,000 of them.
+    let tiny = "---\na: 1\n".repeat(2 * 1024 * 1024 / 9);
+    std::fs::write(dir.path().join("tiny.yaml"), &tiny).unwrap();
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "compact", "tiny.yaml"],
+        None,
+    );
+    bounded(&run);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // About 30 bytes of memory for each byte of such a file (it was 90).
+    assert!(run.peak_kib < 100 * 1024, "{} KiB", run.peak_kib);
+
+    // 20,000 ignore entries, each with a file glob and a name glob: compiled into one set.
+    let entries: String = (0..20_000)
+        .map(|i| format!("  - rules: [image-tag-latest]\n    name: \"web-{i}-*\"\n    files: [\"apps/{i}/**\"]\n    reason: upstream\n"))
+        .collect();
+    std::fs::write(dir.path().join(".kvet.yaml"), format!("ignore:\n{entries}")).unwrap();
+    std::fs::create_dir_all(dir.path().join("apps/7")).unwrap();
+    std::fs::write(
+        dir.path().join("apps/7/web.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-7-a\n  namespace: app\nspec:\n  containers:\n    - name: c\n      image: nginx:latest\n",
+    )
+    .unwrap();
+    let run = kvet(
+        dir.path(),
+        &["check", "--format", "compact", "ok.yaml", "apps"],
+        None,
+    );
+    bounded(&run);
+    assert!(run.peak_kib < 200 * 1024, "{} KiB", run.peak_kib);
+    // The entry for apps/7 and web-7-* drops the finding; the others suppress nothing.
+    assert!(
+        !run.stdout.contains("image-tag-latest"),
+        "{}",
+        &run.stdout[..run.stdout.len().min(2000)]
+    );
+}

@@ -174,8 +174,7 @@ impl Deployed {
             .iter()
             .find(|(scratch, _)| *scratch == problem.file);
         if let Some((_, (file, span))) = found {
-            problem.message =
-                format!("{} (in the Application's inline values)", problem.message).into();
+            problem.message = format!("{} (in the Application's inline values)", problem.message);
             problem.file = file.clone();
             problem.span = *span;
         }
