@@ -58,7 +58,7 @@ pub(crate) fn read_sources(
                 })
             }
             Input::File(file) => Ok(Source {
-                name: file.path.display().to_string(),
+                name: crate::load::shown(&file.path),
                 folder: folder_of(&file.identity),
                 role: role(&file.identity),
                 config_path: file.path,

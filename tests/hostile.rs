@@ -696,3 +696,50 @@ fn many_small_documents_and_a_config_of_many_entries_cost_memory_in_proportion()
         &run.stdout[..run.stdout.len().min(2000)]
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn files_whose_names_are_not_utf8_are_named_apart_and_shown_their_own_lines() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let pod = |name: &str, padding: &str, image: &str| {
+        format!(
+            "{padding}apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: a\nspec:\n  containers:\n    - name: c\n      image: {image}\n"
+        )
+    };
+    let file = |b: &[u8]| dir.path().join(std::ffi::OsStr::from_bytes(b));
+    std::fs::write(file(b"b\xfe.yaml"), pod("one", "", "nginx:latest")).unwrap();
+    std::fs::write(
+        file(b"b\xff.yaml"),
+        pod("two", "# a\n# b\n", "redis:latest"),
+    )
+    .unwrap();
+    let compact = kvet(dir.path(), &["check", "--format", "compact", "."], None);
+    bounded(&compact);
+    for said in [
+        "b\\xfe.yaml:9:14: warning[image-tag-latest] container \"c\" uses \"nginx:latest\"",
+        "b\\xff.yaml:11:14: warning[image-tag-latest] container \"c\" uses \"redis:latest\"",
+    ] {
+        assert!(compact.stdout.contains(said), "{said}\n{}", compact.stdout);
+    }
+    // Each snippet comes from its own file.
+    let human = kvet(dir.path(), &["check", "--format", "human", "."], None);
+    let snippet = |name: &str| {
+        let at = human.stdout.find(&format!("[{name}]")).unwrap();
+        human.stdout[at..]
+            .lines()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        snippet("b\\xfe.yaml:9:14").contains("image: nginx:latest"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        snippet("b\\xff.yaml:11:14").contains("image: redis:latest"),
+        "{}",
+        human.stdout
+    );
+}

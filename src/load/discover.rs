@@ -308,14 +308,14 @@ fn walk(
     }
     let outside = std::mem::take(&mut *outside.lock().unwrap_or_else(|p| p.into_inner()));
     problems.extend(outside.into_iter().map(|link| DiscoverProblem {
-        path: clean(&link).display().to_string(),
+        path: super::shown(&clean(&link)),
         message: "a symbolic link out of the folder given: not followed".to_owned(),
         skipped: true,
     }));
 }
 
 fn walk_problem(root: &Path, e: &ignore::Error) -> DiscoverProblem {
-    let mut path = root.display().to_string();
+    let mut path = super::shown(root);
     let mut err = e;
     loop {
         match err {
@@ -323,7 +323,7 @@ fn walk_problem(root: &Path, e: &ignore::Error) -> DiscoverProblem {
                 path: p,
                 err: inner,
             } => {
-                path = p.display().to_string();
+                path = super::shown(p);
                 err = inner;
             }
             ignore::Error::WithDepth { err: inner, .. }
@@ -332,7 +332,7 @@ fn walk_problem(root: &Path, e: &ignore::Error) -> DiscoverProblem {
             }
             ignore::Error::Loop { ancestor, child } => {
                 return DiscoverProblem {
-                    path: child.display().to_string(),
+                    path: super::shown(child),
                     message: format!(
                         "symbolic link loop: {} points back to {}",
                         child.display(),

@@ -150,6 +150,30 @@ impl Loaded {
     }
 }
 
+/// A path as kvet names it in its output: as written when it is UTF-8; otherwise with each
+/// `\` doubled and each byte that is not UTF-8 as `\xNN`, so that two files never print the
+/// same (`b\xfe.yaml` and `b\xff.yaml`, which a lossy conversion shows both as `b�.yaml`) and
+/// the name says which bytes the real one has. Files are always read by their real path.
+pub fn shown(path: &std::path::Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::fmt::Write;
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        if std::str::from_utf8(bytes).is_err() {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(&chunk.valid().replace('\\', "\\\\"));
+                for byte in chunk.invalid() {
+                    let _ = write!(out, "\\x{byte:02x}");
+                }
+            }
+            return out;
+        }
+    }
+    path.display().to_string()
+}
+
 pub fn load_text(text: &str) -> Loaded {
     let mut objects = Vec::new();
     let mut not_objects = Vec::new();
@@ -166,6 +190,21 @@ pub fn load_text(text: &str) -> Loaded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn paths_that_are_not_utf8_are_shown_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = |b: &[u8]| shown(std::path::Path::new(std::ffi::OsStr::from_bytes(b)));
+        assert_eq!(path(b"k8s/b\xfe.yaml"), "k8s/b\\xfe.yaml");
+        assert_eq!(path(b"k8s/b\xff.yaml"), "k8s/b\\xff.yaml");
+        // A backslash in such a name is doubled, so no UTF-8 name reads the same.
+        assert_eq!(path(b"a\\b\xfe"), "a\\\\b\\xfe");
+        assert_eq!(
+            path("caf\u{e9}/a\\b.yaml".as_bytes()),
+            "caf\u{e9}/a\\b.yaml"
+        );
+    }
 
     #[test]
     fn decode_drops_byte_order_marks_and_lone_carriage_returns() {

@@ -112,7 +112,7 @@ pub fn place(
             continue;
         };
         let shift = d.line - line;
-        d.file = file.display().to_string();
+        d.file = crate::load::shown(file);
         d.line = line;
         d.end_line = d.end_line.saturating_sub(shift).max(d.line);
         d.roots = vec![format!("Application {}", release.application)];

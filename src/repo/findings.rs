@@ -29,7 +29,7 @@ impl Names {
         let by_identity = inputs
             .iter()
             .filter_map(|i| match i {
-                Input::File(f) => Some((f.identity.clone(), f.path.display().to_string())),
+                Input::File(f) => Some((f.identity.clone(), crate::load::shown(&f.path))),
                 Input::Stdin => None,
             })
             .collect();
@@ -71,7 +71,7 @@ impl Names {
         if shown.as_os_str().is_empty() {
             ".".to_owned()
         } else {
-            shown.display().to_string()
+            crate::load::shown(&shown)
         }
     }
 
