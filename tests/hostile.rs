@@ -743,3 +743,77 @@ fn files_whose_names_are_not_utf8_are_named_apart_and_shown_their_own_lines() {
         human.stdout
     );
 }
+
+#[test]
+fn messages_say_what_went_wrong() {
+    let dir = folder();
+    // Nested collections never closed, flow or block: the input limit, however written.
+    std::fs::write(dir.path().join("flow.yaml"), "[".repeat(3000)).unwrap();
+    std::fs::write(dir.path().join("map.yaml"), "{a: ".repeat(3000)).unwrap();
+    // An alias inside the node its anchor names.
+    std::fs::write(dir.path().join("anchor.yaml"), "a: &x\n  b: *x\n").unwrap();
+    let run = kvet(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "compact",
+            "flow.yaml",
+            "map.yaml",
+            "anchor.yaml",
+        ],
+        None,
+    );
+    bounded(&run);
+    for said in [
+        "flow.yaml:1:256: error[input-limit] nesting deeper than 200 levels",
+        "map.yaml:1:1021: error[input-limit] nesting deeper than 200 levels",
+        "anchor.yaml:2:6: error[yaml-syntax] an alias inside the node its anchor names",
+    ] {
+        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
+    }
+
+    // A --data file that cannot be read is a data file, not a policy.
+    let dir = with_policy("input.kind == \"Nope\"");
+    std::fs::write(dir.path().join("data.yaml"), b"\x00\x01").unwrap();
+    let run = kvet(
+        dir.path(),
+        &[
+            "check",
+            "--policy",
+            "policy",
+            "--data",
+            "data.yaml",
+            "ok.yaml",
+        ],
+        None,
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("cannot read data file data.yaml: binary file"),
+        "{}",
+        run.stderr
+    );
+
+    // A policy that calls the network is refused when it loads, naming its line.
+    let dir = with_policy(
+        "r := http.send({\"method\": \"get\", \"url\": \"https://example.com\"}); r.status_code == 200",
+    );
+    for command in ["check", "test"] {
+        let args: &[&str] = if command == "check" {
+            &["check", "--policy", "policy", "ok.yaml"]
+        } else {
+            &["test", "policy"]
+        };
+        let run = kvet(dir.path(), args, None);
+        assert_eq!(run.code, 2, "{command}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .replace(['\n', '│'], " ")
+                .contains("policy policy/p.rego:6: http.send reaches the network"),
+            "{}",
+            run.stderr
+        );
+    }
+}

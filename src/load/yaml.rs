@@ -560,7 +560,15 @@ impl<'b> Builder<'b> {
                 }
                 Event::Alias(id) => {
                     let Some(anchored) = self.anchors.get(&id) else {
-                        return Err(self.issue(IssueKind::Syntax, span, "unknown anchor".into()));
+                        let open = self.stack.iter().any(|f| match f {
+                            Frame::Seq { anchor, .. } | Frame::Map { anchor, .. } => *anchor == id,
+                        });
+                        let message = if open {
+                            "an alias inside the node its anchor names: the value would contain itself, which YAML cannot expand"
+                        } else {
+                            "unknown anchor"
+                        };
+                        return Err(self.issue(IssueKind::Syntax, span, message.into()));
                     };
                     if anchored.size > *self.alias_budget {
                         return Err(self.alias_limit_issue(span));
@@ -802,6 +810,11 @@ impl<'b> Builder<'b> {
     fn syntax_issue(&self, e: &ScanError) -> YamlIssue {
         let at = self.pos(e.marker());
         let info = e.info();
+        // The parser's own bound on nesting, met before kvet's when collections are opened
+        // and never closed: the same limit, said the same way.
+        if info.contains("recursion limit exceeded") {
+            return self.depth_issue(Span { start: at, end: at });
+        }
         let help = if info.contains("mapping values are not allowed") {
             Some("two keys may have ended up on one line (`apiVersion: v1kind: ConfigMap`): in Helm templates, check `{{-` and `-}}` trimming around this line".into())
         } else if info.contains("tab") {
@@ -1112,6 +1125,16 @@ mod tests {
         let parsed = parse(&text);
         assert!(parsed.documents.is_empty());
         assert_eq!(parsed.issues[0].kind, IssueKind::Limit);
+        // Never closed, flow or block: the same limit.
+        for text in ["[".repeat(3000), "{a: ".repeat(3000), "- ".repeat(3000)] {
+            let parsed = parse(&text);
+            assert_eq!(parsed.issues[0].kind, IssueKind::Limit, "{text:.10}");
+            assert!(
+                parsed.issues[0]
+                    .message
+                    .starts_with("nesting deeper than 200 levels")
+            );
+        }
         let ok = "[".repeat(MAX_DEPTH - 1) + &"]".repeat(MAX_DEPTH - 1);
         assert!(parse(&ok).issues.is_empty());
     }
@@ -1244,6 +1267,24 @@ mod merge_and_limit_tests {
         );
         // The document is still there to check.
         assert_eq!(p.documents.len(), 1);
+    }
+
+    #[test]
+    fn an_alias_inside_its_own_anchor_is_said_to_be_recursive() {
+        let parsed = parse("a: &x\n  b: *x\n");
+        assert_eq!(parsed.issues[0].span.start, Pos { line: 2, col: 6 });
+        assert!(
+            parsed.issues[0]
+                .message
+                .starts_with("an alias inside the node its anchor names"),
+            "{}",
+            parsed.issues[0].message
+        );
+        assert!(
+            parse("a: *nowhere\n").issues[0]
+                .message
+                .ends_with("found unknown anchor")
+        );
     }
 
     #[test]

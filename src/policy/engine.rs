@@ -40,8 +40,13 @@ pub struct PolicyOptions {
 /// Why the policies cannot run (exit 2).
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PolicyError {
-    #[error("cannot read policy {path}: {message}")]
-    Read { path: String, message: String },
+    #[error("cannot read {what} {path}: {message}")]
+    Read {
+        /// `policy` or `data file`.
+        what: &'static str,
+        path: String,
+        message: String,
+    },
     #[error("policy {path} does not parse:\n{message}")]
     #[diagnostic(help(
         "kvet reads Rego v1 (`contains`/`if`) and v0 (`deny[msg] {{ ... }}`); this is the error of the one that got further"
@@ -57,6 +62,15 @@ pub enum PolicyError {
         path: String,
         line: usize,
         cycle: String,
+    },
+    #[error("policy {path}:{line}: {builtin} reaches the network, which kvet's policies may not")]
+    #[diagnostic(help(
+        "kvet runs policies offline, as a CI gate on a pull request must: give the policy what it needs with --data"
+    ))]
+    Network {
+        path: String,
+        line: usize,
+        builtin: &'static str,
     },
     #[error("cannot use data file {path}: {message}")]
     Data { path: String, message: String },
@@ -124,16 +138,10 @@ impl Policies {
         // whole input (`custom: {kinds: [...], scope: stream}`), as built-in ones do.
         let mut targets = BTreeMap::new();
         for file in &user_files {
-            let source = read(file)?;
+            let source = read(file, POLICY)?;
             let name = file.display().to_string();
             add_policy(&mut engine, &name, &source)?;
-            if let Some((line, cycle)) = super::recursion::find(&source) {
-                return Err(PolicyError::Recursion {
-                    path: name,
-                    line,
-                    cycle,
-                });
-            }
+            refuse_unsafe(&name, &source)?;
             let target = super::meta::targets(&source).map_err(|e| PolicyError::Parse {
                 path: name.clone(),
                 message: e.to_string(),
@@ -482,6 +490,25 @@ pub(super) fn new_engine() -> Engine {
     engine
 }
 
+/// Refuses a user's policy that could never finish (recursion) or would call out (network).
+pub(super) fn refuse_unsafe(path: &str, source: &str) -> Result<(), PolicyError> {
+    if let Some((line, cycle)) = super::recursion::find(source) {
+        return Err(PolicyError::Recursion {
+            path: path.to_owned(),
+            line,
+            cycle,
+        });
+    }
+    if let Some((line, builtin)) = super::offline::find(source) {
+        return Err(PolicyError::Network {
+            path: path.to_owned(),
+            line,
+            builtin,
+        });
+    }
+    Ok(())
+}
+
 /// Adds one policy file: as Rego v1, or as v0 when only that parses. When neither does, the
 /// error of the parse that got further (the later line) is the likelier one to help.
 pub(super) fn add_policy(engine: &mut Engine, path: &str, source: &str) -> Result<(), PolicyError> {
@@ -527,7 +554,7 @@ pub(super) fn add_data(engine: &mut Engine, paths: &[PathBuf]) -> Result<(), Pol
             path: file.display().to_string(),
             message,
         };
-        let text = read(&file)?;
+        let text = read(&file, DATA)?;
         let parsed = crate::load::yaml::parse(&text);
         if let Some(issue) = parsed.issues.first() {
             return Err(data_error(format!(
@@ -571,7 +598,7 @@ fn add_rule_options(
 }
 
 fn data_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PolicyError> {
-    files_under(paths, |p| {
+    files_under(paths, DATA, |p| {
         p.extension()
             .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
     })
@@ -580,7 +607,9 @@ fn data_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PolicyError> {
 /// The `.rego` files under `paths` (files as given, folders recursively, sorted): tests only
 /// when `tests`, and never tests otherwise.
 pub(super) fn rego_files(paths: &[PathBuf], tests: bool) -> Result<Vec<PathBuf>, PolicyError> {
-    let files = files_under(paths, |p| p.extension().is_some_and(|e| e == "rego"))?;
+    let files = files_under(paths, POLICY, |p| {
+        p.extension().is_some_and(|e| e == "rego")
+    })?;
     for path in paths.iter().filter(|p| p.is_dir()) {
         if !files.iter().any(|f| f.starts_with(path)) {
             return Err(PolicyError::Empty {
@@ -600,8 +629,13 @@ pub(super) fn is_test_file(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with("_test.rego"))
 }
 
+/// What a file read for the policies is, in messages.
+const POLICY: &str = "policy";
+const DATA: &str = "data file";
+
 fn files_under(
     paths: &[PathBuf],
+    what: &'static str,
     matches: impl Fn(&Path) -> bool,
 ) -> Result<Vec<PathBuf>, PolicyError> {
     let mut out = Vec::new();
@@ -616,6 +650,7 @@ fn files_under(
                 Err(_) => "no such file or folder",
             };
             return Err(PolicyError::Read {
+                what,
                 path: path.display().to_string(),
                 message: message.into(),
             });
@@ -623,6 +658,7 @@ fn files_under(
         let mut found = Vec::new();
         for entry in walkdir(path) {
             let entry = entry.map_err(|e| PolicyError::Read {
+                what,
                 path: path.display().to_string(),
                 message: e.to_string(),
             })?;
@@ -643,8 +679,9 @@ fn walkdir(path: &Path) -> ignore::Walk {
         .build()
 }
 
-fn read(path: &Path) -> Result<String, PolicyError> {
+fn read(path: &Path, what: &'static str) -> Result<String, PolicyError> {
     crate::load::read_file_text(path).map_err(|e| PolicyError::Read {
+        what,
         path: path.display().to_string(),
         message: crate::load::discover::io_message(&e),
     })

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod input;
 mod lazy;
 pub mod meta;
+mod offline;
 mod recursion;
 pub mod result;
 pub mod test;

@@ -83,7 +83,7 @@ fn cycle_from<'a>(
     None
 }
 
-fn calls_function(body: &str, name: &str) -> bool {
+pub(super) fn calls_function(body: &str, name: &str) -> bool {
     body.match_indices(name).any(|(at, _)| {
         let before = body[..at].chars().next_back();
         let after = &body[at + name.len()..];
@@ -104,7 +104,7 @@ fn leading_identifier(line: &str) -> Option<&str> {
 
 /// A line without its `#` comment, and with the text of its strings blanked (a `#` or a
 /// `f(` inside a string is neither a comment nor a call).
-fn without_comment(line: &str) -> String {
+pub(super) fn without_comment(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut in_string = false;
     let mut escaped = false;

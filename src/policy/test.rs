@@ -7,7 +7,7 @@ use regorus::Value;
 
 use super::engine::{
     PolicyError, add_data, add_policy, declared_rules, engine_error, is_test_file, new_engine,
-    rego_files, within_budget,
+    refuse_unsafe, rego_files, within_budget,
 };
 
 /// One test's outcome.
@@ -46,17 +46,12 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     for (file, name) in files.iter().zip(&names) {
         let source = crate::load::read_file_text(file).map_err(|e| PolicyError::Read {
+            what: "policy",
             path: name.clone(),
             message: crate::load::discover::io_message(&e),
         })?;
         add_policy(&mut engine, name, &source)?;
-        if let Some((line, cycle)) = super::recursion::find(&source) {
-            return Err(PolicyError::Recursion {
-                path: name.clone(),
-                line,
-                cycle,
-            });
-        }
+        refuse_unsafe(name, &source)?;
     }
     add_data(&mut engine, data)?;
     engine.set_enable_coverage(coverage);
