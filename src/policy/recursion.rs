@@ -11,7 +11,19 @@ use std::collections::HashMap;
 /// The first cycle of calls among the functions of `source`: the line of the function it
 /// starts at and the names along it (`f → g → f`).
 pub fn find(source: &str) -> Option<(usize, String)> {
-    let lines: Vec<String> = source.lines().map(without_comment).collect();
+    let mut lines: Vec<String> = source.lines().map(without_comment).collect();
+    // `data.<package>.f(x)` in the package's own file is a call of `f`.
+    let package = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("package "))
+        .map(|p| format!("data.{}.", p.trim()));
+    if let Some(prefix) = package {
+        for line in &mut lines {
+            if line.contains(&prefix) {
+                *line = line.replace(&prefix, "");
+            }
+        }
+    }
     // (name, head line index) of every rule head; functions are those with parameters.
     let heads: Vec<(String, usize, bool)> = lines
         .iter()
@@ -142,6 +154,9 @@ mod tests {
         assert_eq!(find(direct), Some((4, "f → f".to_owned())));
         let mutual = "package p\ng(x) := h(x)\nh(x) := y if { y := g(x) }\n";
         assert_eq!(find(mutual), Some((2, "g → h → g".to_owned())));
+        // Called by its full name in its own package.
+        let full = "package k8s.rules\nf(x) := y if {\n\ty := data.k8s.rules.f(x + 1)\n}\n";
+        assert_eq!(find(full), Some((2, "f → f".to_owned())));
     }
 
     #[test]
