@@ -443,6 +443,32 @@ fn a_recursive_user_policy_is_refused_before_it_runs() {
         "{}",
         run.stderr
     );
+    // By its full name, and through another file of the run.
+    std::fs::create_dir_all(dir.path().join("policy")).unwrap();
+    std::fs::write(
+        dir.path().join("policy/main.rego"),
+        "package main\nimport rego.v1\nimport data.lib\n\nf(x) := y if { y := lib.g(x) }\n\ndeny contains msg if { f(1) > 0; msg := \"x\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy/lib.rego"),
+        "package lib\nimport rego.v1\n\ng(x) := y if { y := data.main.f(x + 1) }\n",
+    )
+    .unwrap();
+    for args in [
+        &["check", "--policy", "policy", "ok.yaml"][..],
+        &["test", "policy"][..],
+    ] {
+        let run = kvet(dir.path(), args, None);
+        bounded(&run);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("policy policy/lib.rego:4: the function calls itself (g → main.f → g)"),
+            "{}",
+            run.stderr
+        );
+    }
 }
 
 #[test]

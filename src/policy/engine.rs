@@ -137,17 +137,19 @@ impl Policies {
         // A user policy may say in METADATA which kinds it is for and that it looks at the
         // whole input (`custom: {kinds: [...], scope: stream}`), as built-in ones do.
         let mut targets = BTreeMap::new();
+        let mut sources = Vec::with_capacity(user_files.len());
         for file in &user_files {
             let source = read(file, POLICY)?;
             let name = file.display().to_string();
             add_policy(&mut engine, &name, &source)?;
-            refuse_unsafe(&name, &source)?;
             let target = super::meta::targets(&source).map_err(|e| PolicyError::Parse {
                 path: name.clone(),
                 message: e.to_string(),
             })?;
-            targets.insert(name, target);
+            targets.insert(name.clone(), target);
+            sources.push((name, source));
         }
+        refuse_unsafe(&sources)?;
         add_data(&mut engine, &options.data_paths)?;
         add_rule_options(&mut engine, &options.rule_options)?;
 
@@ -490,20 +492,24 @@ pub(super) fn new_engine() -> Engine {
     engine
 }
 
-/// Refuses a user's policy that could never finish (recursion) or would call out (network).
-pub(super) fn refuse_unsafe(path: &str, source: &str) -> Result<(), PolicyError> {
-    if let Some((line, cycle)) = super::recursion::find(source) {
+/// Refuses user policies (`(name, source)` of each file of the run) that could never finish
+/// (functions that call themselves, through any of the files) or would call out (network).
+pub(super) fn refuse_unsafe(files: &[(String, String)]) -> Result<(), PolicyError> {
+    for (path, source) in files {
+        if let Some((line, builtin)) = super::offline::find(source) {
+            return Err(PolicyError::Network {
+                path: path.clone(),
+                line,
+                builtin,
+            });
+        }
+    }
+    let sources: Vec<&str> = files.iter().map(|(_, s)| s.as_str()).collect();
+    if let Some((file, line, cycle)) = super::recursion::find_across(&sources) {
         return Err(PolicyError::Recursion {
-            path: path.to_owned(),
+            path: files[file].0.clone(),
             line,
             cycle,
-        });
-    }
-    if let Some((line, builtin)) = super::offline::find(source) {
-        return Err(PolicyError::Network {
-            path: path.to_owned(),
-            line,
-            builtin,
         });
     }
     Ok(())

@@ -44,6 +44,7 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
     let mut engine = new_engine();
     let files = rego_files(paths, true)?;
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut sources = Vec::with_capacity(files.len());
     for (file, name) in files.iter().zip(&names) {
         let source = crate::load::read_file_text(file).map_err(|e| PolicyError::Read {
             what: "policy",
@@ -51,8 +52,9 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
             message: crate::load::discover::io_message(&e),
         })?;
         add_policy(&mut engine, name, &source)?;
-        refuse_unsafe(name, &source)?;
+        sources.push((name.clone(), source));
     }
+    refuse_unsafe(&sources)?;
     add_data(&mut engine, data)?;
     engine.set_enable_coverage(coverage);
 

@@ -16,6 +16,9 @@ use super::cel_cost::{self, PER_CALL_LIMIT, PER_OBJECT_BUDGET};
 use crate::diag::{Finding, thousands};
 use crate::load::spans::escape_pointer_token;
 
+/// How many compiled rules are kept.
+const MAX_CACHED_RULES: usize = 16_384;
+
 /// Compiled rules, by source text; `None` for rules that do not compile here.
 fn compiled(rule: &str) -> Option<Arc<Program>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Program>>>>> = OnceLock::new();
@@ -26,10 +29,12 @@ fn compiled(rule: &str) -> Option<Arc<Program>> {
     let program = std::panic::catch_unwind(|| Program::compile(rule).ok().map(Arc::new))
         .ok()
         .flatten();
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(rule.to_owned(), program.clone());
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    // Rules come from the input: past a bound (far more than the GitOps stack's CRDs hold
+    // together), a new rule is compiled each time it is needed instead of kept.
+    if cache.len() < MAX_CACHED_RULES {
+        cache.insert(rule.to_owned(), program.clone());
+    }
     program
 }
 
