@@ -151,6 +151,17 @@ fn what_is_not_a_regular_file_is_refused_not_read() {
     );
     bounded(&run);
     assert_eq!(run.code, 2);
+    // Met in a folder: said once, as an info, and not read.
+    let run = kvet(dir.path(), &["check", "--format", "compact", "."], None);
+    bounded(&run);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "fifo.yaml:1:1: info[unreadable-file] not a regular file (a FIFO, device or socket is not read)"
+        ),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -298,9 +298,20 @@ fn walk(
     for entry in walker {
         match entry {
             Ok(e) => {
-                let is_file = e.file_type().is_some_and(|t| t.is_file());
-                if is_file && include.matches(e.path()) {
+                let Some(kind) = e.file_type() else { continue };
+                if !include.matches(e.path()) {
+                    continue;
+                }
+                if kind.is_file() {
                     files.push(file_input(e.path()));
+                } else if !kind.is_dir() && !kind.is_symlink() {
+                    // Reading a FIFO blocks, a device never ends: said, not read.
+                    problems.push(DiscoverProblem {
+                        path: super::shown(&clean(e.path())),
+                        message: "not a regular file (a FIFO, device or socket is not read)"
+                            .to_owned(),
+                        skipped: true,
+                    });
                 }
             }
             Err(e) => problems.push(walk_problem(root, &e)),
