@@ -88,6 +88,13 @@ fn bounded(run: &Run) {
     );
 }
 
+/// Asserts that the run's output has every one of `lines` (or parts of lines).
+fn says(run: &Run, lines: &[&str]) {
+    for said in lines {
+        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
+    }
+}
+
 const MANIFEST: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: app\ndata:\n  mode: fast\n";
 
 fn folder() -> tempfile::TempDir {
@@ -324,15 +331,16 @@ fn a_crds_file_that_gives_no_crd_is_said_not_dropped() {
     );
     bounded(&run);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    for said in [
-        "crds/binary.yaml:1:1: error[unreadable-file]",
-        "crds/broken.yaml:2:1: error[yaml-syntax]",
-        "crds/deep.yaml:1:",
-        "crds/list.yaml:14:26: error[schema] the openAPIV3Schema of version v1 is not a mapping",
-        "crds/string.yaml:14:26: error[schema] the openAPIV3Schema of version v1 is not a mapping",
-    ] {
-        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
-    }
+    says(
+        &run,
+        &[
+            "crds/binary.yaml:1:1: error[unreadable-file]",
+            "crds/broken.yaml:2:1: error[yaml-syntax]",
+            "crds/deep.yaml:1:",
+            "crds/list.yaml:14:26: error[schema] the openAPIV3Schema of version v1 is not a mapping",
+            "crds/string.yaml:14:26: error[schema] the openAPIV3Schema of version v1 is not a mapping",
+        ],
+    );
 }
 
 #[test]
@@ -355,14 +363,15 @@ fn numbers_json_cannot_hold_lists_without_objects_and_folders_with_nothing_are_s
     );
     bounded(&run);
     assert_eq!(run.code, 1);
-    for said in [
-        "numbers.yaml:6:12: error[yaml-syntax] .nan is not a number JSON can hold",
-        "numbers.yaml:12:13: error[yaml-syntax] 99999999999999999999999999999999 is beyond the 64-bit integer range",
-        "numbers.yaml:13:20: error[yaml-syntax] -.inf is not a number JSON can hold",
-        "list.yaml:3:8: error[missing-type-meta] `items` of a List must be a list of objects",
-    ] {
-        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
-    }
+    says(
+        &run,
+        &[
+            "numbers.yaml:6:12: error[yaml-syntax] .nan is not a number JSON can hold",
+            "numbers.yaml:12:13: error[yaml-syntax] 99999999999999999999999999999999 is beyond the 64-bit integer range",
+            "numbers.yaml:13:20: error[yaml-syntax] -.inf is not a number JSON can hold",
+            "list.yaml:3:8: error[missing-type-meta] `items` of a List must be a list of objects",
+        ],
+    );
     // A folder whose .gitignore leaves nothing: a warning, not a silent pass.
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join(".gitignore"), "*\n").unwrap();
@@ -753,12 +762,13 @@ fn files_whose_names_are_not_utf8_are_named_apart_and_shown_their_own_lines() {
     .unwrap();
     let compact = kvet(dir.path(), &["check", "--format", "compact", "."], None);
     bounded(&compact);
-    for said in [
-        "b\\xfe.yaml:9:14: warning[image-tag-latest] container \"c\" uses \"nginx:latest\"",
-        "b\\xff.yaml:11:14: warning[image-tag-latest] container \"c\" uses \"redis:latest\"",
-    ] {
-        assert!(compact.stdout.contains(said), "{said}\n{}", compact.stdout);
-    }
+    says(
+        &compact,
+        &[
+            "b\\xfe.yaml:9:14: warning[image-tag-latest] container \"c\" uses \"nginx:latest\"",
+            "b\\xff.yaml:11:14: warning[image-tag-latest] container \"c\" uses \"redis:latest\"",
+        ],
+    );
     // Each snippet comes from its own file.
     let human = kvet(dir.path(), &["check", "--format", "human", "."], None);
     let snippet = |name: &str| {
@@ -802,13 +812,14 @@ fn messages_say_what_went_wrong() {
         None,
     );
     bounded(&run);
-    for said in [
-        "flow.yaml:1:256: error[input-limit] nesting deeper than 200 levels",
-        "map.yaml:1:1021: error[input-limit] nesting deeper than 200 levels",
-        "anchor.yaml:2:6: error[yaml-syntax] an alias inside the node its anchor names",
-    ] {
-        assert!(run.stdout.contains(said), "{said}\n{}", run.stdout);
-    }
+    says(
+        &run,
+        &[
+            "flow.yaml:1:256: error[input-limit] nesting deeper than 200 levels",
+            "map.yaml:1:1021: error[input-limit] nesting deeper than 200 levels",
+            "anchor.yaml:2:6: error[yaml-syntax] an alias inside the node its anchor names",
+        ],
+    );
 
     // A --data file that cannot be read is a data file, not a policy.
     let dir = with_policy("input.kind == \"Nope\"");
