@@ -73,6 +73,19 @@ impl<'a> Container<'a> {
     pub fn name(&self) -> Option<&'a str> {
         self.node.get("name").and_then(Node::as_str)
     }
+
+    /// How a finding names the container: its name, else where it is (`containers[2]`), as
+    /// the policies' `workload.container_name` does.
+    pub fn shown_name(&self) -> String {
+        match self.name() {
+            Some(name) => name.to_owned(),
+            None => {
+                let mut parts = self.pointer.rsplit('/');
+                let (i, list) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                format!("{list}[{i}]")
+            }
+        }
+    }
 }
 
 fn list_items<'a>(

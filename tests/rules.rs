@@ -176,3 +176,88 @@ fn pass_fixtures_are_clean_of_every_rule() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// The fixture's text with the `name` key of every container renamed to `nam_` (same length,
+/// so every other position stays), or `None` when no container has a name.
+fn without_container_names(text: &str) -> Option<String> {
+    let loaded = kvet::load::load_text(text);
+    let mut at: Vec<(u32, u32)> = Vec::new();
+    for object in &loaded.objects {
+        let Some(pod) = kvet::workload::pod_spec(object) else {
+            continue;
+        };
+        for container in pod.containers() {
+            if let Some(entry) = container
+                .node
+                .as_map()
+                .and_then(|entries| entries.iter().find(|e| e.key == "name"))
+            {
+                at.push((entry.key_span.start.line, entry.key_span.start.col));
+            }
+        }
+    }
+    if at.is_empty() {
+        return None;
+    }
+    let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+    for (line, col) in at {
+        let line = &mut lines[line as usize - 1];
+        let start = line
+            .char_indices()
+            .nth(col as usize - 1)
+            .map(|(i, _)| i)
+            .unwrap();
+        if line[start..].starts_with("name") {
+            line.replace_range(start..start + 4, "nam_");
+        }
+    }
+    Some(lines.join("\n"))
+}
+
+/// A container without a name is refused by the API server (the schema rule says so), but
+/// every other rule must still see it: a rule that named containers by `name` alone went
+/// silent on them (issue 16).
+#[test]
+fn findings_stay_when_containers_have_no_name() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for rule in registry() {
+        let id = rule.id;
+        // Rules about names themselves, and the ones a renamed key changes on purpose.
+        if matches!(id, "duplicate-container-name" | "schema") {
+            continue;
+        }
+        for file in fixtures(id, "fail") {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            // Fixtures that read other files (kustomizations, charts, policies) stay where
+            // they are.
+            if text.contains("# policy:")
+                || text.contains("# tool-path:")
+                || text.contains("kustomize")
+            {
+                continue;
+            }
+            let Some(mutated) = without_container_names(&text) else {
+                continue;
+            };
+            let copy = scratch.path().join(file.file_name().unwrap());
+            std::fs::write(&copy, mutated).unwrap();
+            checked += 1;
+            let (want, got) = (positions(id, &file), positions(id, &copy));
+            if got != want {
+                failures.push(format!(
+                    "{id}: {} without container names: expected {want:?}, got {got:?}",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        checked > 20,
+        "only {checked} fixtures have named containers"
+    );
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}

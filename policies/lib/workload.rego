@@ -38,10 +38,18 @@ pod_labels := object.get(input, array.concat(template_paths[input.kind], ["metad
 
 # Every container of the object's pod spec: {"path": [...], "container": {...}, "field":
 # "initContainers" | "containers" | "ephemeralContainers"}.
-containers contains {"path": array.concat(pod.path, [field, i]), "container": container, "field": field} if {
+containers contains {"path": array.concat(pod.path, [field, i]), "container": container, "field": field, "name": container_name(container, field, i)} if {
 	some field in ["initContainers", "containers", "ephemeralContainers"]
 	some i, container in list(object.get(pod.spec, field, []))
+	# One that is not a mapping is the schema rule's to report.
+	is_object(container)
 }
+
+# How a finding names a container: its name, else where it is (`containers[2]`), so that a
+# container without a name (the API server refuses it, and says so) still gets every finding.
+container_name(container, _, _) := container.name if is_string(container.name)
+
+container_name(container, field, i) := sprintf("%s[%d]", [field, i]) if not is_string(container.name)
 
 # Every volume of the object's pod spec: {"path": [...], "volume": {...}}.
 volumes contains {"path": array.concat(pod.path, ["volumes", i]), "volume": volume} if {

@@ -39,3 +39,12 @@ test_malformed_lists_are_empty if {
 	workload.list([1]) == [1]
 	workload.list("x") == []
 }
+
+test_containers_are_named_by_name_else_by_place if {
+	pod := {"kind": "Pod", "spec": {
+		"initContainers": [{"image": "a:1"}],
+		"containers": [{"name": "web"}, {"name": null}, "not a container"],
+	}}
+	names := {c.name | some c in workload.containers} with input as pod
+	names == {"initContainers[0]", "web", "containers[1]"}
+}

@@ -44,7 +44,7 @@ deny contains result if {
 	is_string(image)
 	regex.match(`@sha(256|384|512):[0-9a-fA-F]+$`, image)
 	result := {
-		"msg": sprintf("container \"%v\" pulls an image pinned by digest with imagePullPolicy Always: every start asks the registry for an image the node already has; use IfNotPresent", [c.container.name]),
+		"msg": sprintf("container \"%v\" pulls an image pinned by digest with imagePullPolicy Always: every start asks the registry for an image the node already has; use IfNotPresent", [c.name]),
 		"path": array.concat(c.path, ["imagePullPolicy"]),
 	}
 }

@@ -81,7 +81,7 @@ deny contains result if {
 	not pod_has_readiness
 	some c in long_running_containers
 	result := {
-		"msg": sprintf("container \"%v\" has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve", [c.container.name]),
+		"msg": sprintf("container \"%v\" has no readinessProbe: it gets traffic and counts as available as soon as it starts, before it can serve", [c.name]),
 		"path": c.path,
 	}
 }
@@ -94,7 +94,7 @@ deny contains result if {
 	some c in long_running_containers
 	serves(c.container)
 	result := {
-		"msg": sprintf("container \"%v\" serves ports but has no readinessProbe: a Service sends it traffic as soon as it starts, before it can answer", [c.container.name]),
+		"msg": sprintf("container \"%v\" serves ports but has no readinessProbe: a Service sends it traffic as soon as it starts, before it can answer", [c.name]),
 		"path": c.path,
 	}
 }
@@ -107,7 +107,7 @@ deny contains result if {
 	some c in long_running_containers
 	serves(c.container)
 	result := {
-		"msg": sprintf("container \"%v\" serves ports but has no readinessProbe: a Service selecting it sends traffic as soon as it starts, and a rolling update does not wait for it to work", [c.container.name]),
+		"msg": sprintf("container \"%v\" serves ports but has no readinessProbe: a Service selecting it sends traffic as soon as it starts, and a rolling update does not wait for it to work", [c.name]),
 		"path": c.path,
 		"level": "info",
 	}
@@ -123,7 +123,7 @@ deny contains result if {
 	some c in long_running_containers
 	not probe(c.container, "livenessProbe")
 	result := {
-		"msg": sprintf("container \"%v\" has no livenessProbe: if its process hangs, nothing restarts it", [c.container.name]),
+		"msg": sprintf("container \"%v\" has no livenessProbe: if its process hangs, nothing restarts it", [c.name]),
 		"path": c.path,
 		"level": "info",
 	}

@@ -59,7 +59,7 @@ deny contains result if {
 	missing := [name | some [section, resource, name] in required; not declared(c.container, section, resource)]
 	count(missing) > 0
 	result := {
-		"msg": sprintf("container \"%v\" has no %s: %s", [c.container.name, listed(missing), consequence(missing)]),
+		"msg": sprintf("container \"%v\" has no %s: %s", [c.name, listed(missing), consequence(missing)]),
 		"path": target(c),
 	}
 }

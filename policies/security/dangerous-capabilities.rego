@@ -54,7 +54,7 @@ deny contains result if {
 	is_string(cap)
 	risk := risks[trim_prefix(upper(cap), "CAP_")]
 	result := {
-		"msg": sprintf("container \"%v\" adds %s, %s: add only the capabilities it needs", [c.container.name, cap, risk]),
+		"msg": sprintf("container \"%v\" adds %s, %s: add only the capabilities it needs", [c.name, cap, risk]),
 		"path": array.concat(c.path, ["securityContext", "capabilities", "add", i]),
 	}
 }

@@ -53,7 +53,7 @@ deny contains result if {
 	some c in checked
 	reason := implied(c.container)
 	result := {
-		"msg": sprintf("container \"%v\" can escalate privileges: %s always allows it, whatever allowPrivilegeEscalation says", [c.container.name, reason]),
+		"msg": sprintf("container \"%v\" can escalate privileges: %s always allows it, whatever allowPrivilegeEscalation says", [c.name, reason]),
 		"path": field_path(c),
 	}
 }
@@ -63,7 +63,7 @@ deny contains result if {
 	not implied(c.container)
 	c.container.securityContext.allowPrivilegeEscalation == true
 	result := {
-		"msg": sprintf("container \"%v\" sets allowPrivilegeEscalation: true: setuid binaries can gain privileges; set it to false", [c.container.name]),
+		"msg": sprintf("container \"%v\" sets allowPrivilegeEscalation: true: setuid binaries can gain privileges; set it to false", [c.name]),
 		"path": field_path(c),
 	}
 }
@@ -73,7 +73,7 @@ deny contains result if {
 	not implied(c.container)
 	not c.container.securityContext.allowPrivilegeEscalation == true
 	result := {
-		"msg": sprintf("container \"%v\" does not set allowPrivilegeEscalation: false: setuid binaries can gain privileges", [c.container.name]),
+		"msg": sprintf("container \"%v\" does not set allowPrivilegeEscalation: false: setuid binaries can gain privileges", [c.name]),
 		"path": c.path,
 	}
 }
@@ -85,7 +85,7 @@ deny contains result if {
 	c.container.securityContext.allowPrivilegeEscalation == false
 	reason := rejected(c.container)
 	result := {
-		"msg": sprintf("container \"%v\" sets allowPrivilegeEscalation: false with %s: the API server rejects the pair", [c.container.name, reason]),
+		"msg": sprintf("container \"%v\" sets allowPrivilegeEscalation: false with %s: the API server rejects the pair", [c.name, reason]),
 		"path": array.concat(c.path, ["securityContext", "allowPrivilegeEscalation"]),
 		"level": "error",
 	}

@@ -38,7 +38,7 @@ deny contains result if {
 	some c in workload.containers
 	c.container.securityContext.privileged == true
 	result := {
-		"msg": sprintf("container \"%v\" is privileged, which is root on the node: add only the capabilities it needs instead", [c.container.name]),
+		"msg": sprintf("container \"%v\" is privileged, which is root on the node: add only the capabilities it needs instead", [c.name]),
 		"path": array.concat(c.path, ["securityContext", "privileged"]),
 	}
 }

@@ -58,7 +58,7 @@ deny contains result if {
 	not non_root(c.container)
 	setting(c.container, "runAsUser") != 0
 	result := {
-		"msg": sprintf("container \"%v\" may run as root: set securityContext.runAsNonRoot: true, or a non-zero runAsUser", [c.container.name]),
+		"msg": sprintf("container \"%v\" may run as root: set securityContext.runAsNonRoot: true, or a non-zero runAsUser", [c.name]),
 		"path": non_root_path(c),
 	}
 }
@@ -69,7 +69,7 @@ deny contains result if {
 	some c in workload.containers
 	c.container.securityContext.runAsUser == 0
 	result := {
-		"msg": sprintf("container \"%v\" sets runAsUser: 0 and runs as root: use a non-zero UID", [c.container.name]),
+		"msg": sprintf("container \"%v\" sets runAsUser: 0 and runs as root: use a non-zero UID", [c.name]),
 		"path": array.concat(c.path, ["securityContext", "runAsUser"]),
 		"level": "error",
 	}
@@ -79,7 +79,7 @@ deny contains result if {
 deny contains result if {
 	not exempt_pod
 	workload.pod.spec.securityContext.runAsUser == 0
-	inheriting := {[field_order[c.field], c.path[count(c.path) - 1], c.container.name] |
+	inheriting := {[field_order[c.field], c.path[count(c.path) - 1], c.name] |
 		some c in workload.containers
 		not own_user(c.container)
 	}

@@ -49,7 +49,7 @@ deny contains result if {
 	c.field != "ephemeralContainers"
 	not c.container.securityContext.readOnlyRootFilesystem == true
 	result := {
-		"msg": sprintf("container \"%v\" can write to its image's file system: set readOnlyRootFilesystem: true and mount an emptyDir where it writes", [c.container.name]),
+		"msg": sprintf("container \"%v\" can write to its image's file system: set readOnlyRootFilesystem: true and mount an emptyDir where it writes", [c.name]),
 		"path": report_path(c),
 	}
 }

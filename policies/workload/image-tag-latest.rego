@@ -40,7 +40,7 @@ deny contains result if {
 	pinnable(image)
 	tag(image) == "latest"
 	result := {
-		"msg": sprintf("container \"%v\" uses \"%v\": the latest tag moves, so what runs is not what Git says", [c.container.name, image]),
+		"msg": sprintf("container \"%v\" uses \"%v\": the latest tag moves, so what runs is not what Git says", [c.name, image]),
 		"path": array.concat(c.path, ["image"]),
 	}
 }
@@ -52,7 +52,7 @@ deny contains result if {
 	pinnable(image)
 	not tag(image)
 	result := {
-		"msg": sprintf("container \"%v\" uses \"%v\" without a tag, which means latest", [c.container.name, image]),
+		"msg": sprintf("container \"%v\" uses \"%v\" without a tag, which means latest", [c.name, image]),
 		"path": array.concat(c.path, ["image"]),
 	}
 }

@@ -77,7 +77,7 @@ fn check(object: &Object, _: &Context, out: &mut Vec<Finding>) {
         out,
     );
     for container in pod.containers() {
-        let name = container.name().unwrap_or("?").to_owned();
+        let name = container.shown_name();
         // Unnamed ports (`name: ""`, as Helm often renders) are not compared.
         let named = field_of_items(container.list("ports"), "name")
             .into_iter()

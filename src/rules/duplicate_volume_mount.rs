@@ -35,7 +35,7 @@ declare_rule! {
 fn check(object: &Object, _: &Context, out: &mut Vec<Finding>) {
     let Some(pod) = pod_spec(object) else { return };
     for container in pod.containers() {
-        let name = container.name().unwrap_or("?").to_owned();
+        let name = container.shown_name();
         report_repeats(
             field_of_items(container.list("volumeMounts"), "mountPath"),
             |pointer, path, first| {
