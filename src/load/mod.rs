@@ -141,12 +141,9 @@ impl Loaded {
     /// A file counts as Kubernetes input when it holds at least one object; other YAML (CI
     /// pipelines, Helm values) is skipped unless it cannot even be parsed.
     pub fn is_kubernetes(&self) -> bool {
-        // A `v1 List` is Kubernetes even when none of its items is an object.
-        !self.objects.is_empty()
-            || self
-                .not_objects
-                .iter()
-                .any(|n| n.pointer.starts_with("/items"))
+        // A `v1 List` is Kubernetes even when none of its items is an object, and so is a
+        // manifest that lacks its apiVersion.
+        !self.objects.is_empty() || self.not_objects.iter().any(|n| n.manifest)
     }
 }
 

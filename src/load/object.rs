@@ -54,6 +54,9 @@ pub struct NotAnObject {
     pub span: crate::load::spans::Span,
     /// Most are one of a few fixed sentences, and a file can hold millions of documents.
     pub message: Cow<'static, str>,
+    /// Whether the document is still a Kubernetes manifest (it has a `kind` or a
+    /// `metadata.name`), only broken: kubectl refuses it, where it ignores other YAML.
+    pub manifest: bool,
 }
 
 /// Adds a document's objects (one, or the items of a `v1 List`) to `objects`, or says why it
@@ -91,6 +94,7 @@ pub fn split(doc: Document, objects: &mut Vec<Object>, problems: &mut Vec<NotAnO
                                 pointer,
                                 span: item.span,
                                 message,
+                                manifest: true,
                             }),
                         }
                     }
@@ -104,6 +108,7 @@ pub fn split(doc: Document, objects: &mut Vec<Object>, problems: &mut Vec<NotAnO
                     pointer: "/items".into(),
                     span: other.span,
                     message: Cow::Borrowed("`items` of a List must be a list of objects"),
+                    manifest: true,
                 }),
             }
             return;
@@ -121,9 +126,26 @@ pub fn split(doc: Document, objects: &mut Vec<Object>, problems: &mut Vec<NotAnO
                 pointer: String::new(),
                 span: doc.root.span,
                 message,
+                manifest: is_manifest(&doc.root),
             }),
         }
     }
+}
+
+/// A document that says it is a Kubernetes object even if it is not a valid one: a kind of
+/// Kubernetes itself (`Deployment`), or a `metadata.name`. Other YAML with a `kind` (a
+/// kube-state-metrics `CustomResourceStateMetrics` file) is not.
+fn is_manifest(root: &Node) -> bool {
+    let named = root
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+        .is_some();
+    named
+        || root
+            .get("kind")
+            .and_then(Node::as_str)
+            .is_some_and(crate::schema::builtin::is_kubernetes_kind)
 }
 
 /// Reads apiVersion, kind, namespace and name; explains what is missing otherwise.

@@ -89,6 +89,12 @@ pub fn schemas(version: &str) -> Result<&'static KubernetesSchemas, BuiltinError
         })
 }
 
+/// Whether `kind` is a kind of Kubernetes itself (in the newest embedded version): a document
+/// of such a kind is a manifest even when it lacks its apiVersion.
+pub fn is_kubernetes_kind(kind: &str) -> bool {
+    schemas(latest()).is_ok_and(|s| s.kinds.values().any(|kinds| kinds.contains_key(kind)))
+}
+
 /// `v1.29.3` → `1.29`.
 fn normalize_version(version: &str) -> String {
     let v = version.trim().trim_start_matches('v');
