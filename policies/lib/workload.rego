@@ -61,3 +61,10 @@ volumes contains {"path": array.concat(pod.path, ["volumes", i]), "volume": volu
 list(x) := x if is_array(x)
 
 list(x) := [] if not is_array(x)
+
+# The capabilities the Pod Security Standards' baseline profile lets a container add: adding
+# any other is what dangerous-capabilities reports and what pod-security's baseline forbids.
+baseline_capabilities := {
+	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+}

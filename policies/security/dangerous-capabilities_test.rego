@@ -32,14 +32,24 @@ test_init_and_ephemeral_containers_count if {
 		"ephemeralContainers": [adds("debug", ["ALL"])],
 	}}}}
 	{r.path | some r in results} == {
+		["spec", "template", "spec", "initContainers", 0, "securityContext", "capabilities", "add", 0],
 		["spec", "template", "spec", "initContainers", 0, "securityContext", "capabilities", "add", 1],
 		["spec", "template", "spec", "ephemeralContainers", 0, "securityContext", "capabilities", "add", 0],
 	}
 }
 
+test_every_capability_beyond_the_baseline_set_is_reported if {
+	results := dangerous_capabilities.deny with input as pod([adds("a", ["NET_ADMIN", "cap_sys_ptrace", "SYS_TIME", "KILL"])])
+	msgs := {r.msg | some r in results}
+	count(msgs) == 3
+	`container "a" adds NET_ADMIN, which lets it rewrite the pod's routes and firewall rules and sniff its traffic: add only the capabilities it needs` in msgs
+	`container "a" adds cap_sys_ptrace, which lets it read and change the memory of processes it can see: add only the capabilities it needs` in msgs
+	`container "a" adds SYS_TIME, which the Pod Security Standards' baseline profile does not allow: add only the capabilities it needs` in msgs
+}
+
 test_harmless_and_dropped_capabilities_are_silent if {
 	count(dangerous_capabilities.deny) == 0 with input as pod([
-		adds("a", ["NET_BIND_SERVICE", "CHOWN", "NET_ADMIN", 42]),
+		adds("a", ["NET_BIND_SERVICE", "CHOWN", "SYS_CHROOT", 42]),
 		{"name": "b", "image": "b:1", "securityContext": {"capabilities": {"drop": ["ALL", "SYS_ADMIN", "NET_RAW"]}}},
 		{"name": "c", "image": "c:1"},
 	])

@@ -218,16 +218,11 @@ deny contains finding(pod, array.concat(c.path, flag.field), msg) if {
 	msg := sprintf("%s: %s forbids %s: true (%s)", [who(c), pod.level, concat(".", flag.field), flag.control])
 }
 
-baseline_capabilities := {
-	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-}
-
 deny contains finding(pod, array.concat(c.path, ["securityContext", "capabilities", "add", bad[0][0]]), msg) if {
 	some pod in pods
 	not restricted_linux(pod)
 	some c in pod.containers
-	bad := [[j, cap] | some j, cap in array_at(c.container, ["securityContext", "capabilities", "add"]); not cap in baseline_capabilities]
+	bad := [[j, cap] | some j, cap in array_at(c.container, ["securityContext", "capabilities", "add"]); not cap in workload.baseline_capabilities]
 	count(bad) > 0
 	msg := sprintf("%s: %s forbids adding capabilities %s, beyond the default set (Capabilities)", [who(c), pod.level, quote_all([b[1] | some b in bad])])
 }
