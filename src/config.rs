@@ -156,6 +156,7 @@ impl Globs {
         let mut lists: Vec<&[String]> = overrides.iter().map(|o| o.files.as_slice()).collect();
         let mut ignore_files = Vec::with_capacity(ignores.len());
         let mut names = globset::GlobSetBuilder::new();
+        let mut name_count = 0;
         let mut ignore_names = Vec::with_capacity(ignores.len());
         let mut ignores_of: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, ignore) in ignores.iter().enumerate() {
@@ -166,7 +167,8 @@ impl Globs {
             ignore_names.push(match &ignore.name {
                 Some(glob) => {
                     names.add(globset::Glob::new(glob).map_err(|e| e.to_string())?);
-                    Some(ignore_names.iter().flatten().count())
+                    name_count += 1;
+                    Some(name_count - 1)
                 }
                 None => None,
             });

@@ -75,6 +75,9 @@ pub fn start_evaluation() {
 /// A bound on the bytes of the value a builtin returns, from its arguments.
 type Bound = fn(&[Value]) -> u64;
 
+/// A regorus builtin, as `BUILTINS` holds it.
+type Builtin = fn(&Span, &[NodeRef<Expr>], &[Value], bool) -> anyhow::Result<Value>;
+
 /// The builtins wrapped, with their number of arguments and their [`Bound`].
 const WRAPPED: &[(&str, u8, Bound)] = &[
     ("numbers.range", 2, range_bytes),
@@ -100,16 +103,25 @@ const WRAPPED: &[(&str, u8, Bound)] = &[
 /// Registers the wrapped builtins on `engine` (they take precedence over regorus' own).
 pub fn install(engine: &mut Engine) {
     for &(name, nargs, bound) in WRAPPED {
+        // A builtin this regorus lacks stays unwrapped (and unknown, as it was).
+        let Some(&(builtin, _)) = BUILTINS.get(name) else {
+            continue;
+        };
         // Registering fails only when the name is taken, which it is not on a new engine.
         let _ = engine.add_extension(
             name.to_owned(),
             nargs,
-            Box::new(move |args: Vec<Value>| call(name, bound, &args)),
+            Box::new(move |args: Vec<Value>| call(name, builtin, bound, &args)),
         );
     }
 }
 
-fn call(name: &'static str, bound: Bound, args: &[Value]) -> anyhow::Result<Value> {
+fn call(
+    name: &'static str,
+    builtin: Builtin,
+    bound: Bound,
+    args: &[Value],
+) -> anyhow::Result<Value> {
     let bytes = bound(args);
     let left = MEMORY_LEFT.with(Cell::get);
     if bytes > left {
@@ -122,9 +134,6 @@ fn call(name: &'static str, bound: Bound, args: &[Value]) -> anyhow::Result<Valu
         );
     }
     MEMORY_LEFT.with(|l| l.set(left - bytes));
-    let Some((builtin, _)) = BUILTINS.get(name) else {
-        anyhow::bail!("{name} is not a builtin of this regorus")
-    };
     // The builtin names its arguments' expressions only in its error messages, which
     // non-strict evaluation (kvet's) turns into an undefined result anyway: stand-ins, made
     // once per thread, do.
