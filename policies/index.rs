@@ -12,6 +12,7 @@
     ("gitops/external-secret-store-ref.rego", include_str!("gitops/external-secret-store-ref.rego")),
     ("gitops/kargo-promotion-steps.rego", include_str!("gitops/kargo-promotion-steps.rego")),
     ("gitops/kargo-stage-references.rego", include_str!("gitops/kargo-stage-references.rego")),
+    ("lib/naming.rego", include_str!("lib/naming.rego")),
     ("lib/workload.rego", include_str!("lib/workload.rego")),
     ("reliability/default-namespace.rego", include_str!("reliability/default-namespace.rego")),
     ("reliability/deployment-single-replica.rego", include_str!("reliability/deployment-single-replica.rego")),

@@ -3,10 +3,106 @@
 use crate::load::object::Object;
 use crate::load::yaml::Node;
 
+/// A kind that runs pods, and where it keeps their template (metadata + spec).
+pub struct WorkloadKind {
+    pub kind: &'static str,
+    /// API groups of the kind (`""` for the core group).
+    pub groups: &'static [&'static str],
+    /// Keys of the pod template in the object; empty for a Pod, which is its own.
+    pub template: &'static [&'static str],
+}
+
+/// Every kind kvet knows to run pods: the one table read by the Rust rules ([`pod_spec`]) and,
+/// through [`rego_table`], by the policies' library (`data.kvet.lib.workload`).
+pub const WORKLOAD_KINDS: &[WorkloadKind] = &[
+    workload("Pod", &[""], &[]),
+    workload("PodTemplate", &[""], &["template"]),
+    workload("ReplicationController", &[""], &["spec", "template"]),
+    workload("Deployment", &["apps", "extensions"], &["spec", "template"]),
+    workload("StatefulSet", &["apps"], &["spec", "template"]),
+    workload("DaemonSet", &["apps", "extensions"], &["spec", "template"]),
+    workload("ReplicaSet", &["apps", "extensions"], &["spec", "template"]),
+    workload("Job", &["batch"], &["spec", "template"]),
+    workload(
+        "CronJob",
+        &["batch"],
+        &["spec", "jobTemplate", "spec", "template"],
+    ),
+    workload("Rollout", &["argoproj.io"], &["spec", "template"]),
+    // OpenShift; OpenShift 3 also served it in the core group (`apiVersion: v1`).
+    workload(
+        "DeploymentConfig",
+        &["apps.openshift.io", ""],
+        &["spec", "template"],
+    ),
+    // KEDA: `jobTargetRef` is a Job's spec.
+    workload(
+        "ScaledJob",
+        &["keda.sh"],
+        &["spec", "jobTargetRef", "template"],
+    ),
+];
+
+const fn workload(
+    kind: &'static str,
+    groups: &'static [&'static str],
+    template: &'static [&'static str],
+) -> WorkloadKind {
+    WorkloadKind {
+        kind,
+        groups,
+        template,
+    }
+}
+
+/// The kinds of [`WORKLOAD_KINDS`], for rules' `kinds` (and `kinds: [workloads]` in a policy's
+/// METADATA).
+pub const KINDS: [&str; WORKLOAD_KINDS.len()] = {
+    let mut kinds = [""; WORKLOAD_KINDS.len()];
+    let mut i = 0;
+    while i < kinds.len() {
+        kinds[i] = WORKLOAD_KINDS[i].kind;
+        i += 1;
+    }
+    kinds
+};
+
+/// The workload kind an object of API group `group` and kind `kind` is, if any.
+pub fn workload_kind(group: &str, kind: &str) -> Option<&'static WorkloadKind> {
+    WORKLOAD_KINDS
+        .iter()
+        .find(|w| w.kind == kind && w.groups.contains(&group))
+}
+
+/// [`WORKLOAD_KINDS`] as a Rego module, `data.kvet.lib.workload_kinds.templates`: `{kind:
+/// {"groups": [...], "path": [...]}}`. Every policy engine has it.
+pub fn rego_table() -> String {
+    let rows: Vec<String> = WORKLOAD_KINDS
+        .iter()
+        .map(|w| {
+            format!(
+                "\t{:?}: {{\"groups\": {}, \"path\": {}}},",
+                w.kind,
+                rego_strings(w.groups),
+                rego_strings(w.template)
+            )
+        })
+        .collect();
+    format!(
+        "# Generated from kvet's table of workload kinds (src/workload.rs).\npackage kvet.lib.workload_kinds\n\ntemplates := {{\n{}\n}}\n",
+        rows.join("\n")
+    )
+}
+
+fn rego_strings(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// A pod spec inside an object.
 pub struct PodSpec<'a> {
     /// JSON pointer of the pod spec in the object (`/spec/template/spec`).
-    pub pointer: &'static str,
+    pub pointer: String,
     pub node: &'a Node,
 }
 
@@ -20,24 +116,15 @@ pub struct Container<'a> {
 /// The lists of containers a pod spec has, in the order Kubernetes validates them.
 pub const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
 
-/// Pointer of the pod spec for a kind, by API group and kind.
-fn pod_spec_pointer(group: &str, kind: &str) -> Option<&'static str> {
-    Some(match (group, kind) {
-        ("", "Pod") => "/spec",
-        ("", "PodTemplate") => "/template/spec",
-        ("", "ReplicationController")
-        | ("apps" | "extensions", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
-        | ("batch", "Job")
-        | ("argoproj.io", "Rollout") => "/spec/template/spec",
-        ("batch", "CronJob") => "/spec/jobTemplate/spec/template/spec",
-        _ => return None,
-    })
-}
-
 /// The pod spec of a pod-bearing object, if it has one.
 pub fn pod_spec(object: &Object) -> Option<PodSpec<'_>> {
-    let pointer = pod_spec_pointer(object.id.group(), &object.id.kind)?;
-    let node = object.root.pointer(pointer)?;
+    let workload = workload_kind(object.id.group(), &object.id.kind)?;
+    let mut pointer = String::new();
+    for key in workload.template.iter().chain(&["spec"]) {
+        pointer.push('/');
+        pointer.push_str(key);
+    }
+    let node = object.root.pointer(&pointer)?;
     node.as_map()?;
     Some(PodSpec { pointer, node })
 }
@@ -60,7 +147,7 @@ impl<'a> PodSpec<'a> {
 
     /// Items of a list field of the pod spec (`volumes`), with their pointers.
     pub fn list(&self, field: &str) -> impl Iterator<Item = (String, &'a Node)> + '_ {
-        list_items(self.node, self.pointer, field)
+        list_items(self.node, &self.pointer, field)
     }
 }
 

@@ -177,57 +177,173 @@ fn pass_fixtures_are_clean_of_every_rule() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
-/// The fixture's text with the `name` key of every container renamed to `nam_` (same length,
-/// so every other position stays), or `None` when no container has a name.
-fn without_container_names(text: &str) -> Option<String> {
+/// A field a rule may not depend on, taken away from every object of a fixture by renaming its
+/// key (same length, so every other position stays), and the rules that do look at it.
+struct Mutation {
+    what: &'static str,
+    /// Where the keys to rename start, in the fixture's objects.
+    keys: fn(&kvet::load::object::Object) -> Vec<kvet::load::spans::Span>,
+    /// The rules that look at the field, which may lose findings without it.
+    readers: &'static [&'static str],
+}
+
+/// The key `key` of a mapping, if the node is one and has it.
+fn key_span(node: Option<&kvet::load::yaml::Node>, key: &str) -> Option<kvet::load::spans::Span> {
+    let entries = node?.as_map()?;
+    entries.iter().find(|e| e.key == key).map(|e| e.key_span)
+}
+
+/// The rules that compare a pod's containers with each other.
+const CONTAINER_READERS: &[&str] = &["duplicate-container-name"];
+
+const MUTATIONS: &[Mutation] = &[
+    Mutation {
+        what: "container names",
+        keys: |object| {
+            let Some(pod) = kvet::workload::pod_spec(object) else {
+                return Vec::new();
+            };
+            pod.containers()
+                .filter_map(|c| key_span(Some(c.node), "name"))
+                .collect()
+        },
+        readers: &["duplicate-container-name"],
+    },
+    Mutation {
+        what: "object names",
+        keys: |object| {
+            key_span(object.root.get("metadata"), "name")
+                .into_iter()
+                .collect()
+        },
+        // Rules about names, and those that look objects up by name (references, a Kargo
+        // Project, the Namespace whose labels set the Pod Security level).
+        readers: &[
+            "duplicate-object",
+            "duplicate-template",
+            "cnpg-reference",
+            "external-secret-store-ref",
+            "kargo-credentials",
+            "pod-security",
+        ],
+    },
+    Mutation {
+        what: "object labels",
+        keys: |object| {
+            key_span(object.root.get("metadata"), "labels")
+                .into_iter()
+                .collect()
+        },
+        readers: &[
+            "required-secret-labels",
+            "kargo-credentials",
+            "kyverno-selector-unmatched",
+            "pod-security",
+        ],
+    },
+    Mutation {
+        what: "namespaces",
+        keys: |object| {
+            key_span(object.root.get("metadata"), "namespace")
+                .into_iter()
+                .collect()
+        },
+        // Rules about namespaces, and those that match objects within one (without one, an
+        // object matches any).
+        readers: &[
+            "default-namespace",
+            "kargo-credentials",
+            "kyverno-selector-unmatched",
+            "missing-pdb",
+            "pod-security",
+        ],
+    },
+];
+
+/// The fixture's text with every key `mutation` finds renamed (`name` to `nam_`), or `None`
+/// when it finds none.
+fn mutated(text: &str, mutation: &Mutation) -> Option<String> {
     let loaded = kvet::load::load_text(text);
-    let mut at: Vec<(u32, u32)> = Vec::new();
-    for object in &loaded.objects {
-        let Some(pod) = kvet::workload::pod_spec(object) else {
-            continue;
-        };
-        for container in pod.containers() {
-            if let Some(entry) = container
-                .node
-                .as_map()
-                .and_then(|entries| entries.iter().find(|e| e.key == "name"))
-            {
-                at.push((entry.key_span.start.line, entry.key_span.start.col));
-            }
-        }
-    }
+    let at: Vec<_> = loaded.objects.iter().flat_map(mutation.keys).collect();
     if at.is_empty() {
         return None;
     }
     let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
-    for (line, col) in at {
-        let line = &mut lines[line as usize - 1];
+    for span in at {
+        let line = &mut lines[span.start.line as usize - 1];
         let start = line
             .char_indices()
-            .nth(col as usize - 1)
+            .nth(span.start.col as usize - 1)
             .map(|(i, _)| i)
             .unwrap();
-        if line[start..].starts_with("name") {
-            line.replace_range(start..start + 4, "nam_");
+        // The key's last character becomes `_`: same length, another key.
+        let Some(end) = line[start..].find(':').map(|i| start + i) else {
+            continue;
+        };
+        if end > start && line[start..end].chars().all(|c| c.is_ascii_alphanumeric()) {
+            line.replace_range(end - 1..end, "_");
         }
     }
     Some(lines.join("\n"))
 }
 
-/// A container without a name is refused by the API server (the schema rule says so), but
-/// every other rule must still see it: a rule that named containers by `name` alone went
-/// silent on them (issue 16).
+/// The fixture's text without the containers that hold none of the findings at `keep` (each
+/// written as a block list item: its lines become comments, so every other position stays),
+/// leaving at least one container in each pod; `None` when there is nothing to take away.
+fn without_unrelated_containers(text: &str, keep: &[(u32, u32)]) -> Option<String> {
+    let loaded = kvet::load::load_text(text);
+    let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+    let mut removed = false;
+    for object in &loaded.objects {
+        let Some(pod) = kvet::workload::pod_spec(object) else {
+            continue;
+        };
+        let containers: Vec<_> = pod.containers().map(|c| c.node.span).collect();
+        let holds = |span: &kvet::load::spans::Span| {
+            keep.iter().any(|&at| {
+                at >= (span.start.line, span.start.col) && at < (span.end.line, span.end.col)
+            })
+        };
+        let mut unrelated: Vec<_> = containers.iter().filter(|s| !holds(s)).collect();
+        if unrelated.len() == containers.len() {
+            unrelated.remove(0);
+        }
+        for span in unrelated {
+            let first = span.start.line as usize - 1;
+            let last = if span.end.col > 1 {
+                span.end.line
+            } else {
+                span.end.line - 1
+            } as usize
+                - 1;
+            // A block item alone on its lines: `- ` and the container's first key.
+            let prefix: String = lines[first]
+                .chars()
+                .take(span.start.col as usize - 1)
+                .collect();
+            if prefix.trim() != "-" || last < first || lines[last].contains(']') {
+                continue;
+            }
+            for line in &mut lines[first..=last] {
+                *line = format!("#{}", " ".repeat(line.chars().count().saturating_sub(1)));
+            }
+            removed = true;
+        }
+    }
+    removed.then(|| lines.join("\n"))
+}
+
+/// A rule's findings must not depend on fields it does not look at: a container without a name
+/// (the API server refuses it, and the schema rule says so), an object without a name, labels
+/// or namespace. Rules that built their message from such a field went silent without it
+/// (issue 16). Every finding of every fail fixture must stay.
 #[test]
-fn findings_stay_when_containers_have_no_name() {
+fn findings_stay_without_fields_their_rule_does_not_read() {
     let scratch = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    let mut checked = 0;
+    let mut checked = std::collections::BTreeMap::new();
     for rule in registry() {
         let id = rule.id;
-        // Rules about names themselves, and the ones a renamed key changes on purpose.
-        if matches!(id, "duplicate-container-name" | "schema") {
-            continue;
-        }
         for file in fixtures(id, "fail") {
             let Ok(text) = std::fs::read_to_string(&file) else {
                 continue;
@@ -240,24 +356,37 @@ fn findings_stay_when_containers_have_no_name() {
             {
                 continue;
             }
-            let Some(mutated) = without_container_names(&text) else {
-                continue;
-            };
-            let copy = scratch.path().join(file.file_name().unwrap());
-            std::fs::write(&copy, mutated).unwrap();
-            checked += 1;
-            let (want, got) = (positions(id, &file), positions(id, &copy));
-            if got != want {
-                failures.push(format!(
-                    "{id}: {} without container names: expected {want:?}, got {got:?}",
-                    file.display()
-                ));
+            let want = positions(id, &file);
+            let mutations = MUTATIONS.iter().filter(|m| !m.readers.contains(&id));
+            let changes = mutations.filter_map(|m| Some((m.what, mutated(&text, m)?)));
+            // Rules that compare a pod's containers with each other.
+            let containers = (!CONTAINER_READERS.contains(&id))
+                .then(|| without_unrelated_containers(&text, &want))
+                .flatten()
+                .map(|changed| ("other containers", changed));
+            for (what, changed) in changes.chain(containers) {
+                let copy = scratch.path().join(file.file_name().unwrap());
+                std::fs::write(&copy, changed).unwrap();
+                *checked.entry(what).or_insert(0) += 1;
+                let got = positions(id, &copy);
+                let lost: Vec<_> = want.iter().filter(|p| !got.contains(p)).collect();
+                if !lost.is_empty() {
+                    failures.push(format!(
+                        "{id}: {} without {what}: lost the findings at {lost:?}",
+                        file.display(),
+                    ));
+                }
             }
         }
     }
-    assert!(
-        checked > 20,
-        "only {checked} fixtures have named containers"
-    );
+    // Fewer fixtures have pods of several containers.
+    let wanted = MUTATIONS
+        .iter()
+        .map(|m| (m.what, 10))
+        .chain([("other containers", 3)]);
+    for (what, least) in wanted {
+        let n = checked.get(what).copied().unwrap_or(0);
+        assert!(n > least, "only {n} fixtures have {what}");
+    }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

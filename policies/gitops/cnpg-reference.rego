@@ -63,7 +63,7 @@
 # custom:
 #   level: error
 #   category: gitops
-#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ReplicaSet, Rollout, Cluster, Pooler, Service, Secret, SealedSecret, ExternalSecret]
+#   kinds: [workloads, Cluster, Pooler, Service, Secret, SealedSecret, ExternalSecret]
 #   scope: stream
 package kvet.rules.cnpg_reference
 
@@ -204,7 +204,7 @@ containers(o) := [[array.concat(pod.path, [field, k]), c] |
 ]
 
 pod_spec(o) := {"path": path, "spec": spec} if {
-	path := workload.pod_spec_paths[o.kind]
+	path := workload.pod_spec_path(o)
 	spec := object.get(o, path, null)
 	is_object(spec)
 }

@@ -45,6 +45,7 @@
 #   scope: stream
 package kvet.rules.crossplane_composition_xrd
 
+import data.kvet.lib.naming
 import rego.v1
 
 crossplane(o) if startswith(o.apiVersion, "apiextensions.crossplane.io/")
@@ -86,7 +87,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "compositeTypeRef", "kind"],
-		"msg": sprintf("Composition \"%v\" is for kind \"%v\", which no CompositeResourceDefinition in the input defines: it is never selected", [input.objects[i].metadata.name, kind]),
+		"msg": sprintf("Composition \"%v\" is for kind \"%v\", which no CompositeResourceDefinition in the input defines: it is never selected", [naming.object_name(input.objects[i]), kind]),
 	}
 }
 
@@ -97,7 +98,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "compositeTypeRef", "apiVersion"],
-		"msg": sprintf("Composition \"%v\" is for %s in group \"%v\", but the CompositeResourceDefinition of %s has group %s: it is never selected", [input.objects[i].metadata.name, kind, group, kind, quoted(known)]),
+		"msg": sprintf("Composition \"%v\" is for %s in group \"%v\", but the CompositeResourceDefinition of %s has group %s: it is never selected", [naming.object_name(input.objects[i]), kind, group, kind, quoted(known)]),
 	}
 }
 
@@ -108,7 +109,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "compositeTypeRef", "apiVersion"],
-		"msg": sprintf("Composition \"%v\" is for %s version \"%v\", which its CompositeResourceDefinition does not have (it has %s): it is never selected", [input.objects[i].metadata.name, kind, version, quoted(known)]),
+		"msg": sprintf("Composition \"%v\" is for %s version \"%v\", which its CompositeResourceDefinition does not have (it has %s): it is never selected", [naming.object_name(input.objects[i]), kind, version, quoted(known)]),
 	}
 }
 

@@ -48,6 +48,7 @@
 #   scope: stream
 package kvet.rules.external_secret_store_ref
 
+import data.kvet.lib.naming
 import rego.v1
 
 eso(o) if startswith(o.apiVersion, "external-secrets.io/")
@@ -122,7 +123,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": path,
-		"msg": sprintf("%s \"%v\" %s SecretStore \"%v\", which is not in the input%s: %s", [input.objects[i].kind, input.objects[i].metadata.name, verb(input.objects[i].kind), name, where(ns), outcome(input.objects[i].kind)]),
+		"msg": sprintf("%s \"%v\" %s SecretStore \"%v\", which is not in the input%s: %s", [input.objects[i].kind, naming.object_name(input.objects[i]), verb(input.objects[i].kind), name, where(ns), outcome(input.objects[i].kind)]),
 	}
 }
 
@@ -134,7 +135,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": path,
-		"msg": sprintf("%s \"%v\" %s ClusterSecretStore \"%v\", which is not in the input: %s", [input.objects[i].kind, input.objects[i].metadata.name, verb(input.objects[i].kind), name, outcome(input.objects[i].kind)]),
+		"msg": sprintf("%s \"%v\" %s ClusterSecretStore \"%v\", which is not in the input: %s", [input.objects[i].kind, naming.object_name(input.objects[i]), verb(input.objects[i].kind), name, outcome(input.objects[i].kind)]),
 	}
 }
 

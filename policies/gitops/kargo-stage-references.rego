@@ -52,6 +52,7 @@
 #   scope: stream
 package kvet.rules.kargo_stage_references
 
+import data.kvet.lib.naming
 import rego.v1
 
 # The API group each kind must have to count.
@@ -169,7 +170,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": path,
-		"msg": sprintf("Stage \"%v\" refers to %s \"%v\", but no %s%s has that name: %s", [stages[i].metadata.name, kind, name, kind, where(kind, ns), harm(kind)]),
+		"msg": sprintf("Stage \"%v\" refers to %s \"%v\", but no %s%s has that name: %s", [naming.object_name(stages[i]), kind, name, kind, where(kind, ns), harm(kind)]),
 	}
 }
 
@@ -182,7 +183,7 @@ deny contains result if {
 		"object": i,
 		"path": path,
 		"level": "warning",
-		"msg": sprintf("Stage \"%v\" refers to %s \"%v\", and the input has no %s%s: add it, unless it is managed elsewhere", [stages[i].metadata.name, kind, name, kind, where(kind, ns)]),
+		"msg": sprintf("Stage \"%v\" refers to %s \"%v\", and the input has no %s%s: add it, unless it is managed elsewhere", [naming.object_name(stages[i]), kind, name, kind, where(kind, ns)]),
 	}
 }
 

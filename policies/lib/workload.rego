@@ -4,37 +4,47 @@ package kvet.lib.workload
 
 import rego.v1
 
-# The path of the pod template (metadata + spec) in each kind that has one; a Pod is its own.
-# argoproj.io Rollouts included (a Rollout with workloadRef has no template: nothing is found).
-template_paths := {
-	"Pod": [],
-	"PodTemplate": ["template"],
-	"Deployment": ["spec", "template"],
-	"StatefulSet": ["spec", "template"],
-	"DaemonSet": ["spec", "template"],
-	"ReplicaSet": ["spec", "template"],
-	"ReplicationController": ["spec", "template"],
-	"Job": ["spec", "template"],
-	"Rollout": ["spec", "template"],
-	"CronJob": ["spec", "jobTemplate", "spec", "template"],
+import data.kvet.lib.workload_kinds
+
+# The kinds that run pods. Where each keeps its pods is kvet's one table (src/workload.rs), given
+# to every engine as data.kvet.lib.workload_kinds: {kind: {"groups": [...], "path": [...]}}.
+kinds := {kind | some kind, _ in workload_kinds.templates}
+
+# The path of the pod template (metadata + spec) of an object that runs pods; [] for a Pod,
+# which is its own; undefined for other objects (a kind of that name in another API group too).
+# An argoproj.io Rollout with workloadRef has no template: nothing is found there.
+template_path(o) := row.path if {
+	row := workload_kinds.templates[o.kind]
+	api_group(o) in row.groups
 }
 
-# The kinds that run pods.
-kinds := {kind | some kind, _ in template_paths}
+# Without an apiVersion the kind decides: kvet reports such a document (missing-type-meta) and
+# gives rules none, but policy tests' inputs often leave it out.
+template_path(o) := workload_kinds.templates[o.kind].path if not "apiVersion" in object.keys(o)
 
-# The path of the pod spec in each kind that has one.
-pod_spec_paths := {kind: array.concat(path, ["spec"]) | some kind, path in template_paths}
+# The path of the pod spec of an object that runs pods.
+pod_spec_path(o) := array.concat(template_path(o), ["spec"])
+
+# The API group of an object ("" for the core group's `v1`).
+api_group(o) := group if {
+	[group, _] := split(o.apiVersion, "/")
+}
+
+api_group(o) := "" if {
+	is_string(o.apiVersion)
+	not contains(o.apiVersion, "/")
+}
 
 # The object's pod spec with its path: {"path": [...], "spec": {...}}; undefined for objects
 # that run no pods.
 pod := {"path": path, "spec": spec} if {
-	path := pod_spec_paths[input.kind]
+	path := pod_spec_path(input)
 	spec := object.get(input, path, null)
 	is_object(spec)
 }
 
 # The labels of the object's pods (of the template; a Pod's own), {} when it has none.
-pod_labels := object.get(input, array.concat(template_paths[input.kind], ["metadata", "labels"]), {})
+pod_labels := object.get(input, array.concat(template_path(input), ["metadata", "labels"]), {})
 
 # Every container of the object's pod spec: {"path": [...], "container": {...}, "field":
 # "initContainers" | "containers" | "ephemeralContainers"}.

@@ -19,6 +19,14 @@ test_the_pod_spec_of_each_kind_is_found_with_its_path if {
 	not workload.pod with input as {"kind": "Rollout", "spec": {"workloadRef": {"name": "web"}}}
 }
 
+test_pods_are_found_by_api_group_and_kind if {
+	workload.pod.path == ["spec"] with input as {"apiVersion": "v1", "kind": "Pod", "spec": {}}
+	workload.pod.path == ["spec", "template", "spec"] with input as {"apiVersion": "apps.openshift.io/v1", "kind": "DeploymentConfig", "spec": {"template": {"spec": {}}}}
+	workload.pod.path == ["spec", "jobTargetRef", "template", "spec"] with input as {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJob", "spec": {"jobTargetRef": {"template": {"spec": {}}}}}
+	not workload.pod with input as {"apiVersion": "batch.example.com/v1", "kind": "Job", "spec": {"template": {"spec": {}}}}
+	not workload.pod with input as {"apiVersion": 1, "kind": "Pod", "spec": {}}
+}
+
 test_containers_carry_their_path_and_field if {
 	found := {[c.field, c.container.name, c.path] | some c in workload.containers} with input as cronjob
 	found == {

@@ -2,13 +2,13 @@
 # title: a replicated workload is pinned to a single replica
 # description: |-
 #   ## What it checks
-#   Deployments, StatefulSets, ReplicaSets and Argo Rollouts that set `spec.replicas: 1`
-#   explicitly.
+#   Deployments, StatefulSets, ReplicaSets, Argo Rollouts and OpenShift DeploymentConfigs that set
+#   `spec.replicas: 1` explicitly.
 #
 #   It stays silent when `replicas` is missing: it defaults to 1, but a workload scaled by a
 #   HorizontalPodAutoscaler (or KEDA) leaves the field out on purpose so that a sync does not
 #   reset the autoscaler's count. It is also silent for `replicas: 0` (scaled down on purpose),
-#   and for a Deployment with `strategy.type: Recreate`: its author made sure two pods never
+#   and for a Deployment (or DeploymentConfig) with `strategy.type: Recreate`: its author made sure two pods never
 #   run at once (a ReadWriteOnce volume, a singleton), so one replica is the design.
 #
 #   ## Why
@@ -31,21 +31,22 @@
 # custom:
 #   level: info
 #   category: reliability
-#   kinds: [Deployment, StatefulSet, ReplicaSet, Rollout]
+#   kinds: [Deployment, StatefulSet, ReplicaSet, Rollout, DeploymentConfig]
 package kvet.rules.deployment_single_replica
 
+import data.kvet.lib.naming
 import rego.v1
 
 deny contains result if {
 	input.spec.replicas == 1
 	not deliberate_singleton
 	result := {
-		"msg": sprintf("%s \"%v\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving", [input.kind, input.metadata.name]),
+		"msg": sprintf("%s \"%v\" runs a single replica: a node drain, eviction or crash leaves it with nothing serving", [input.kind, naming.object_name(input)]),
 		"path": ["spec", "replicas"],
 	}
 }
 
 deliberate_singleton if {
-	input.kind == "Deployment"
+	input.kind in {"Deployment", "DeploymentConfig"}
 	input.spec.strategy.type == "Recreate"
 }

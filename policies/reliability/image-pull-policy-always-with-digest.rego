@@ -31,7 +31,7 @@
 # custom:
 #   level: info
 #   category: reliability
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.image_pull_policy_always_with_digest
 
 import data.kvet.lib.workload

@@ -2,8 +2,8 @@
 # title: a replicated workload has no PodDisruptionBudget
 # description: |-
 #   ## What it checks
-#   Deployments, StatefulSets and Argo Rollouts that set `spec.replicas` above 1, against the
-#   PodDisruptionBudgets of the input: the workload is reported when no PodDisruptionBudget of
+#   Deployments, StatefulSets, Argo Rollouts and OpenShift DeploymentConfigs that set
+#   `spec.replicas` above 1, against the PodDisruptionBudgets of the input: the workload is reported when no PodDisruptionBudget of
 #   its namespace selects the labels of its pod template. A selector selects the pods whose
 #   labels contain all its `matchLabels` and satisfy all its `matchExpressions` (`In`, `NotIn`,
 #   `Exists`, `DoesNotExist`); an empty selector (`selector: {}`) selects every pod of its
@@ -53,11 +53,12 @@
 # custom:
 #   level: info
 #   category: reliability
-#   kinds: [Deployment, StatefulSet, Rollout, PodDisruptionBudget]
+#   kinds: [Deployment, StatefulSet, Rollout, DeploymentConfig, PodDisruptionBudget]
 #   scope: stream
 package kvet.rules.missing_pdb
 
 import data.kvet.lib.workload
+import data.kvet.lib.naming
 import rego.v1
 
 namespace(o) := object.get(o, ["metadata", "namespace"], "")
@@ -83,11 +84,11 @@ candidates("") := {selector | some selector in pdb_selectors[_]}
 
 deny contains result if {
 	some i, o in input.objects
-	o.kind in {"Deployment", "StatefulSet", "Rollout"}
+	o.kind in {"Deployment", "StatefulSet", "Rollout", "DeploymentConfig"}
 	replicas := o.spec.replicas
 	is_number(replicas)
 	replicas > 1
-	template := object.get(o, workload.template_paths[o.kind], null)
+	template := object.get(o, workload.template_path(o), null)
 	is_object(template)
 	labels := object.get(template, ["metadata", "labels"], {})
 	is_object(labels)
@@ -95,7 +96,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "replicas"],
-		"msg": sprintf("%s \"%v\" runs %v replicas but no PodDisruptionBudget selects its pods (%s): a drain may evict them all at once", [o.kind, o.metadata.name, replicas, shown(labels)]),
+		"msg": sprintf("%s \"%v\" runs %v replicas but no PodDisruptionBudget selects its pods (%s): a drain may evict them all at once", [o.kind, naming.object_name(o), replicas, shown(labels)]),
 	}
 }
 

@@ -3,8 +3,13 @@ package kvet.rules.missing_pdb_test
 import data.kvet.rules.missing_pdb
 import rego.v1
 
+# Argo Rollouts are argoproj.io's; the other workloads of these tests, apps/v1.
+api_version("Rollout") := "argoproj.io/v1alpha1"
+
+api_version(kind) := "apps/v1" if kind != "Rollout"
+
 workload(kind, name, ns, replicas, labels) := {
-	"apiVersion": "apps/v1",
+	"apiVersion": api_version(kind),
 	"kind": kind,
 	"metadata": {"name": name, "namespace": ns},
 	"spec": {"replicas": replicas, "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c"}]}}},

@@ -3,8 +3,9 @@
 # description: |-
 #   ## What it checks
 #   The containers of pods that are meant to keep running: Deployments, StatefulSets,
-#   DaemonSets, ReplicaSets, ReplicationControllers, Argo Rollouts, and Pods that restart
-#   (`restartPolicy` `Always`, the default) and are not owned by a Job. A container without a
+#   DaemonSets, ReplicaSets, ReplicationControllers, Argo Rollouts, OpenShift
+#   DeploymentConfigs, and Pods that restart (`restartPolicy` `Always`, the default) and are
+#   not owned by a Job. A container without a
 #   `readinessProbe` is a warning; one without a `livenessProbe` is reported at level info.
 #
 #   It stays silent for Jobs, CronJobs and run-to-completion Pods, for init and ephemeral
@@ -38,7 +39,7 @@
 # custom:
 #   level: warning
 #   category: reliability
-#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Rollout]
+#   kinds: [Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Rollout, DeploymentConfig]
 package kvet.rules.missing_probes
 
 import data.kvet.lib.workload
@@ -51,7 +52,7 @@ long_running_containers contains c if {
 	c.field == "containers"
 }
 
-long_running if input.kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Rollout"}
+long_running if input.kind in {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Rollout", "DeploymentConfig"}
 
 long_running if {
 	input.kind == "Pod"

@@ -5,8 +5,13 @@ import rego.v1
 
 probe := {"httpGet": {"path": "/healthz", "port": 8080}}
 
+# Argo Rollouts are argoproj.io's; the other workloads of these tests, apps/v1.
+api_version("Rollout") := "argoproj.io/v1alpha1"
+
+api_version(kind) := "apps/v1" if kind != "Rollout"
+
 workload(kind, pod_spec) := {
-	"apiVersion": "apps/v1",
+	"apiVersion": api_version(kind),
 	"kind": kind,
 	"metadata": {"name": "web"},
 	"spec": {"template": {"spec": pod_spec}},

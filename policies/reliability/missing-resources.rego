@@ -39,7 +39,7 @@
 # custom:
 #   level: warning
 #   category: reliability
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.missing_resources
 
 import data.kvet.lib.workload

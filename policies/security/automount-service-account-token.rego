@@ -36,7 +36,7 @@
 # custom:
 #   level: info
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.automount_service_account_token
 
 import data.kvet.lib.workload

@@ -36,7 +36,7 @@
 # custom:
 #   level: error
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.dangerous_capabilities
 
 import data.kvet.lib.workload

@@ -32,7 +32,7 @@
 # custom:
 #   level: error
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.host_namespaces
 
 import data.kvet.lib.workload

@@ -80,7 +80,7 @@
 # custom:
 #   level: error
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout, Namespace]
+#   kinds: [workloads, Namespace]
 #   scope: stream
 package kvet.rules.pod_security
 
@@ -124,7 +124,7 @@ label_profile(value) := "restricted" if not value in profiles
 # rule for the whole run.
 pods contains pod if {
 	some i, o in input.objects
-	template_path := workload.template_paths[o.kind]
+	template_path := workload.template_path(o)
 	spec_path := array.concat(template_path, ["spec"])
 	spec := object.get(o, spec_path, null)
 	is_object(spec)

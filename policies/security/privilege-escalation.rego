@@ -42,7 +42,7 @@
 # custom:
 #   level: warning
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.privilege_escalation
 
 import data.kvet.lib.workload

@@ -28,7 +28,7 @@
 # custom:
 #   level: error
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.privileged_container
 
 import data.kvet.lib.workload

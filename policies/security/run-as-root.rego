@@ -43,7 +43,7 @@
 # custom:
 #   level: warning
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.run_as_root
 
 import data.kvet.lib.workload

@@ -37,7 +37,7 @@
 # custom:
 #   level: info
 #   category: security
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.writable_root_fs
 
 import data.kvet.lib.workload

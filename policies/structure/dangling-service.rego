@@ -4,8 +4,9 @@
 #   ## What it checks
 #   Every `Service` with a non-empty `spec.selector`: some pods of the input, in the Service's
 #   namespace, must carry every pair of the selector. The pods are those of the workloads'
-#   templates (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
-#   CronJob, Pod, Argo Rollout and its experiment templates) and of operator resources whose
+#   templates (every kind kvet knows to run pods — Deployment, StatefulSet, DaemonSet, Job,
+#   CronJob, Pod, OpenShift DeploymentConfig, KEDA ScaledJob... — and an Argo Rollout's
+#   experiment templates) and of operator resources whose
 #   pod labels are known: Prometheus Operator `Prometheus`, `Alertmanager` and `ThanosRuler`
 #   (their `podMetadata` and the operator's labels), CloudNativePG `Cluster` and `Pooler`.
 #   Labels that controllers add to pods at run time (`statefulset.kubernetes.io/pod-name`,
@@ -49,11 +50,12 @@
 # custom:
 #   level: warning
 #   category: structure
-#   kinds: [Service, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout, Prometheus, Alertmanager, ThanosRuler, Cluster, Pooler]
+#   kinds: [Service, workloads, Prometheus, Alertmanager, ThanosRuler, Cluster, Pooler]
 #   scope: stream
 package kvet.rules.dangling_service
 
 import data.kvet.lib.workload
+import data.kvet.lib.naming
 import rego.v1
 
 namespace(o) := object.get(o, ["metadata", "namespace"], "")
@@ -79,7 +81,7 @@ runtime_labels := {
 # keyed by [object index, number within the object].
 pods[[i, 0]] := {"ns": namespace(o), "labels": labels, "any": set()} if {
 	some i, o in input.objects
-	path := workload.template_paths[o.kind]
+	path := workload.template_path(o)
 	labels := object.get(o, array.concat(path, ["metadata", "labels"]), {})
 	is_object(labels)
 }
@@ -224,7 +226,7 @@ deny contains result if {
 	result := {
 		"object": i,
 		"path": ["spec", "selector"],
-		"msg": sprintf("Service \"%v\" selects %s, but no pod of the input%s has these labels: it has no endpoints", [service.metadata.name, shown(pairs), where(ns)]),
+		"msg": sprintf("Service \"%v\" selects %s, but no pod of the input%s has these labels: it has no endpoints", [naming.object_name(service), shown(pairs), where(ns)]),
 	}
 }
 

@@ -27,7 +27,7 @@
 # custom:
 #   level: warning
 #   category: workload
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.host_path_mount
 
 import data.kvet.lib.workload

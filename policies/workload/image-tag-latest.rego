@@ -27,7 +27,7 @@
 # custom:
 #   level: warning
 #   category: workload
-#   kinds: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Rollout]
+#   kinds: [workloads]
 package kvet.rules.image_tag_latest
 
 import data.kvet.lib.workload

@@ -488,6 +488,13 @@ fn one_line(message: &str) -> String {
 pub(super) fn new_engine() -> Engine {
     let mut engine = Engine::new();
     budget::install(&mut engine);
+    // Where each workload kind keeps its pods, for the library (`data.kvet.lib.workload`).
+    engine
+        .add_policy(
+            "kvet:workload-kinds.rego".to_owned(),
+            crate::workload::rego_table(),
+        )
+        .expect("the generated table of workload kinds parses");
     engine.set_execution_timer_config(budget::work(1, 0));
     engine
 }
@@ -774,6 +781,58 @@ fn excepted_names(engine: &mut Engine, namespace: &str) -> Result<BTreeSet<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The Rust rules and the policies' library find the pods of every workload kind at the
+    /// same place (both read `crate::workload::WORKLOAD_KINDS`), and neither takes a kind of
+    /// that name in another API group for a workload.
+    #[test]
+    fn rust_rules_and_the_library_find_the_same_pods() {
+        let mut engine = new_engine();
+        let (path, source) = builtin::EMBEDDED
+            .iter()
+            .find(|(p, _)| *p == "lib/workload.rego")
+            .unwrap();
+        add_policy(&mut engine, path, source).unwrap();
+        let mut checked = 0;
+        for workload in crate::workload::WORKLOAD_KINDS {
+            for group in workload.groups.iter().chain(&["other.example.com"]) {
+                let api_version = match *group {
+                    "" => "v1".to_owned(),
+                    group => format!("{group}/v1"),
+                };
+                // The pod spec, nested under the template's keys.
+                let mut pod = "{spec: {containers: [{name: c}]}}".to_owned();
+                for key in workload.template.iter().rev() {
+                    pod = format!("{{{key}: {pod}}}");
+                }
+                let body = &pod[1..pod.len() - 1];
+                let text = format!(
+                    "{{apiVersion: {api_version}, kind: {}, metadata: {{name: x}}, {body}}}",
+                    workload.kind
+                );
+                let doc = crate::load::yaml::parse(&text).documents.remove(0);
+                let mut objects = Vec::new();
+                crate::load::object::split(doc, &mut objects, &mut Vec::new());
+                let object = &objects[0];
+                let rust = crate::workload::pod_spec(object).map(|p| p.pointer);
+
+                engine.set_input(input::from_node(&object.root));
+                let found = engine
+                    .eval_rule("data.kvet.lib.workload.pod".into())
+                    .unwrap();
+                let rego = (found != Value::Undefined).then(|| {
+                    let keys = found["path"].as_array().unwrap();
+                    keys.iter()
+                        .map(|k| format!("/{}", k.as_string().unwrap()))
+                        .collect()
+                });
+                assert_eq!(rust, rego, "{text}");
+                assert_eq!(rust.is_some(), *group != "other.example.com", "{text}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 2 * crate::workload::WORKLOAD_KINDS.len());
+    }
 
     #[test]
     fn conftest_rule_names() {

@@ -96,21 +96,32 @@ pub fn targets(source: &str) -> Result<(Scope, Vec<String>), MetaError> {
     targets_of(root.as_ref().and_then(|r| r.get("custom")))
 }
 
+/// The word in `custom.kinds` that stands for every workload kind.
+const WORKLOADS: &str = "workloads";
+
 fn targets_of(custom: Option<&Node>) -> Result<(Scope, Vec<String>), MetaError> {
     let kinds = match custom.and_then(|c| c.get("kinds")) {
         None => Vec::new(),
-        Some(list) => list
-            .as_seq()
-            .and_then(|items| {
-                items
-                    .iter()
-                    .map(|k| k.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .ok_or(MetaError::Field {
+        Some(list) => {
+            let names: Option<Vec<&str>> = list
+                .as_seq()
+                .and_then(|items| items.iter().map(Node::as_str).collect());
+            let names = names.ok_or(MetaError::Field {
                 field: "custom.kinds",
                 problem: "must be a list of kinds",
-            })?,
+            })?;
+            let mut kinds = Vec::new();
+            for name in names {
+                // `workloads`: every kind kvet knows to run pods (kinds are capitalised, so
+                // it names no kind).
+                if name == WORKLOADS {
+                    kinds.extend(crate::workload::KINDS.iter().map(|k| (*k).to_owned()));
+                } else {
+                    kinds.push(name.to_owned());
+                }
+            }
+            kinds
+        }
     };
     let scope = match custom.and_then(|c| c.get("scope")).map(|s| s.as_str()) {
         None | Some(Some("object")) => Scope::Object,
@@ -167,6 +178,15 @@ mod tests {
         let stream = POLICY.replace("kinds: [Pod, Job]", "kinds: [Pod, Job]\n#   scope: stream");
         assert_eq!(parse(&stream).unwrap().scope, Scope::Stream);
         assert_eq!(package(POLICY), Some("kvet.rules.thing"));
+    }
+
+    #[test]
+    fn workloads_stands_for_every_workload_kind() {
+        let policy = POLICY.replace("kinds: [Pod, Job]", "kinds: [Namespace, workloads]");
+        let (_, kinds) = targets(&policy).unwrap();
+        assert_eq!(kinds[0], "Namespace");
+        assert_eq!(kinds[1..], crate::workload::KINDS);
+        assert!(kinds.iter().any(|k| k == "DeploymentConfig"));
     }
 
     #[test]

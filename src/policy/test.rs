@@ -95,7 +95,8 @@ pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestRe
         report.coverage = covered
             .files
             .into_iter()
-            .filter(|f| !f.path.ends_with("_test.rego"))
+            // The user's files only: not tests, nor what kvet adds to every engine.
+            .filter(|f| names.contains(&f.path) && !f.path.ends_with("_test.rego"))
             .map(|f| FileCoverage {
                 file: f.path,
                 covered: f.covered.len(),

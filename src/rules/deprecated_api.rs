@@ -25,7 +25,7 @@ declare_rule! {
     id: "deprecated-api",
     category: "api",
     level: Warning,
-    kinds: [],
+    kinds: &[],
     summary: "the apiVersion is deprecated in favour of a newer one",
     check: Check::Object(check),
 }

@@ -24,7 +24,7 @@ declare_rule! {
     id: "duplicate-container-name",
     category: "workload",
     level: Error,
-    kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout"],
+    kinds: &crate::workload::KINDS,
     summary: "two containers of a pod have the same name",
     check: Check::Object(check),
 }

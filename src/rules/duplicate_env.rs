@@ -27,7 +27,7 @@ declare_rule! {
     id: "duplicate-env",
     category: "workload",
     level: Warning,
-    kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout"],
+    kinds: &crate::workload::KINDS,
     summary: "a container sets the same environment variable twice",
     check: Check::Object(check),
 }

@@ -23,7 +23,7 @@ declare_rule! {
     id: "duplicate-key",
     category: "yaml",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a key appears twice in the same mapping",
     check: Check::Loader,
 }

@@ -35,7 +35,7 @@ declare_rule! {
     id: "duplicate-object",
     category: "structure",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "the same object (group, kind, namespace, name) appears twice in a file or folder",
     check: Check::Stream(check),
 }

@@ -30,7 +30,7 @@ declare_rule! {
     id: "duplicate-port",
     category: "workload",
     level: Warning,
-    kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout"],
+    kinds: &crate::workload::KINDS,
     summary: "a pod declares the same container port or port name twice",
     check: Check::Object(check),
 }

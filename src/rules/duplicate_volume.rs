@@ -26,7 +26,7 @@ declare_rule! {
     id: "duplicate-volume",
     category: "workload",
     level: Error,
-    kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout"],
+    kinds: &crate::workload::KINDS,
     summary: "two volumes of a pod have the same name",
     check: Check::Object(check),
 }

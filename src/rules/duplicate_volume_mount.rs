@@ -27,7 +27,7 @@ declare_rule! {
     id: "duplicate-volume-mount",
     category: "workload",
     level: Error,
-    kinds: ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ReplicationController", "PodTemplate", "Rollout"],
+    kinds: &crate::workload::KINDS,
     summary: "two volume mounts of a container use the same mountPath",
     check: Check::Object(check),
 }

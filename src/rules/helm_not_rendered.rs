@@ -26,7 +26,7 @@ declare_rule! {
     id: "helm-not-rendered",
     category: "helm",
     level: Info,
-    kinds: [],
+    kinds: &[],
     summary: "charts were not rendered: no helm, or dependencies not vendored",
     check: Check::Loader,
 }

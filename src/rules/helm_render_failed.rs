@@ -29,7 +29,7 @@ declare_rule! {
     id: "helm-render-failed",
     category: "helm",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a chart does not render",
     check: Check::Loader,
 }

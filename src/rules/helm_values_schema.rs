@@ -23,7 +23,7 @@ declare_rule! {
     id: "helm-values-schema",
     category: "helm",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a release's values do not match its chart's values.schema.json",
     check: Check::Loader,
 }

@@ -22,7 +22,7 @@ declare_rule! {
     id: "input-limit",
     category: "yaml",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "the input exceeds kvet's limits on alias expansion, nesting depth or file size",
     check: Check::Loader,
 }

@@ -25,7 +25,7 @@ declare_rule! {
     id: "kustomize-deprecated-field",
     category: "kustomize",
     level: Warning,
-    kinds: ["Kustomization", "Component"],
+    kinds: &["Kustomization", "Component"],
     summary: "a kustomization uses a field kustomize deprecates",
     check: Check::Loader,
 }

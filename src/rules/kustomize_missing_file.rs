@@ -24,7 +24,7 @@ declare_rule! {
     id: "kustomize-missing-file",
     category: "kustomize",
     level: Error,
-    kinds: ["Kustomization", "Component"],
+    kinds: &["Kustomization", "Component"],
     summary: "a kustomization names a file or folder that does not exist",
     check: Check::Loader,
 }

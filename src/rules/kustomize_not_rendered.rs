@@ -25,7 +25,7 @@ declare_rule! {
     id: "kustomize-not-rendered",
     category: "kustomize",
     level: Info,
-    kinds: ["Kustomization"],
+    kinds: &["Kustomization"],
     summary: "kustomizations were not rendered: no kustomize or kubectl",
     check: Check::Loader,
 }

@@ -26,7 +26,7 @@ declare_rule! {
     id: "kustomize-render-failed",
     category: "kustomize",
     level: Error,
-    kinds: ["Kustomization"],
+    kinds: &["Kustomization"],
     summary: "a kustomization does not build",
     check: Check::Loader,
 }

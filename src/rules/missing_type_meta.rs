@@ -24,7 +24,7 @@ declare_rule! {
     id: "missing-type-meta",
     category: "yaml",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a document in a Kubernetes file has no apiVersion or kind",
     check: Check::Loader,
 }

@@ -179,7 +179,7 @@ macro_rules! declare_rule {
         id: $id:literal,
         category: $category:literal,
         level: $level:ident,
-        kinds: [$($kind:literal),* $(,)?],
+        kinds: $kinds:expr,
         summary: $summary:literal,
         check: $check:expr $(,)?
     ) => {
@@ -188,7 +188,7 @@ macro_rules! declare_rule {
                 id: $id,
                 category: $category,
                 default_level: $crate::diag::Level::$level,
-                kinds: &[$($kind),*],
+                kinds: $kinds,
                 summary: $summary,
                 docs: concat!($($doc, "\n"),*),
             },

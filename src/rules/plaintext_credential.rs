@@ -69,7 +69,7 @@ declare_rule! {
     id: "plaintext-credential",
     category: "credentials",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a credential is written in plain text outside a Secret",
     check: Check::Object(check),
 }

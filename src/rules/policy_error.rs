@@ -26,7 +26,7 @@ declare_rule! {
     id: "policy-error",
     category: "policy",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a policy failed on an object instead of checking it",
     check: Check::Loader,
 }

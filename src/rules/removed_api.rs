@@ -28,7 +28,7 @@ declare_rule! {
     id: "removed-api",
     category: "api",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "the target Kubernetes version no longer serves this apiVersion/kind",
     check: Check::Object(check),
 }

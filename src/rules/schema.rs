@@ -43,7 +43,7 @@ declare_rule! {
     id: "schema",
     category: "schema",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "the object does not match the Kubernetes API schema",
     check: Check::Object(check),
 }

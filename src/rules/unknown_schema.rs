@@ -26,7 +26,7 @@ declare_rule! {
     id: "unknown-schema",
     category: "schema",
     level: Warning,
-    kinds: [],
+    kinds: &[],
     summary: "no schema is known for the object's apiVersion and kind",
     check: Check::Object(check),
 }

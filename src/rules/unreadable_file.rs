@@ -19,7 +19,7 @@ declare_rule! {
     id: "unreadable-file",
     category: "input",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "a file could not be read as UTF-8 text",
     check: Check::Loader,
 }

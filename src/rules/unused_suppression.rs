@@ -32,7 +32,7 @@ declare_rule! {
     id: "unused-suppression",
     category: "structure",
     level: Warning,
-    kinds: [],
+    kinds: &[],
     summary: "a suppression suppresses nothing, or gives no reason",
     check: Check::Loader,
 }

@@ -20,7 +20,7 @@ declare_rule! {
     id: "yaml-syntax",
     category: "yaml",
     level: Error,
-    kinds: [],
+    kinds: &[],
     summary: "the YAML cannot be parsed",
     check: Check::Loader,
 }
