@@ -6,9 +6,9 @@
 #   namespace, must carry every pair of the selector. The pods are those of the workloads'
 #   templates (every kind kvet knows to run pods — Deployment, StatefulSet, DaemonSet, Job,
 #   CronJob, Pod, OpenShift DeploymentConfig, KEDA ScaledJob... — and an Argo Rollout's
-#   experiment templates) and of operator resources whose
-#   pod labels are known: Prometheus Operator `Prometheus`, `Alertmanager` and `ThanosRuler`
-#   (their `podMetadata` and the operator's labels), CloudNativePG `Cluster` and `Pooler`.
+#   experiment templates) and of operator resources whose pod labels are known: Prometheus
+#   Operator `Prometheus`, `Alertmanager` and `ThanosRuler` (their `podMetadata` and the
+#   operator's labels), CloudNativePG `Cluster` and `Pooler`.
 #   Labels that controllers add to pods at run time (`statefulset.kubernetes.io/pod-name`,
 #   `pod-template-hash`, `controller-revision-hash`, `job-name`, `cnpg.io/instanceRole`...)
 #   match any value. An object without `metadata.namespace` matches any namespace.
@@ -17,10 +17,13 @@
 #   hand or by another controller), and when the input has no workload in the Service's
 #   namespace (for a Service without namespace: no workload at all): a Service applied next to
 #   a workload kept elsewhere, such as a chart's or an operator's, is not judged. It also stays
-#   silent when no pod of the input carries any pair of the selector: such a Service selects
-#   pods installed from elsewhere into a namespace that also has workloads in the input. It
-#   reports the near misses: a selector some pods carry part of (a typo, a label renamed on
-#   one side only).
+#   silent when the selector shares no label key with the namespace's pods: such a Service
+#   selects pods installed from elsewhere into a namespace that also has workloads in the
+#   input. It reports the near misses — pods that carry part of the selector, or pods written
+#   beside the Service (in its folder, or its chart's or kustomization's render) that carry
+#   all its keys with other values (`app: web-frontend` on the Service, `app: web` on the
+#   pods: a typo, a label renamed on one side only) — and names the closest: the pods that carry most of its
+#   pairs, then most of its keys, then the values most alike.
 #
 #   This rule looks at the whole input at once (`scope: stream`): put every file of an
 #   application in one run.
@@ -176,7 +179,7 @@ runtime_keys(o) := set() if o.kind != "Cluster"
 index[entry] contains id if {
 	some id, p in pods
 	some key, value in p.labels
-	some entry in [["ns", p.ns, key, value], ["all", key, value]]
+	some entry in [["ns", p.ns, key, value], ["all", key, value], ["ns-key", p.ns, key], ["all-key", key]]
 }
 
 index[entry] contains id if {
@@ -196,6 +199,14 @@ candidates("", key, value) := ids(["all", key, value]) | ids(["all-any", key])
 
 candidates(ns, key, value) := {id |
 	some entry in [["ns", ns, key, value], ["ns", "", key, value], ["ns-any", ns, key], ["ns-any", "", key]]
+	some id in ids(entry)
+} if ns != ""
+
+# The pods that carry a Service's selector key, with any value.
+key_candidates("", key) := ids(["all-key", key]) | ids(["all-any", key])
+
+key_candidates(ns, key) := {id |
+	some entry in [["ns-key", ns, key], ["ns-key", "", key], ["ns-any", ns, key], ["ns-any", "", key]]
 	some id in ids(entry)
 } if ns != ""
 
@@ -219,16 +230,67 @@ deny contains result if {
 	pairs := {[key, value] | some key, value in selector; not key in runtime_labels}
 	count(pairs) > 0
 	count(intersection({candidates(ns, key, value) | some [key, value] in pairs})) == 0
-	# A near miss: some pod carries part of the selector (a typo, a label renamed on one side).
-	# A selector that matches nothing at all is taken to select pods installed from elsewhere.
-	some [key, value] in pairs
-	count(candidates(ns, key, value)) > 0
+	# A near miss: some pods carry part of the selector, or all its keys with other values (a
+	# typo, a label renamed on one side). A selector that shares no key with the namespace's
+	# pods is taken to select pods installed from elsewhere.
+	near := near_misses(i, ns, pairs)
+	count(near) > 0
+	# The pods that carry most of its pairs, then most of its keys, then the values most alike.
+	[_, _, _, closest] := min({[0 - matched, 0 - keys, 0 - alike, id] |
+		some id in near
+		labels := pods[id].labels
+		matched := count({1 | some [key, value] in pairs; labels[key] == value})
+		keys := count({1 | some [key, _] in pairs; labels[key]})
+		alike := sum([likeness(value, labels[key]) | some [key, value] in pairs; labels[key] != value])
+	})
+	workload := input.objects[closest[0]]
 	result := {
 		"object": i,
+		"related": closest[0],
 		"path": ["spec", "selector"],
-		"msg": sprintf("Service \"%v\" selects %s, but no pod of the input%s has these labels: it has no endpoints", [naming.object_name(service), shown(pairs), where(ns)]),
+		"msg": sprintf("Service \"%v\" selects %s, but no pod of the input%s has these labels: it has no endpoints; the closest pods, of %s \"%v\" ({related}), have %s", [
+			naming.object_name(service), shown(pairs), where(ns),
+			workload.kind, naming.object_name(workload), shown_labels(pods[closest].labels, pairs),
+		]),
 	}
 }
+
+# How alike two label values are: the length of the start or end they share (`web-frontend`
+# and `web`: 3; `web-frontend` and `frontend`: 8).
+likeness(a, b) := max([shared(a, b), shared(strings.reverse(a), strings.reverse(b))]) if {
+	is_string(a)
+	is_string(b)
+}
+
+likeness(a, b) := 0 if not is_string(a)
+
+likeness(a, b) := 0 if not is_string(b)
+
+shared(a, b) := count([n |
+	shortest := min([count(a), count(b)])
+	shortest > 0
+	some n in numbers.range(1, shortest)
+	substring(a, 0, n) == substring(b, 0, n)
+])
+
+# The pods that carry some pair of the selector of the Service at `i`, or, written beside it,
+# every one of its keys: other values for its keys alone are no sign of a typo in pods applied
+# from elsewhere (`app: redis` for a Redis installed apart, next to an `app: web` here).
+near_misses(i, ns, pairs) := {id | some [key, value] in pairs; some id in candidates(ns, key, value)} | {id |
+	some id in intersection({key_candidates(ns, key) | some [key, _] in pairs})
+	folder(id[0]) == folder(i)
+}
+
+# The folder an object was written in, by number (a render is one of its own); one folder for
+# all when the input does not say.
+folder(i) := object.get(input, ["folders", i], 0)
+
+# What the closest pods have for the selector's keys ("no such label" for a key they lack).
+shown_labels(labels, pairs) := concat(", ", sort([shown_label(labels, key) | some [key, _] in pairs]))
+
+shown_label(labels, key) := sprintf("%s=%v", [key, labels[key]]) if labels[key]
+
+shown_label(labels, key) := sprintf("no %s", [key]) if not labels[key]
 
 shown(pairs) := concat(", ", sort([sprintf("%s=%v", [key, value]) | some [key, value] in pairs]))
 

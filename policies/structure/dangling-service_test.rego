@@ -23,15 +23,55 @@ test_a_selector_no_pod_matches_is_reported if {
 		deployment("web", "shop", {"app.kubernetes.io/name": "web", "tier": "frontend"}),
 		service("web", "shop", {"app.kubernetes.io/name": "web"}),
 		service("frontend", "shop", {"app.kubernetes.io/name": "frontend", "tier": "frontend"}),
-		# Matches no pod at all: pods installed from elsewhere, not judged.
-		service("cache", "shop", {"app.kubernetes.io/name": "redis"}),
+		# Shares no key with the namespace's pods: pods installed from elsewhere, not judged.
+		service("cache", "shop", {"app": "redis"}),
 	]}
 	count(results) == 1
 	some r in results
 	r.object == 2
+	r.related == 0
 	r.path == ["spec", "selector"]
 	contains(r.msg, `Service "frontend" selects app.kubernetes.io/name=frontend, tier=frontend, but no pod of the input in namespace "shop"`)
+	endswith(r.msg, `the closest pods, of Deployment "web" ({related}), have app.kubernetes.io/name=web, tier=frontend`)
 	not r.level
+}
+
+test_the_same_keys_with_other_values_are_a_near_miss if {
+	results := dangling_service.deny with input as {"objects": [
+		deployment("api", "shop", {"app": "api"}),
+		deployment("web", "shop", {"app": "web", "version": "v2"}),
+		deployment("frontend", "staging", {"app": "web-frontend"}),
+		service("web-frontend", "shop", {"app": "web-frontend"}),
+	]}
+	some r in results
+	r.object == 3
+	r.related == 1
+	endswith(r.msg, `the closest pods, of Deployment "web" ({related}), have app=web`)
+}
+
+test_other_values_count_only_beside_the_service if {
+	objects := [
+		deployment("demo", "", {"app": "demo"}),
+		service("redis", "", {"app": "redis"}),
+	]
+	count(dangling_service.deny) == 1 with input as {"objects": objects, "folders": [0, 0]}
+	count(dangling_service.deny) == 0 with input as {"objects": objects, "folders": [0, 1]}
+}
+
+test_the_closest_pods_carry_most_pairs_then_keys_then_alike_values if {
+	results := dangling_service.deny with input as {"objects": [
+		deployment("one-key", "shop", {"app": "frontend"}),
+		deployment("both-keys", "shop", {"app": "api", "tier": "x"}),
+		deployment("a-pair", "shop", {"app": "nothing-alike", "tier": "web", "team": "z"}),
+		service("web", "shop", {"app": "web-frontend", "tier": "web", "team": "a"}),
+		service("api", "shop", {"app": "apis", "tier": "y"}),
+		service("front", "shop", {"app": "frontend-v2", "tier": "z"}),
+		service("frontend", "", {"app": "frontend", "missing": 1}),
+	]}
+	{[r.object, r.related] | some r in results} == {[3, 2], [4, 1], [5, 1], [6, 0]}
+	some r in results
+	r.object == 6
+	endswith(r.msg, `have app=frontend, no missing`)
 }
 
 test_every_pair_must_match_the_same_pods if {

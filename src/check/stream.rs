@@ -22,6 +22,18 @@ pub(crate) struct StreamObject {
     pub(crate) value: regorus::Value,
 }
 
+/// A result's message with where its related object is (`file:line`): in place of `{related}`
+/// when the message has it, else as `(first at file:line)` at its end (the first of two
+/// copies, the usual related object).
+fn with_place(message: String, place: Option<String>) -> String {
+    const MARK: &str = "{related}";
+    match place {
+        Some(place) if message.contains(MARK) => message.replace(MARK, &place),
+        Some(place) => format!("{message} (first at {place})"),
+        None => message.replace(MARK, "the input"),
+    }
+}
+
 /// Evaluates each whole-stream policy once over the objects of its kinds, then places the
 /// findings: the files they fall in are read again, as only objects' values were kept.
 pub(crate) fn stream_policy_diagnostics(
@@ -50,16 +62,22 @@ pub(crate) fn stream_policy_diagnostics(
             continue;
         };
         let values = members.iter().map(|o| o.value.clone()).collect();
-        match policies.evaluate_stream(rule, values) {
+        let mut numbers: HashMap<&std::path::Path, usize> = HashMap::new();
+        let folders = members
+            .iter()
+            .map(|o| {
+                let next = numbers.len();
+                *numbers.entry(&sources[o.file].folder).or_insert(next)
+            })
+            .collect();
+        match policies.evaluate_stream(rule, values, folders) {
             Ok(results) => {
                 for result in results {
                     let at = members[result.object.unwrap_or(0)];
-                    let mut message = result.message;
-                    if let Some(related) = result.related.map(|i| members[i])
-                        && let Some(place) = whereabouts(related.file, related.object)
-                    {
-                        message.push_str(&format!(" (first at {place})"));
-                    }
+                    let place = result
+                        .related
+                        .and_then(|i| whereabouts(members[i].file, members[i].object));
+                    let message = with_place(result.message, place);
                     let mut finding = Finding::new(result.pointer, message);
                     finding.metadata = result.metadata;
                     by_file.entry(at.file).or_default().push(Hit {
@@ -138,5 +156,28 @@ pub(crate) fn run_stream_rules(
             d.source_template = summary.source_template.clone();
             report.diagnostics.push(d);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_place;
+
+    #[test]
+    fn the_related_place_goes_where_the_message_says() {
+        let place = || Some("a.yaml:6".to_owned());
+        assert_eq!(
+            with_place("x is a copy".into(), place()),
+            "x is a copy (first at a.yaml:6)"
+        );
+        assert_eq!(
+            with_place("closest: y ({related})".into(), place()),
+            "closest: y (a.yaml:6)"
+        );
+        assert_eq!(
+            with_place("closest: y ({related})".into(), None),
+            "closest: y (the input)"
+        );
+        assert_eq!(with_place("x".into(), None), "x");
     }
 }

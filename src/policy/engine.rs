@@ -430,14 +430,20 @@ impl PolicyRule {
 impl Policies {
     /// Evaluates a whole-stream rule once, with `{"objects": objects}` as input. Every result
     /// must name its object by index.
+    ///
+    /// `folders[i]` numbers the folder object `i` was written in (a render is a folder of its
+    /// own): objects of one folder are applied together. Policies read it as `input.folders`.
     pub fn evaluate_stream(
         &self,
         rule: &PolicyRule,
         objects: Vec<Value>,
+        folders: Vec<usize>,
     ) -> Result<Vec<PolicyResult>, String> {
         let count = objects.len();
         let mut input = BTreeMap::new();
         input.insert(Value::from("objects"), Value::from(objects));
+        let folders: Vec<Value> = folders.into_iter().map(|f| Value::from(f as u64)).collect();
+        input.insert(Value::from("folders"), Value::from(folders));
         let input = Value::from(input);
         let mut engine = self.engine(&[rule])?;
         within_budget(&mut engine, 1, budget::nodes(&input));

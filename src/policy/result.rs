@@ -16,7 +16,8 @@ pub struct PolicyResult {
     /// For a whole-stream policy: the index of the object in `input.objects`.
     pub object: Option<usize>,
     /// For a whole-stream policy: another object the finding refers to (the first of two
-    /// copies), by index; kvet adds where it is to the message.
+    /// copies), by index; kvet writes where it is in place of `{related}` in the message, or
+    /// adds `(first at file:line)`.
     pub related: Option<usize>,
     /// The result's other fields, kept for the JSON output (conftest's `metadata`).
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
