@@ -12,13 +12,18 @@
 #
 #   - the cluster part is a typo of a `Cluster`'s name in the namespace (one character added,
 #     removed or changed, or one moved; names of at least 4 characters), or
-#   - the same workload uses another name of a `Cluster` in the input, and this one is a
-#     `-superuser` or `-replication` secret, or a service in a value that is surely a host
-#     (`name-rw.namespace`, or a variable such as `DB_HOST` or `DATABASE_URL`).
+#   - the cluster part is one or more whole words of a `Cluster`'s name (`postgres-ca` or
+#     `shop-rw` for Cluster `shop-postgres`: a chart that hard-codes the names while the
+#     Cluster is named after the release), or
+#   - the name is a `-superuser` or `-replication` secret or a service, and the namespace has
+#     only one `Cluster` or the same workload uses another name of a `Cluster` in the input.
 #
-#   It stays silent when the namespace has no CloudNativePG `Cluster` in the input (the
-#   database is managed elsewhere), for names that only happen to end like CloudNativePG's
-#   (`github-app`, `internal-ca`) without resembling a cluster there, and for names the input
+#   A service counts only in a value that is surely a host: `name-rw.namespace`, a variable
+#   such as `DB_HOST` or `DATABASE_URL`, or a PostgreSQL connection URL
+#   (`postgresql://app@pg-main-rw:5432/app`). It stays silent when the namespace has no
+#   CloudNativePG `Cluster` in the input (the database is managed elsewhere), for names that
+#   only happen to end like CloudNativePG's (`github-app`, `internal-ca`) without resembling
+#   a cluster there, and for names the input
 #   defines otherwise: a `Secret`, `SealedSecret`, `ExternalSecret` target, `Service`, a
 #   `Pooler` (its Service has its name), a Cluster's additional managed Service or the
 #   Secrets a Cluster is given (`bootstrap.initdb.secret`, `superuserSecret`,
@@ -171,19 +176,22 @@ uses contains {"object": i, "ns": ns, "name": name, "path": path, "kind": "servi
 	regex.match(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`, labels[0])
 	ns := host_namespace(labels, namespace(o))
 	name := labels[0]
-	host := host_like(labels, variable)
+	host := host_like(labels, variable, value)
 }
 
-# Whether a token surely is a host name: it names a namespace, or the variable is for one
-# (`DB_HOST`, `DATABASE_URL`, `PG_DSN`...), not a list of words such as `LOCALES=en-us,ro-ro`.
-host_like(labels, _) if count(labels) > 1
+# Whether a token surely is a host name: it names a namespace, the variable is for one
+# (`DB_HOST`, `DATABASE_URL`, `PG_DSN`...) or the value is a PostgreSQL connection URL
+# (`postgresql://app@pg-rw:5432/app`); not a list of words such as `LOCALES=en-us,ro-ro`.
+host_like(labels, _, _) if count(labels) > 1
 
-host_like(_, variable) if {
+host_like(_, variable, _) if {
 	is_string(variable)
 	regex.match(`(?i)(^|_)(pghost|host|hostname|url|uri|dsn|addr|address|server|endpoint|database|db|pg|postgres|postgresql)(_|$)`, variable)
 }
 
-default host_like(_, _) := false
+host_like(_, _, value) if regex.match(`(?i)\b(postgres|postgresql|jdbc:postgresql)://`, value)
+
+default host_like(_, _, _) := false
 
 # The namespace a host name is in: the one it names, else the workload's. Undefined for names
 # of other domains.
@@ -271,6 +279,20 @@ deny contains result if {
 
 slip(use, names) if count(typo_of(use.cluster, names)) > 0
 
+# A name hard-coded in a chart while the Cluster is named after the release (`postgres-ca`
+# for Cluster `shop-postgres`): the cluster part is a word of a Cluster's name.
+slip(use, names) if {
+	count(within(use.cluster, names)) > 0
+	object.get(use, "host", true)
+}
+
+# Or the namespace has one Cluster, which a CloudNativePG-only name can only mean.
+slip(use, names) if {
+	count(names) == 1
+	use.suffix in telling_suffixes
+	object.get(use, "host", true)
+}
+
 slip(use, _) if {
 	use.suffix in telling_suffixes
 	object.get(use, "host", true)
@@ -299,15 +321,43 @@ where(ns) := sprintf(" in namespace \"%v\"", [ns]) if ns != ""
 
 where(ns) := "" if ns == ""
 
-hint(use, names) := sprintf(": did you mean \"%v\"?", [concat("-", [sort(typo_of(use.cluster, names))[0], use.suffix])]) if count(typo_of(use.cluster, names)) > 0
+# The Clusters among `names` that have `part` as one or more whole words of their name
+# (`postgres` and `shop` of `shop-postgres`).
+within(part, names) := {name |
+	some name in names
+	word_of(part, name)
+}
+
+word_of(part, name) if startswith(name, concat("", [part, "-"]))
+
+word_of(part, name) if endswith(name, concat("", ["-", part]))
+
+word_of(part, name) if contains(name, concat("", ["-", part, "-"]))
+
+# The Clusters a name may have meant, best first: a typo, else the Clusters it is a word of,
+# else the namespace's only Cluster.
+meant(use, names) := sort(typo_of(use.cluster, names)) if count(typo_of(use.cluster, names)) > 0
+
+meant(use, names) := sort(within(use.cluster, names)) if {
+	count(typo_of(use.cluster, names)) == 0
+	count(within(use.cluster, names)) > 0
+}
+
+meant(use, names) := sort(names) if {
+	count(typo_of(use.cluster, names)) == 0
+	count(within(use.cluster, names)) == 0
+	count(names) == 1
+}
+
+hint(use, names) := sprintf(": did you mean \"%v\"?", [concat("-", [meant(use, names)[0], use.suffix])])
 
 hint(use, names) := sprintf(": the Clusters here are %s", [concat(", ", sort([sprintf("\"%v\"", [n]) | some n in names]))]) if {
-	count(typo_of(use.cluster, names)) == 0
+	not meant(use, names)
 	count(names) <= 5
 }
 
 hint(use, names) := "" if {
-	count(typo_of(use.cluster, names)) == 0
+	not meant(use, names)
 	count(names) > 5
 }
 

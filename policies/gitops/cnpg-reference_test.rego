@@ -88,7 +88,7 @@ test_names_that_only_end_like_cnpg_ones_are_silent if {
 			"env": [
 				secret_env("orders-db-app"),
 				secret_env("github-app"),
-				secret_env("orders-app"),
+				secret_env("shop-db-app"),
 				host_env("--mount-ro"),
 				host_env("file-ro.txt.bak"),
 				host_env("db-ro.example.com"),
@@ -98,11 +98,47 @@ test_names_that_only_end_like_cnpg_ones_are_silent if {
 	]}
 }
 
-test_a_workload_not_using_a_cluster_is_only_reported_for_typos if {
+test_a_workload_not_using_a_cluster_is_only_reported_for_slips if {
 	count(cnpg_reference.deny) == 0 with input as {"objects": [
 		cluster("orders-db", "shop"),
+		cluster("billing-db", "shop"),
 		deployment("shop", {"env": [host_env("redis-rw"), secret_env("payments-superuser")]}, {}),
 	]}
+}
+
+# A chart hard-codes the names while the Cluster is named after the release.
+test_a_word_of_a_cluster_name_is_reported if {
+	results := cnpg_reference.deny with input as {"objects": [
+		cluster("shop-postgres", "shop"),
+		cluster("shop-cache-db", "shop"),
+		deployment("shop", {"env": [
+			host_env("postgres-rw"),
+			{"name": "CONNECTION", "value": "postgresql://app@cache-ro:5432/app"},
+			{"name": "MODE", "value": "postgres-ro"},
+		]}, {"volumes": [{"name": "ca", "secret": {"secretName": "postgres-ca"}}]}),
+	]}
+	{r.msg | some r in results} == {
+		`service "postgres-rw" is CloudNativePG's name for Cluster "postgres", but the input has no such Cluster in namespace "shop": did you mean "shop-postgres-rw"?`,
+		`service "cache-ro" is CloudNativePG's name for Cluster "cache", but the input has no such Cluster in namespace "shop": did you mean "shop-cache-db-ro"?`,
+		`secret "postgres-ca" is CloudNativePG's name for Cluster "postgres", but the input has no such Cluster in namespace "shop": did you mean "shop-postgres-ca"?`,
+	}
+}
+
+test_a_namespace_with_one_cluster_is_what_cnpg_only_names_mean if {
+	results := cnpg_reference.deny with input as {"objects": [
+		cluster("orders-db", "shop"),
+		deployment("shop", {"env": [
+			host_env("redis-rw"),
+			secret_env("payments-superuser"),
+			# Other secrets end with -app and -ca too.
+			secret_env("github-app"),
+			secret_env("internal-ca"),
+		]}, {}),
+	]}
+	{r.msg | some r in results} == {
+		`service "redis-rw" is CloudNativePG's name for Cluster "redis", but the input has no such Cluster in namespace "shop": did you mean "orders-db-rw"?`,
+		`secret "payments-superuser" is CloudNativePG's name for Cluster "payments", but the input has no such Cluster in namespace "shop": did you mean "orders-db-superuser"?`,
+	}
 }
 
 test_short_cluster_names_are_not_guessed_at if {
@@ -176,7 +212,7 @@ test_a_short_cluster_name_is_still_checked_through_the_workloads_other_uses if {
 	count(results) == 1
 	some r in results
 	contains(r.msg, `service "pgx-rw"`)
-	contains(r.msg, `the Clusters here are "pg"`)
+	contains(r.msg, `did you mean "pg-rw"?`)
 }
 
 test_words_that_only_look_like_services_are_silent if {
