@@ -99,7 +99,7 @@ pub(crate) fn check_file(
     let mut diagnostics = loader_diagnostics(&loaded, file, &result.settings);
     let (found, stream_inputs) = object_diagnostics(
         &loaded.objects,
-        file,
+        (file, &text),
         context,
         (!rendered).then_some(policies),
         &result.settings,
@@ -176,7 +176,13 @@ pub(crate) fn check_pending(
         for object in &objects {
             check(object, context, &mut findings);
             for finding in findings.drain(..) {
-                out.push(place(rule.meta.id, level, &source.name, object, finding));
+                out.push(place(
+                    rule.meta.id,
+                    level,
+                    (&source.name, &text),
+                    object,
+                    finding,
+                ));
             }
         }
     }
@@ -249,7 +255,7 @@ fn loader_diagnostics(
 /// the object is checked as a render made it, elsewhere.
 fn object_diagnostics(
     objects: &[Object],
-    file: &str,
+    (file, text): (&str, &str),
     context: &Context,
     policies: Option<&policy::Policies>,
     settings: &HashMap<String, Setting>,
@@ -278,7 +284,7 @@ fn object_diagnostics(
             for (rule, check, level) in &object_rules {
                 check(object, context, &mut findings);
                 for finding in findings.drain(..) {
-                    out.push(place(rule.meta.id, *level, file, object, finding));
+                    out.push(place(rule.meta.id, *level, (file, text), object, finding));
                 }
             }
             let input = std::cell::OnceCell::new();
@@ -290,7 +296,8 @@ fn object_diagnostics(
             let Some(policies) = policies else {
                 return (out, None);
             };
-            out.extend(policy_diagnostics(object, &value, file, policies, settings));
+            let at = (file, text);
+            out.extend(policy_diagnostics(object, &value, at, policies, settings));
             let kind = &object.id.kind;
             let stream = policies
                 .stream_rules()
@@ -317,7 +324,7 @@ fn object_diagnostics(
 fn policy_diagnostics(
     object: &Object,
     input: &dyn Fn() -> regorus::Value,
-    file: &str,
+    file: (&str, &str),
     policies: &policy::Policies,
     settings: &HashMap<String, Setting>,
 ) -> Vec<Diagnostic> {
@@ -385,7 +392,7 @@ pub(crate) fn level_of(rule: &Rule, settings: &HashMap<String, Setting>) -> Opti
 pub(crate) fn place(
     rule: &str,
     level: Level,
-    file: &str,
+    (file, text): (&str, &str),
     object: &Object,
     finding: Finding,
 ) -> Diagnostic {
@@ -393,7 +400,14 @@ pub(crate) fn place(
         let start = object.root.span.start;
         load::spans::Span { start, end: start }
     } else {
-        object.root.locate_at(&finding.pointer, finding.at_key).span
+        let located = object.root.locate_at(&finding.pointer, finding.at_key);
+        // On the part of a string the finding is about, when it names one.
+        let part = finding
+            .part
+            .as_ref()
+            .filter(|_| located.exact && !finding.at_key);
+        part.and_then(|p| load::spans::part_of_scalar(text, located.span, &p.text, p.occurrence))
+            .unwrap_or(located.span)
     };
     let mut d = Diagnostic::new(rule, level, file, span, finding.message);
     d.metadata = finding.metadata;

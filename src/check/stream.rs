@@ -116,7 +116,8 @@ pub(crate) fn stream_policy_diagnostics(
                         None => level_of(&rules::POLICY_ERROR, &settings[file]),
                     };
                     if let (Some(level), Some(object)) = (level, loaded.objects.get(hit.object)) {
-                        out.push(place(hit.rule, level, &source.name, object, hit.finding));
+                        let file = (source.name.as_str(), &*text);
+                        out.push(place(hit.rule, level, file, object, hit.finding));
                     }
                 }
                 out

@@ -66,6 +66,28 @@ pub struct Finding {
     pub level: Option<Level>,
     /// Extra fields of a policy result, kept for the JSON output.
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The part of the string at `pointer` the finding is about, to place it there rather
+    /// than on the string's first line (`PASSWORD=admin` on the 13th line of a block scalar).
+    pub part: Option<StringPart>,
+}
+
+/// A part of a string value: its text (one line of it), and how many times that text appears
+/// in the string before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringPart {
+    pub text: String,
+    pub occurrence: usize,
+}
+
+impl StringPart {
+    /// The part of `value` at byte range `range` (its first line, when it spans several).
+    pub fn of(value: &str, range: std::ops::Range<usize>) -> StringPart {
+        let text = value[range.clone()].split('\n').next().unwrap_or_default();
+        StringPart {
+            text: text.to_owned(),
+            occurrence: value[..range.start].matches(text).count(),
+        }
+    }
 }
 
 impl Finding {
@@ -77,6 +99,7 @@ impl Finding {
             at_key: false,
             level: None,
             metadata: None,
+            part: None,
         }
     }
 

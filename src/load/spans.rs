@@ -124,6 +124,58 @@ impl Node {
     }
 }
 
+/// Where a part of a string scalar is written: the `occurrence`-th (from 0) appearance of
+/// `part`, a text without line breaks, on the lines of the scalar at `span` in `text`. The lines
+/// of a literal or folded block scalar are its source lines less their indentation, and those
+/// of a plain or quoted one are its source text: chomping, folding and indentation change only
+/// what is between lines, so a part on one line is found as written. `None` when it is not
+/// there as written (an escape in a quoted scalar).
+pub fn part_of_scalar(text: &str, span: Span, part: &str, occurrence: usize) -> Option<Span> {
+    if part.is_empty() || part.contains('\n') {
+        return None;
+    }
+    let mut left = occurrence;
+    let lines = text.split('\n').enumerate();
+    let lines = lines
+        .skip(span.start.line as usize - 1)
+        .take((span.end.line - span.start.line) as usize + 1);
+    for (i, line) in lines {
+        let number = i as u32 + 1;
+        // Within the scalar: from its start on its first line, to its end on its last.
+        let from = if number == span.start.line {
+            byte_of_col(line, span.start.col)
+        } else {
+            0
+        };
+        let to = if number == span.end.line {
+            byte_of_col(line, span.end.col)
+        } else {
+            line.len()
+        };
+        for (at, _) in line.get(from..to.max(from))?.match_indices(part) {
+            if left > 0 {
+                left -= 1;
+                continue;
+            }
+            let col = line[..from + at].chars().count() as u32 + 1;
+            let start = Pos { line: number, col };
+            let end = Pos {
+                line: number,
+                col: col + part.chars().count() as u32,
+            };
+            return Some(Span { start, end });
+        }
+    }
+    None
+}
+
+/// Byte offset in `line` of 1-based character column `col` (the line's end past it).
+fn byte_of_col(line: &str, col: u32) -> usize {
+    line.char_indices()
+        .nth(col as usize - 1)
+        .map_or(line.len(), |(i, _)| i)
+}
+
 /// Line starts of a text, to turn line/column positions into byte offsets for rendering.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
@@ -202,6 +254,49 @@ mod tests {
         let (line, col, ..) = at(text, 0, "/data/script");
         assert_eq!((line, col), (3, 5));
         assert_eq!(at(text, 0, "/data/other"), (5, 10, 5, 11));
+    }
+
+    /// `(line, col, end_line, end_col)` of a part of the string at `pointer`.
+    fn part_at(
+        text: &str,
+        pointer: &str,
+        part: &str,
+        occurrence: usize,
+    ) -> Option<(u32, u32, u32, u32)> {
+        let root = &parse(text).documents[0].root;
+        let span = root.locate(pointer).span;
+        let s = part_of_scalar(text, span, part, occurrence)?;
+        Some((s.start.line, s.start.col, s.end.line, s.end.col))
+    }
+
+    #[test]
+    fn parts_of_block_scalars_are_found_on_their_lines() {
+        let literal = "data:\n  app.env: |\n    # settings\n    USER=admin\n\n    PASSWORD=admin\n  next: x\n";
+        assert_eq!(
+            part_at(literal, "/data/app.env", "PASSWORD=admin", 0),
+            Some((6, 5, 6, 19))
+        );
+        // The second "admin" of the value is on line 6.
+        assert_eq!(
+            part_at(literal, "/data/app.env", "admin", 1),
+            Some((6, 14, 6, 19))
+        );
+        assert_eq!(part_at(literal, "/data/app.env", "admin", 2), None);
+        // Folded, kept (`+`) and indented by an indicator: the same lines.
+        let folded = "a: >+2\n    x\n   pass: secret\n\nb: 1\n";
+        assert_eq!(
+            part_at(folded, "/a", "pass: secret", 0),
+            Some((3, 4, 3, 16))
+        );
+        // Plain and quoted scalars on one line; an escape is not found as written.
+        assert_eq!(
+            part_at("k: token=abc\n", "/k", "abc", 0),
+            Some((1, 10, 1, 13))
+        );
+        assert_eq!(part_at("k: \"a\\tb\"\n", "/k", "a\tb", 0), None);
+        // Nothing outside the scalar: not the key, not the next value.
+        assert_eq!(part_at(literal, "/data/app.env", "next", 0), None);
+        assert_eq!(part_at(literal, "/data/app.env", "app.env", 0), None);
     }
 
     #[test]

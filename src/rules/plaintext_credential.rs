@@ -3,7 +3,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{Check, Context, declare_rule};
-use crate::diag::Finding;
+use crate::diag::{Finding, StringPart};
 use crate::load::object::Object;
 use crate::load::spans::escape_pointer_token;
 use crate::load::yaml::{Node, Value};
@@ -250,8 +250,10 @@ enum Step<'a> {
     Index(usize),
 }
 
-/// What was found in one string; the smallest (rank, then words) is reported.
-type Hit = (u8, String, String);
+/// What was found in one string: rank, what it is, what of it is shown, and where it is in the
+/// string (its byte range) when it is a part of it. The smallest (rank, then words, then the
+/// first) is reported.
+type Hit = (u8, String, String, Option<(usize, usize)>);
 
 fn check(object: &Object, _: &Context, out: &mut Vec<Finding>) {
     if matches!(
@@ -293,7 +295,7 @@ impl<'a> Scan<'a> {
                 }
             }
             Value::Str(s) => {
-                if let Some((_, what, shown)) = self.best_hit(s, path) {
+                if let Some((_, what, shown, range)) = self.best_hit(s, path) {
                     let shown = if shown.is_empty() {
                         String::new()
                     } else {
@@ -303,7 +305,10 @@ impl<'a> Scan<'a> {
                         "{} holds {what}{shown} in plain text: rotate it and reference a Secret instead",
                         self.location(path)
                     );
-                    out.push(Finding::new(pointer(path), message));
+                    let mut finding = Finding::new(pointer(path), message);
+                    // A part of a longer text (a file in a ConfigMap) is shown where it is.
+                    finding.part = range.map(|(start, end)| StringPart::of(s, start..end));
+                    out.push(finding);
                 }
             }
             _ => {}
@@ -326,13 +331,15 @@ impl<'a> Scan<'a> {
                 } else {
                     String::new()
                 };
-                hits.push((shape.rank, shape.what.to_owned(), shown));
+                let range = Some((found.start(), found.end()));
+                hits.push((shape.rank, shape.what.to_owned(), shown, range));
             }
         }
         if s.contains('@') && s.contains("://") {
             for caps in URL_WITH_PASSWORD.captures_iter(s) {
                 if literal(&caps[1], "") {
-                    hits.push((3, "a URL with a password".into(), String::new()));
+                    let whole = caps.get(0).map(|m| (m.start(), m.end()));
+                    hits.push((3, "a URL with a password".into(), String::new(), whole));
                 }
             }
         }
@@ -344,14 +351,14 @@ impl<'a> Scan<'a> {
                     && AWS_SECRET_VALUE.is_match(s)
                     && literal(s, "")
                 {
-                    hits.push((1, "an AWS secret access key".into(), String::new()));
+                    hits.push((1, "an AWS secret access key".into(), String::new(), None));
                 }
                 if credential_word(key)
                     && credential_name(key, self.loose_context(path))
                     && literal(s, key)
                     && let Some(what) = named(key)
                 {
-                    hits.push((4, what.into(), String::new()));
+                    hits.push((4, what.into(), String::new(), None));
                 }
             }
             if credential_word(s) {
@@ -364,7 +371,9 @@ impl<'a> Scan<'a> {
                             && literal(&caps[2], &caps[1])
                             && let Some(what) = named(&caps[1])
                         {
-                            hits.push((5, what.into(), String::new()));
+                            let (name, value) = (&caps.get(1), &caps.get(2));
+                            let range = name.zip(*value).map(|(n, v)| (n.start(), v.end()));
+                            hits.push((5, what.into(), String::new(), range));
                         }
                     }
                 }
