@@ -119,6 +119,8 @@ pub struct Override {
     /// [`Config::globs`]).
     pub files: Vec<String>,
     pub rules: HashMap<String, Setting>,
+    /// Where the entry is written in the config file.
+    pub span: Span,
 }
 
 /// An `ignore` entry: the findings of `rules` on the objects it names are dropped.
@@ -268,7 +270,12 @@ impl Config {
         let bytes = crate::load::read_file(path)
             .map_err(|e| read_error(crate::load::discover::io_message(&e)))?;
         let text = crate::load::decode(bytes).map_err(|e| read_error(e.to_string()))?;
-        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // `cfg.yaml` is in the current folder, as `./cfg.yaml` is: its parent is "", which
+        // has no absolute form.
+        let root = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let mut config = Config::parse(&path.display().to_string(), &text)?;
         config.root = normalize(&std::path::absolute(&root).unwrap_or(root));
         config.path = Some(path.to_path_buf());
@@ -290,14 +297,19 @@ impl Config {
         if self.overrides.is_empty() {
             return settings;
         }
-        let relative = self.relative(file);
-        let matching = self.globs.files.matching(&relative);
-        for (o, matches) in self.overrides.iter().zip(matching) {
+        for (o, matches) in self.overrides.iter().zip(self.overrides_matching(file)) {
             if matches {
                 settings.extend(o.rules.iter().map(|(k, v)| (k.clone(), *v)));
             }
         }
         settings
+    }
+
+    /// For each override, whether its `files` globs match `file`.
+    pub fn overrides_matching(&self, file: &Path) -> Vec<bool> {
+        let mut matching = self.globs.files.matching(&self.relative(file));
+        matching.truncate(self.overrides.len());
+        matching
     }
 }
 
@@ -745,6 +757,10 @@ impl ConfigParser<'_> {
         }
         let files =
             files.ok_or_else(|| self.error(node.span, "an override needs `files`".into(), None))?;
-        Ok(Override { files, rules })
+        Ok(Override {
+            files,
+            rules,
+            span: node.span,
+        })
     }
 }

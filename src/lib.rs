@@ -436,6 +436,21 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
         file_path(&d.file)
     };
+    // Every file of the run as config globs see it: the sources, and rendered charts' templates.
+    let checked: Vec<PathBuf> = sources
+        .iter()
+        .map(|s| s.config_path.clone())
+        .chain(
+            rendered
+                .iter()
+                .filter_map(|r| r.chart.as_ref())
+                .flat_map(|chart| {
+                    load::render::template_files(chart)
+                        .into_iter()
+                        .map(PathBuf::from)
+                }),
+        )
+        .collect();
     report.summary.suppressed = apply_suppressions(
         &mut report.diagnostics,
         &suppressions,
@@ -443,7 +458,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         &policies,
         &config_path,
         &file_path,
-        covers_folder(&opts.paths, &config.root),
+        (&checked, covers_folder(&opts.paths, &config.root)),
     );
     // Suppressions in files the run did not read may cover findings of other roots.
     report
@@ -485,7 +500,8 @@ fn apply_suppressions(
     policies: &policy::Policies,
     config_path: &dyn Fn(&Diagnostic) -> PathBuf,
     file_path: &dyn Fn(&str) -> PathBuf,
-    whole_repository: bool,
+    // Every file of the run, and whether the run covers the config's whole folder.
+    (checked, whole_repository): (&[PathBuf], bool),
 ) -> usize {
     let policy_rule = |id: &str| policies.rules().iter().find(|r| r.id == id);
     let known = |id: &str| rules::find(id).is_some() || policy_rule(id).is_some();
@@ -508,6 +524,7 @@ fn apply_suppressions(
         level: &level,
         looks_across_files: &looks_across_files,
         whole_repository,
+        checked,
     };
     suppress::apply(diagnostics, suppressions, &context)
 }

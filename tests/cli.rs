@@ -1203,6 +1203,57 @@ fn suppressions_that_drop_nothing_are_judged_only_where_the_run_can_tell() {
         .stdout("");
 }
 
+/// A config named by its bare file name is in the current folder, as `./cfg.yaml` is: its
+/// override globs with a folder match the same files either way (issue 16).
+#[test]
+fn config_paths_resolve_the_same_however_they_are_written() {
+    let dir = tree(&[
+        (
+            "cfg.yaml",
+            "rules: {unknown-schema: off}\noverrides:\n  - files: [\"apps/*.yaml\"]\n    rules: {duplicate-key: off}\n",
+        ),
+        ("apps/a.yaml", &duplicate_key_configmap("a", "")),
+    ]);
+    for config in ["cfg.yaml", "./cfg.yaml", "../cfg.yaml"] {
+        let at = if config.starts_with("..") {
+            dir.path().join("apps")
+        } else {
+            dir.path().to_path_buf()
+        };
+        let files = if config.starts_with("..") {
+            "a.yaml"
+        } else {
+            "apps/a.yaml"
+        };
+        check_in(&at, &["--format", "compact", "--config", config, files])
+            .code(0)
+            .stdout("");
+    }
+}
+
+/// An override whose globs match no file of a run over the config's whole folder is reported
+/// where it is written, as an unused ignore entry is.
+#[test]
+fn config_entries_that_match_no_file_are_reported() {
+    let dir = tree(&[
+        (
+            ".kvet.yaml",
+            "rules: {unknown-schema: off}\noverrides:\n  - files: [\"apps/*.yaml\"]\n    rules: {duplicate-key: off}\n  - files: [\"old-apps/*.yaml\", \"legacy/**\"]\n    rules: {duplicate-key: off}\nignore:\n  - rules: [duplicate-key]\n    files: [\"old-apps/*.yaml\"]\n    reason: old apps keep their copies\n",
+        ),
+        ("apps/a.yaml", &duplicate_key_configmap("a", "")),
+    ]);
+    check_in(dir.path(), &["--format", "compact", "."])
+        .code(0)
+        .stdout(
+            ".kvet.yaml:5:5: warning[unused-suppression] the config's override for old-apps/*.yaml, legacy/** matches no file of this run\n\
+             .kvet.yaml:8:5: warning[unused-suppression] the config's ignore entry for duplicate-key suppresses nothing\n",
+        );
+    // Some files only: nothing can be judged.
+    check_in(dir.path(), &["--format", "compact", "apps/a.yaml"])
+        .code(0)
+        .stdout("");
+}
+
 /// `apps/a.yaml` and `apps/b.yaml`, a duplicate-key error each.
 fn two_apps() -> tempfile::TempDir {
     tree(&[

@@ -330,6 +330,9 @@ pub struct Context<'a> {
     /// Whether the run checked the config's whole folder: only then can a config entry, or a
     /// suppression of a rule that looks across files, be known to suppress nothing.
     pub whole_repository: bool,
+    /// Every file of the run, as config `files` globs match it (a rendered chart's templates
+    /// and values files included).
+    pub checked: &'a [std::path::PathBuf],
 }
 
 /// Drops the diagnostics that a suppression with a reason covers; returns how many were
@@ -408,6 +411,28 @@ pub fn apply(
         // Named as the manifests are: relative to the current folder when it is below it.
         let cwd = std::env::current_dir().unwrap_or_default();
         let path = path.strip_prefix(&cwd).unwrap_or(path);
+        let config = &context.config;
+        let mut matched = vec![false; config.overrides.len()];
+        for file in context.checked {
+            for (seen, matches) in matched.iter_mut().zip(config.overrides_matching(file)) {
+                *seen |= matches;
+            }
+        }
+        for (entry, matched) in config.overrides.iter().zip(matched) {
+            if !matched {
+                let message = format!(
+                    "the config's override for {} matches no file of this run",
+                    entry.files.join(", ")
+                );
+                let file = path.display().to_string();
+                let mut d = Diagnostic::new(unused_rule, level, &file, entry.span, message);
+                d.help = Some(
+                    "correct its `files` globs (relative to the config's folder), or delete it"
+                        .into(),
+                );
+                diagnostics.push(d);
+            }
+        }
         for (ignore, used) in context.config.ignores.iter().zip(config_used) {
             if !used {
                 let message = format!(

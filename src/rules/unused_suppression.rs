@@ -5,7 +5,9 @@ declare_rule! {
     /// Every suppression: an `ignore.kvet.dev/<rule-id>` annotation, a `# kvet:ignore` or
     /// `# kvet:ignore-file` comment, an `ignore` entry of the config. It reports one that
     /// suppresses nothing (the finding is gone, the rule is off, the rule id is misspelt), and
-    /// one without a reason, which is not applied.
+    /// one without a reason, which is not applied. It also reports an `overrides` entry of the
+    /// config whose `files` globs match no file of the run (a folder renamed, a glob written
+    /// relative to the wrong folder: globs are relative to the config's folder).
     ///
     /// Suppressions of rules that look across files (`duplicate-template`, the Kargo and Argo
     /// CD references) and config entries are judged only when the run covers the whole
