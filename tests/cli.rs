@@ -1203,6 +1203,38 @@ fn suppressions_that_drop_nothing_are_judged_only_where_the_run_can_tell() {
         .stdout("");
 }
 
+/// A chart's template is Go template text, checked through what its chart renders: named as a
+/// file or as an editor's buffer, from the repository or from inside the chart, it is never
+/// read as YAML (issue 16).
+#[test]
+fn a_template_is_skipped_alike_as_a_file_or_a_buffer_from_any_folder() {
+    let chart =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/render/charts-repo/charts/web");
+    let text = fs::read_to_string(chart.join("templates/deployment.yaml")).unwrap();
+    for (cwd, name) in [
+        (chart.join("../.."), "charts/web/templates/deployment.yaml"),
+        (chart.clone(), "templates/deployment.yaml"),
+        (chart.join("templates"), "deployment.yaml"),
+    ] {
+        let args = ["check", "--no-render", "--format", "compact"];
+        kvet()
+            .current_dir(&cwd)
+            .args(args)
+            .arg(name)
+            .assert()
+            .code(0)
+            .stdout("");
+        kvet()
+            .current_dir(&cwd)
+            .args(args)
+            .args(["-", "--stdin-filename", name])
+            .write_stdin(text.clone())
+            .assert()
+            .code(0)
+            .stdout("");
+    }
+}
+
 /// A config named by its bare file name is in the current folder, as `./cfg.yaml` is: its
 /// override globs with a folder match the same files either way (issue 16).
 #[test]

@@ -4,6 +4,9 @@
 /// Whether a file is a template of a Helm chart: under `templates/` of a folder that holds a
 /// `Chart.yaml`.
 pub fn is_chart_template(path: &std::path::Path) -> bool {
+    // Absolute: `x.yaml` named from inside `templates/` is a template as `chart/templates/x.yaml`
+    // is, whether it is a file or an editor's buffer named so.
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     path.ancestors()
         .skip(1)
         .filter(|dir| dir.file_name().is_some_and(|n| n == "templates"))
