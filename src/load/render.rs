@@ -104,6 +104,8 @@ pub struct Rendered {
     pub release_namespace_lines: Vec<u32>,
     /// What was rendered.
     pub release: HelmRelease,
+    /// What helm warned of while it rendered (values it could not merge).
+    pub warnings: Vec<String>,
 }
 
 impl HelmRelease {
@@ -297,7 +299,7 @@ impl HelmRelease {
                 }
                 Err(e) => Err(HelmFailure::Tool(e)),
             };
-        let text = render(true)?;
+        let (text, warnings) = render(true)?;
         let (text, release_namespace_lines) = match &self.namespace {
             Some(_) => (text, Vec::new()),
             None => {
@@ -305,7 +307,7 @@ impl HelmRelease {
                 if duplicates(&restored) > duplicates(&text) {
                     // The chart tells its namespace from `default` (it lists both, then drops
                     // repeats): rendered as helm renders it without one, the same lines marked.
-                    let plain = render(false)?;
+                    let (plain, _) = render(false)?;
                     let marked = same_lines(&restored, &lines, &plain);
                     (plain, marked)
                 } else {
@@ -321,6 +323,7 @@ impl HelmRelease {
             chart: Some(self.chart.clone()),
             release_namespace_lines,
             release: self.clone(),
+            warnings,
         })
     }
 }
@@ -433,7 +436,75 @@ pub(crate) fn find_program(program: &str, search: Option<&std::ffi::OsStr>) -> O
         .find(|candidate| std::fs::metadata(candidate).is_ok_and(|m| m.is_file()))
 }
 
-fn output(program: &Path, args: &[String]) -> Result<String, RenderError> {
+/// The warnings of a render tool that succeeded, one per line of what it printed on stderr,
+/// without repeats and without what only says where the tool's code logged it: kustomize's
+/// `# Warning: ...`, helm 3's `coalesce.go:286: warning: ...`, helm 4's structured
+/// `level=WARN msg="..." key=value` (of which `level=INFO` and `DEBUG` lines are left out).
+/// What concerns the machine rather than the input (helm's `Kubernetes configuration file is
+/// group-readable`) is left out too.
+pub fn warnings(stderr: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        let Some(line) = warning_of(line.trim()) else {
+            continue;
+        };
+        let about_the_machine = line.contains("Kubernetes configuration file is");
+        if !line.is_empty() && !about_the_machine && !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// What one line of a tool's stderr warns of; `None` for a structured log line below WARN.
+fn warning_of(line: &str) -> Option<String> {
+    if let Some(rest) = line.strip_prefix("level=") {
+        let (level, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        if !matches!(level, "WARN" | "WARNING" | "ERROR") {
+            return None;
+        }
+        let rest = rest.trim_start();
+        let (message, attributes) = match rest.strip_prefix("msg=\"") {
+            Some(quoted) => match quoted.find('"') {
+                Some(end) => (&quoted[..end], quoted[end + 1..].trim()),
+                None => (quoted, ""),
+            },
+            None => (rest.strip_prefix("msg=").unwrap_or(rest), ""),
+        };
+        return Some(match attributes {
+            "" => message.to_owned(),
+            attributes => format!("{message} ({attributes})"),
+        });
+    }
+    let mut line = line.trim_start_matches('#').trim_start();
+    // kubectl's klog header, `I1202 07:26:21.284917   19969 log.go:245] `: a time and a
+    // process id would make the output differ from run to run.
+    if let Some((header, rest)) = line.split_once("] ")
+        && header.starts_with(['I', 'W', 'E'])
+        && header
+            .split_whitespace()
+            .last()
+            .is_some_and(|p| p.contains(".go:"))
+        && header[1..].starts_with(|c: char| c.is_ascii_digit())
+    {
+        line = rest;
+    }
+    // `walk.go:74: ` — where in the tool's code the message was written.
+    if let Some((place, rest)) = line.split_once(": ")
+        && let Some((file, number)) = place.rsplit_once(':')
+        && file.ends_with(".go")
+        && number.chars().all(|c| c.is_ascii_digit())
+    {
+        line = rest;
+    }
+    let line = ["Warning:", "WARNING:", "warning:"]
+        .iter()
+        .find_map(|prefix| line.strip_prefix(prefix))
+        .unwrap_or(line);
+    Some(line.trim().to_owned())
+}
+
+fn output(program: &Path, args: &[String]) -> Result<(String, Vec<String>), RenderError> {
     // The served APIs are hundreds: the command is shown with their count.
     let shown: Vec<String> = args
         .iter()
@@ -468,7 +539,8 @@ fn output(program: &Path, args: &[String]) -> Result<String, RenderError> {
             stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
         });
     }
-    String::from_utf8(out.stdout).map_err(|_| RenderError::NotText { command })
+    let text = String::from_utf8(out.stdout).map_err(|_| RenderError::NotText { command })?;
+    Ok((text, warnings(&String::from_utf8_lossy(&out.stderr))))
 }
 
 pub use super::template_map::{template_file, template_files};
@@ -479,5 +551,35 @@ pub fn chart_file(chart: &Path) -> PathBuf {
         chart.to_path_buf()
     } else {
         chart.join("Chart.yaml")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::warnings;
+
+    #[test]
+    fn render_tools_warnings_are_read_without_where_they_were_logged() {
+        let kustomize = "# Warning: 'commonLabels' is deprecated. Please use 'labels' instead.\n";
+        assert_eq!(
+            warnings(kustomize),
+            ["'commonLabels' is deprecated. Please use 'labels' instead."]
+        );
+        let helm3 = "coalesce.go:286: warning: cannot overwrite table with non table for sub.config (map[level:1])\nWARNING: Kubernetes configuration file is group-readable. This is insecure. Location: /home/u/.kube/config\n";
+        assert_eq!(
+            warnings(helm3),
+            ["cannot overwrite table with non table for sub.config (map[level:1])"]
+        );
+        let helm4 = "level=INFO msg=\"found symbolic link in path\" path=/c/link.yaml\nlevel=WARN msg=\"skipped value for sub.config: Not a table.\" chart=app\nlevel=WARN msg=\"skipped value for sub.config: Not a table.\" chart=app\n";
+        assert_eq!(
+            warnings(helm4),
+            ["skipped value for sub.config: Not a table. (chart=app)"]
+        );
+        let kubectl = "I1202 07:26:21.284917   19969 log.go:245] well-defined vars that were never replaced: BEE_ACTION\n";
+        assert_eq!(
+            warnings(kubectl),
+            ["well-defined vars that were never replaced: BEE_ACTION"]
+        );
+        assert!(warnings("\n  \n").is_empty());
     }
 }

@@ -443,6 +443,14 @@ pub fn render(
         };
         match result {
             Ok(mut rendered) => {
+                let chart = crate::load::render::chart_file(&rendered.release.chart);
+                let warned = rendered.warnings.iter().map(|warning| PlanProblem {
+                    rule: &crate::rules::RENDER_WARNING,
+                    file: chart.clone(),
+                    span: Span::FIRST_CHAR,
+                    message: format!("helm ({}): {warning}", rendered.name),
+                });
+                releases.problems.extend(warned);
                 rendered.name = super::unique_name(&mut names, rendered.name);
                 if !root.report_all {
                     releases.partial.insert(rendered.name.clone());

@@ -1167,6 +1167,7 @@ mod tests {
         let rendered = RenderedRoot {
             text: text.into(),
             origins,
+            warnings: Vec::new(),
         };
         let objects = crate::load::load_text(text).objects;
         let object = objects.iter().find(|o| o.id.kind == kind).unwrap();

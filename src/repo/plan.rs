@@ -239,6 +239,11 @@ pub fn plan(
                 if let Some(app) = &k.application {
                     name.push_str(&format!(" (Application {app})"));
                 }
+                let warned = rendered.warnings.iter();
+                let tool = tool.describe();
+                let tool = tool.trim();
+                plan.problems
+                    .extend(warned.map(|w| warning_problem(&repo, root, tool, w)));
                 plan.streams.push(RenderedStream {
                     root,
                     name: super::unique_name(&mut names, name),
@@ -308,6 +313,26 @@ pub(crate) fn under_a_kustomization(file: &Path) -> bool {
         .skip(1)
         .take_while(|dir| dir.starts_with(&root))
         .any(|dir| kustomization::file_in(dir).is_some())
+}
+
+/// A render tool's warning, on the field of the root's kustomizations it names (quoted, as
+/// kustomize quotes them: `'commonLabels' is deprecated`), else on the root's first line.
+fn warning_problem(repo: &Repository, root: usize, tool: &str, warning: &str) -> PlanProblem {
+    let named_field = repo.closure(root).into_iter().find_map(|k| {
+        let kustomization = &repo.kustomizations[k];
+        let fields = kustomization.root.as_map()?;
+        let field = fields
+            .iter()
+            .find(|f| warning.contains(&format!("'{}'", f.key)))?;
+        Some((k, field.key_span))
+    });
+    let (k, span) = named_field.unwrap_or((root, Span::FIRST_CHAR));
+    PlanProblem {
+        rule: &crate::rules::RENDER_WARNING,
+        file: repo.kustomizations[k].file.clone(),
+        span,
+        message: format!("{tool}: {warning}"),
+    }
 }
 
 /// A failed render, on the entry of the root's kustomizations its message names (quoted, as

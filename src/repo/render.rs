@@ -43,7 +43,7 @@ impl Tool {
         }
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let name = self
             .program
             .file_name()
@@ -77,6 +77,9 @@ pub struct RenderedRoot {
     pub text: String,
     /// By document index.
     pub origins: Vec<Origin>,
+    /// What the tool warned of while it succeeded (`'commonLabels' is deprecated`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Why a root did not render: the tool's message.
@@ -233,7 +236,9 @@ fn run(
             tool.describe()
         ))
     })?;
-    Ok(strip(&text, &wrapper_dir))
+    let mut rendered = strip(&text, &wrapper_dir);
+    rendered.warnings = crate::load::render::warnings(&readable(&out.stderr));
+    Ok(rendered)
 }
 
 /// The tool's message without what the wrapper adds: kubectl's log prefix
@@ -341,7 +346,11 @@ fn strip(text: &str, wrapper: &Path) -> RenderedRoot {
         .filter(|(_, k)| **k)
         .map(|(l, _)| *l)
         .collect();
-    RenderedRoot { text, origins }
+    RenderedRoot {
+        text,
+        origins,
+        warnings: Vec::new(),
+    }
 }
 
 fn parse_origin(text: &str, wrapper: &Path) -> Origin {
@@ -426,6 +435,8 @@ fn cache_key(repo: &Repository, root: usize, tool: &Tool, hashes: &FileHashes) -
     for (seed, h) in hashers.iter_mut().enumerate() {
         h.write_usize(seed);
         env!("CARGO_PKG_VERSION").hash(h);
+        // What a cached render holds: 2 added the tool's warnings.
+        2u32.hash(h);
         tool.describe().hash(h);
         tool_version(tool).hash(h);
         repo.kustomizations[root].dir.hash(h);

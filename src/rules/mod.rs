@@ -27,6 +27,7 @@ mod missing_type_meta;
 mod plaintext_credential;
 mod policy_error;
 mod removed_api;
+mod render_warning;
 mod schema;
 mod unknown_schema;
 mod unreadable_file;
@@ -44,6 +45,7 @@ pub use kustomize_not_rendered::RULE as KUSTOMIZE_NOT_RENDERED;
 pub use kustomize_render_failed::RULE as KUSTOMIZE_RENDER_FAILED;
 pub use missing_type_meta::RULE as MISSING_TYPE_META;
 pub use policy_error::RULE as POLICY_ERROR;
+pub use render_warning::RULE as RENDER_WARNING;
 pub use schema::RULE as SCHEMA;
 pub use unknown_schema::RULE as UNKNOWN_SCHEMA;
 pub use unreadable_file::RULE as UNREADABLE_FILE;
@@ -143,6 +145,7 @@ pub static RULES: &[&Rule] = &[
     &plaintext_credential::RULE,
     &policy_error::RULE,
     &removed_api::RULE,
+    &render_warning::RULE,
     &schema::RULE,
     &unknown_schema::RULE,
     &unreadable_file::RULE,
