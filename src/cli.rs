@@ -248,6 +248,8 @@ fn report_targets(mut targets: Vec<ReportTarget>) -> miette::Result<Vec<ReportTa
 
 /// Parses the command line, runs it, and returns the exit code. Prints; never exits.
 pub fn run() -> ExitCode {
+    // Before any error is made: a miette error takes its handler when it is created.
+    crate::diag::render::wrap_errors_as_diagnostics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -1235,6 +1235,40 @@ fn a_template_is_skipped_alike_as_a_file_or_a_buffer_from_any_folder() {
     }
 }
 
+/// Human output wraps messages, help and errors at spaces only: a path is never broken at its
+/// hyphens or slashes, however narrow the terminal (issue 16).
+#[test]
+fn paths_are_never_broken_across_lines() {
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis-ha}\nspec:\n  selector: {matchLabels: {app: redis-ha}}\n  template:\n    metadata: {labels: {app: redis-ha}}\n    spec: {containers: [{name: redis, image: \"redis:7.4.1\"}]}\n";
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: redis}\nspec:\n  selector: {app: redis-ha-announce}\n  ports: [{port: 6379}]\n";
+    let dir = tree(&[
+        ("charts-rendered/redis-ha-statefulset.yaml", deployment),
+        ("charts-rendered/redis-ha-announce-service.yaml", service),
+    ]);
+    for columns in ["40", "60", "80"] {
+        let out = kvet()
+            .env("COLUMNS", columns)
+            .current_dir(dir.path())
+            .args(["check", "--format", "human", "charts-rendered"])
+            .output()
+            .unwrap();
+        let out = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.contains("(charts-rendered/redis-ha-statefulset.yaml:3)"),
+            "{columns} columns:\n{out}"
+        );
+        let missing = "no-such-folder/kvet-config-for-the-redis-ha-chart.yaml";
+        let err = kvet()
+            .env("COLUMNS", columns)
+            .current_dir(dir.path())
+            .args(["check", "--config", missing, "."])
+            .output()
+            .unwrap();
+        let err = String::from_utf8(err.stderr).unwrap();
+        assert!(err.contains(missing), "{columns} columns:\n{err}");
+    }
+}
+
 /// A config named by its bare file name is in the current folder, as `./cfg.yaml` is: its
 /// override globs with a folder match the same files either way (issue 16).
 #[test]

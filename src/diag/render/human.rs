@@ -26,7 +26,10 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(opts.width)
         .with_context_lines(1)
-        .with_links(false);
+        .with_links(false)
+        .with_break_words(false)
+        .with_word_separator(WORD_SEPARATOR)
+        .with_word_splitter(word_splitter());
     let mut current: Option<(&str, Option<IndexedSource>)> = None;
     for d in &report.diagnostics {
         if current.as_ref().is_none_or(|(file, _)| *file != d.file) {
@@ -49,6 +52,30 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report))
+}
+
+/// Messages and help are wrapped at spaces only, never inside a word (`break_words(false)`):
+/// a file path or URL (`charts/redis-ha-statefulset.yaml`, which textwrap would split at its
+/// hyphens or slashes) stays whole, to be copied and pasted, even past the width.
+const WORD_SEPARATOR: textwrap::WordSeparator = textwrap::WordSeparator::AsciiSpace;
+
+/// See [`WORD_SEPARATOR`].
+fn word_splitter() -> textwrap::WordSplitter {
+    textwrap::WordSplitter::NoHyphenation
+}
+
+/// Makes miette print errors (a config that does not parse, a policy that does not compile)
+/// wrapped as diagnostics are: never inside a path or URL.
+pub fn wrap_errors_as_diagnostics() {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .break_words(false)
+                .word_separator(WORD_SEPARATOR)
+                .word_splitter(word_splitter())
+                .build(),
+        )
+    }));
 }
 
 /// Longest line, in bytes, shown in a snippet.

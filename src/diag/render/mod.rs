@@ -9,6 +9,8 @@ mod sarif;
 
 use std::io::{self, Write};
 
+pub use human::wrap_errors_as_diagnostics;
+
 use super::Report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
