@@ -76,6 +76,14 @@ struct CheckArgs {
     /// Exit with 1 when a diagnostic at or above this level is reported.
     #[arg(long, value_name = "LEVEL", default_value = "error", value_parser = parse_level)]
     fail_level: Level,
+    /// Show only findings at or above this level, in every report; the exit status still
+    /// counts them all (see --fail-level).
+    #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = parse_level)]
+    show_level: Level,
+    /// Print how many findings each rule has, and the summary line, instead of the findings
+    /// (reports sent to files are written as usual).
+    #[arg(long)]
+    statistics: bool,
     /// The path stdin stands for: shown in diagnostics and used to pick config overrides.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<String>,
@@ -324,7 +332,12 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
     if args.stdin_filename.is_some() && !paths.iter().any(|p| p == "-") {
         miette::bail!("--stdin-filename needs `-` among the paths");
     }
-    let targets = report_targets(args.format)?;
+    let mut targets = report_targets(args.format)?;
+    if args.statistics {
+        for target in targets.iter_mut().filter(|t| t.file.is_none()) {
+            target.format = Format::Statistics;
+        }
+    }
     let opts = LintOptions {
         paths,
         stdin_filename: args.stdin_filename,
@@ -387,13 +400,21 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         report.summary.baselined = baseline.apply(&mut report.diagnostics);
         report.finish();
     }
+    // The exit status counts every finding, shown or not.
+    let status = match report.max_level() {
+        Some(level) if level >= args.fail_level => EXIT_FINDINGS,
+        _ => EXIT_OK,
+    };
+    let before = report.diagnostics.len();
+    report.diagnostics.retain(|d| d.level >= args.show_level);
+    if report.diagnostics.len() < before {
+        report.summary.hidden = before - report.diagnostics.len();
+        report.finish();
+    }
     for target in &targets {
         write_report(&report, target)?;
     }
-    Ok(match report.max_level() {
-        Some(level) if level >= args.fail_level => EXIT_FINDINGS,
-        _ => EXIT_OK,
-    })
+    Ok(status)
 }
 
 /// Fails when one of `outputs` is one of the files `read` (or a file in a folder of them).

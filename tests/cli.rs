@@ -48,6 +48,62 @@ fn human_output_shows_snippets_and_a_summary() {
     insta::assert_snapshot!(String::from_utf8(out).unwrap());
 }
 
+/// `--show-level` hides findings below it from every report, and the exit status still counts
+/// them; `--statistics` prints the per-rule table instead of the findings (issue 16).
+#[test]
+fn show_level_hides_findings_and_statistics_counts_them() {
+    // Three errors and a warning.
+    let shown = kvet()
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--show-level",
+            "error",
+            "--fail-level",
+            "warning",
+            EXAMPLE,
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc = json(&shown);
+    let levels: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["error", "error", "error"]);
+    assert_eq!(doc["summary"]["hidden"], 1);
+    assert_eq!(doc["summary"]["warnings"], 0);
+    // Hidden, the warning still fails a run at --fail-level warning.
+    kvet()
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "--show-level",
+            "error",
+            "--fail-level",
+            "warning",
+            "-",
+        ])
+        .write_stdin(DUP_ENV)
+        .assert()
+        .code(1)
+        .stdout("");
+    kvet()
+        .args(["check", "--statistics", EXAMPLE])
+        .assert()
+        .code(1)
+        .stdout(
+            "Findings by rule:\n      1  error    duplicate-object\n      1  error    duplicate-volume\n      1  error    duplicate-volume-mount\n      1  warning  duplicate-env\n3 errors, 1 warning, 0 infos in 1 file (4 objects)\n",
+        );
+}
+
 #[test]
 fn json_output_has_the_documented_shape() {
     let out = kvet()

@@ -194,6 +194,13 @@ pub struct Summary {
     pub suppressed: usize,
     /// Findings the `--baseline` records, not reported.
     pub baselined: usize,
+    /// Findings below `--show-level`, not shown (they still count for the exit status).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hidden: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The result of a run: sorted diagnostics, a summary, and the text of every file that has

@@ -31,7 +31,21 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
         .with_word_separator(WORD_SEPARATOR)
         .with_word_splitter(word_splitter());
     let mut current: Option<(&str, Option<IndexedSource>)> = None;
+    let mut template: Option<(&str, &str)> = None;
     for d in &report.diagnostics {
+        // Where a file's findings were rendered from, once for the file (not for the
+        // template itself: its findings are where they are written).
+        if let Some(name) = d.source_template.as_deref()
+            && template != Some((d.file.as_str(), name))
+            && !d.file.ends_with(name)
+        {
+            writeln!(
+                out,
+                "── {}: rendered from the Helm template {name}\n",
+                d.file
+            )?;
+            template = Some((d.file.as_str(), name));
+        }
         if current.as_ref().is_none_or(|(file, _)| *file != d.file) {
             let source = report
                 .sources
@@ -49,6 +63,12 @@ pub fn render(report: &Report, opts: &RenderOptions, out: &mut dyn Write) -> io:
             .render_report(&mut text, &shown)
             .map_err(|_| io::Error::other("could not render a diagnostic"))?;
         out.write_all(text.as_bytes())?;
+        writeln!(out)?;
+    }
+    if !report.diagnostics.is_empty() {
+        super::tables::by_rule(report, out)?;
+        writeln!(out)?;
+        super::tables::by_file(report, out)?;
         writeln!(out)?;
     }
     writeln!(out, "{}", summary_line(report))
@@ -190,14 +210,7 @@ impl<'a> Shown<'a> {
                 end.max(start + usize::from(start < first_line_end)) - start,
             ))
         });
-        let mut help = d.help.clone();
-        if let Some(template) = &d.source_template {
-            let note = format!("rendered from the Helm template {template}");
-            help = Some(match help {
-                Some(h) => format!("{h}\n{note}"),
-                None => note,
-            });
-        }
+        let help = d.help.clone();
         Shown {
             d,
             source,

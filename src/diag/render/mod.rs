@@ -6,6 +6,7 @@ mod human;
 mod json;
 mod junit;
 mod sarif;
+mod tables;
 
 use std::io::{self, Write};
 
@@ -27,6 +28,9 @@ pub enum Format {
     Sarif,
     /// JUnit XML: a test suite per file, a test case per object.
     Junit,
+    /// `--statistics`: findings per rule, and the summary line.
+    #[value(skip)]
+    Statistics,
 }
 
 pub struct RenderOptions {
@@ -47,6 +51,7 @@ pub fn render(
         Format::Github => github::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, out),
+        Format::Statistics => tables::render_statistics(report, out),
     }
 }
 
@@ -70,6 +75,12 @@ pub(crate) fn summary_line(report: &Report) -> String {
     );
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", plural(s.suppressed, "finding")));
+    }
+    if s.hidden > 0 {
+        line.push_str(&format!(
+            "; {} below --show-level not shown",
+            plural(s.hidden, "finding")
+        ));
     }
     if s.baselined > 0 {
         line.push_str(&format!(
