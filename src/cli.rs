@@ -411,6 +411,9 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         report.summary.hidden = before - report.diagnostics.len();
         report.finish();
     }
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     for target in &targets {
         write_report(&report, target)?;
     }

@@ -209,7 +209,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         .collect();
     let names = repo::findings::Names::new(&discovered.inputs, &arguments);
 
-    let mut report = Report::default();
+    let mut report = Report {
+        warnings: policies.warnings().to_vec(),
+        ..Report::default()
+    };
     report.diagnostics.extend(crd_problems);
     for p in &discovered.problems {
         let settings = config.settings_for(Path::new(&p.path));

@@ -207,6 +207,27 @@ fn missing_policy_and_data_paths_are_errors() {
             predicate::str::contains("no deny, violation or warn rules in namespace main")
                 .and(predicate::str::contains("their packages: k8s.security")),
         );
+    // Of several chosen namespaces, one without rules is only a warning, as in conftest: the
+    // others run, and the findings decide the exit status.
+    let security = format!("{POLICIES}/conftest/security.rego");
+    let several = |namespaces: &[&str]| {
+        let mut args = vec!["check", "--format", "compact", MANIFESTS, "-p", &security];
+        for n in namespaces {
+            args.extend(["--namespace", n]);
+        }
+        kvet().args(args).assert()
+    };
+    let ran = several(&["k8s.security", "main"]).code(1);
+    let out = String::from_utf8(ran.get_output().stdout.clone()).unwrap();
+    assert!(out.contains("[k8s.security."), "{out}");
+    ran.stderr(predicate::str::contains(
+        "warning: no deny, violation or warn rules in namespace main of the --policy files",
+    ));
+    several(&["main", "other"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no deny, violation or warn rules in namespaces main, other of the",
+        ));
 }
 
 #[test]

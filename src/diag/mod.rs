@@ -214,6 +214,9 @@ pub struct Report {
     /// Every file read (and stdin, and rendered streams), by name.
     pub files: Vec<String>,
     pub sources: BTreeMap<String, Arc<str>>,
+    /// What the user should know about the run itself, not about a file (a chosen policy
+    /// namespace without rules): printed on stderr, apart from every report.
+    pub warnings: Vec<String>,
 }
 
 impl Report {

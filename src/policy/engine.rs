@@ -76,7 +76,7 @@ pub enum PolicyError {
     Data { path: String, message: String },
     #[error("no .rego policies in {path}")]
     Empty { path: String },
-    #[error("no deny, violation or warn rules in namespace {namespace} of the --policy files")]
+    #[error("no deny, violation or warn rules in {namespace} of the --policy files")]
     #[diagnostic(help(
         "their packages: {found}; pick with --namespace, or run them all with --all-namespaces"
     ))]
@@ -114,6 +114,9 @@ pub struct Policies {
     rules: Vec<PolicyRule>,
     /// Namespaces that declare `exception` rules.
     exception_namespaces: BTreeSet<String>,
+    /// What the user should know that does not stop the run (a chosen namespace without
+    /// rules, when another has some).
+    warnings: Vec<String>,
 }
 
 enum Engines {
@@ -172,6 +175,7 @@ impl Policies {
                 engines: Engines::Lazy(LazyEngines::new(engine)?),
                 rules,
                 exception_namespaces: BTreeSet::new(),
+                warnings: Vec::new(),
             });
         }
         let user_files: BTreeSet<String> =
@@ -185,24 +189,39 @@ impl Policies {
                     options.namespaces.iter().any(|n| n == namespace)
                 }
         };
+        // As conftest: a chosen namespace without rules is an error only when no chosen one
+        // has any (nothing would be checked); otherwise a warning.
+        let mut warnings = Vec::new();
         if !user_files.is_empty() && !options.all_namespaces {
             let asked = if options.namespaces.is_empty() {
                 vec!["main".to_owned()]
             } else {
                 options.namespaces.clone()
             };
-            for namespace in asked {
-                let has_rules = declared
-                    .get(&namespace)
-                    .is_some_and(|rules| rules.iter().any(|(n, _)| conftest_level(n).is_some()));
-                if !has_rules {
-                    let found: Vec<&str> = declared.keys().map(String::as_str).collect();
-                    return Err(PolicyError::NoRules {
-                        namespace,
-                        found: found.join(", "),
-                    });
-                }
+            let has_rules = |namespace: &String| {
+                declared
+                    .get(namespace)
+                    .is_some_and(|rules| rules.iter().any(|(n, _)| conftest_level(n).is_some()))
+            };
+            let (with, without): (Vec<String>, Vec<String>) =
+                asked.into_iter().partition(|n| has_rules(n));
+            let found: Vec<&str> = declared.keys().map(String::as_str).collect();
+            if with.is_empty() {
+                let namespace = match without.len() {
+                    1 => format!("namespace {}", without[0]),
+                    _ => format!("namespaces {}", without.join(", ")),
+                };
+                return Err(PolicyError::NoRules {
+                    namespace,
+                    found: found.join(", "),
+                });
             }
+            warnings.extend(without.into_iter().map(|namespace| {
+                format!(
+                    "no deny, violation or warn rules in namespace {namespace} of the --policy files (their packages: {})",
+                    found.join(", ")
+                )
+            }));
         }
         let mut exception_namespaces = BTreeSet::new();
         for (namespace, names) in &declared {
@@ -238,11 +257,17 @@ impl Policies {
             engines: Engines::All(Box::new(engine)),
             rules,
             exception_namespaces,
+            warnings,
         })
     }
 
     pub fn rules(&self) -> &[PolicyRule] {
         &self.rules
+    }
+
+    /// What loading found that does not stop the run.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// An engine (a clone) that holds the policies of `rules`.
