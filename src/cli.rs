@@ -48,6 +48,20 @@ enum Command {
     /// Run the `test_*` rules of `*_test.rego` files with the policies beside them, like
     /// `conftest verify`.
     Test(TestArgs),
+    /// List the custom resources kvet validates out of the box (its CRD catalog): group,
+    /// kinds, project, version, licence.
+    Schemas(SchemasArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SchemasArgs {
+    /// Build the catalog from a folder of upstream CRDs instead (schemas/catalog/update.sh).
+    #[arg(long, value_name = "CRDS", hide = true, requires_all = ["projects", "out"])]
+    build_catalog: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", hide = true)]
+    projects: Option<PathBuf>,
+    #[arg(long, value_name = "DIR", hide = true)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +180,10 @@ struct CheckArgs {
     /// .kvet.yaml).
     #[arg(long, conflicts_with = "kustomize")]
     no_render: bool,
+    /// Do not validate custom resources against kvet's embedded CRD catalog (`kvet schemas`
+    /// lists it): only against CRDs of the input, --crds and --schema-location.
+    #[arg(long)]
+    no_catalog: bool,
     /// Findings recorded in this file (by --write-baseline) are not reported and do not fail
     /// the run: only new ones do.
     #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
@@ -270,6 +288,7 @@ pub fn run() -> ExitCode {
         Command::Rules => list_rules(),
         Command::Explain { id } => explain(&id),
         Command::Test(args) => test(args),
+        Command::Schemas(args) => schemas(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -358,6 +377,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         helm,
         kustomize: args.kustomize,
         no_render: args.no_render,
+        no_catalog: args.no_catalog,
         tool_path: None,
     };
     // A baseline that cannot be read stops the run before any file is.
@@ -525,6 +545,34 @@ fn split_globs(globs: Vec<String>) -> Vec<String> {
         .filter(|g| !g.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn schemas(args: SchemasArgs) -> miette::Result<u8> {
+    use crate::schema::catalog;
+    if let (Some(crds), Some(projects), Some(out)) =
+        (&args.build_catalog, &args.projects, &args.out)
+    {
+        catalog::build(crds, projects, out).map_err(|e| miette::miette!("{e}"))?;
+        return Ok(EXIT_OK);
+    }
+    let mut out = String::new();
+    for project in catalog::projects() {
+        let mut groups: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+            std::collections::BTreeMap::new();
+        for (api_version, kind, _) in project.kinds {
+            let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            groups.entry(group).or_default().insert(kind);
+        }
+        out.push_str(&format!(
+            "{} ({}, {}, {})\n",
+            project.name, project.version, project.licence, project.source
+        ));
+        for (group, kinds) in groups {
+            let kinds: Vec<&str> = kinds.into_iter().collect();
+            out.push_str(&format!("  {group}: {}\n", kinds.join(", ")));
+        }
+    }
+    print_out(&out)
 }
 
 fn list_rules() -> miette::Result<u8> {

@@ -70,6 +70,9 @@ pub struct LintOptions {
     pub no_render: bool,
     /// Where to look for `helm`, `kustomize` and `kubectl`; the PATH when `None`.
     pub tool_path: Option<std::ffi::OsString>,
+    /// Leave custom resources that no CRD of the run defines to `--schema-location` (or
+    /// unvalidated) instead of the embedded CRD catalog.
+    pub no_catalog: bool,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -299,6 +302,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         kubernetes_version,
         crds: &crds,
         crds_complete: false,
+        catalog: !opts.no_catalog,
         locations: &locations,
     };
 
@@ -351,6 +355,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         kubernetes_version,
         crds: &crds,
         crds_complete: true,
+        catalog: !opts.no_catalog,
         locations: &locations,
     };
     let late: Vec<Vec<Diagnostic>> = pending

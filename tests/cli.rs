@@ -356,17 +356,25 @@ fn kubeconform_schema_folders_keep_working() {
             .code(1)
             .stdout(expected);
     }
-    // Without it, the Rollout has no schema.
+    // Without it (and without kvet's CRD catalog, which has Rollouts and comes first), the
+    // Rollout has no schema.
     kvet()
         .current_dir(dir.path())
-        .args(["check", "--format", "compact", "app"])
+        .args(["check", "--format", "compact", "--no-catalog", "app"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("warning[unknown-schema]"));
     // A server that cannot be reached is a diagnostic on the object, not a crash.
     kvet()
         .current_dir(dir.path())
-        .args(["check", "--format", "compact", "--cache-dir", "cache"])
+        .args([
+            "check",
+            "--format",
+            "compact",
+            "--cache-dir",
+            "cache",
+            "--no-catalog",
+        ])
         .args([
             "--schema-location",
             "http://127.0.0.1:1/{{ .ResourceKind }}.json",
@@ -1323,6 +1331,46 @@ fn paths_are_never_broken_across_lines() {
         let err = String::from_utf8(err.stderr).unwrap();
         assert!(err.contains(missing), "{columns} columns:\n{err}");
     }
+}
+
+/// Custom resources of the GitOps stack are validated out of the box by kvet's CRD catalog; a
+/// CRD of the input wins over it, and --no-catalog leaves them without a schema (issue 13).
+#[test]
+fn the_crd_catalog_validates_custom_resources_unless_a_crd_of_the_input_says_otherwise() {
+    let listed = kvet()
+        .args(["schemas"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let listed = String::from_utf8(listed).unwrap();
+    assert!(listed.contains("Argo CD (argoproj/argo-cd@"), "{listed}");
+    assert!(
+        listed.contains("  argoproj.io: AppProject, Application, ApplicationSet\n"),
+        "{listed}"
+    );
+    assert!(listed.contains("  kyverno.io: "), "{listed}");
+
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: shop}\nspec:\n  custom: x\n";
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: applications.argoproj.io}\nspec:\n  group: argoproj.io\n  names: {kind: Application, plural: applications}\n  scope: Namespaced\n  versions:\n    - name: v1alpha1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec: {type: object, properties: {custom: {type: string}}}\n";
+    let dir = tree(&[("app.yaml", app), ("own-crd/crd.yaml", crd)]);
+    check_in(dir.path(), &["--format", "compact", "app.yaml"])
+        .code(1)
+        .stdout(predicate::str::contains(
+            "app.yaml:5:3: error[schema] spec: unknown field \"custom\"",
+        ));
+    check_in(dir.path(), &["--format", "compact", "app.yaml", "own-crd"])
+        .code(0)
+        .stdout("");
+    check_in(
+        dir.path(),
+        &["--format", "compact", "--no-catalog", "app.yaml"],
+    )
+    .code(0)
+    .stdout(predicate::str::contains(
+        "warning[unknown-schema] no schema for argoproj.io/v1alpha1 Application",
+    ));
 }
 
 /// A config named by its bare file name is in the current folder, as `./cfg.yaml` is: its

@@ -172,6 +172,7 @@ fn repository_readers(text: &str) {
         kubernetes_version: kvet::schema::builtin::latest(),
         crds: &crds,
         crds_complete: true,
+        catalog: true,
         locations: &locations,
     };
     let lines = line_count(text);

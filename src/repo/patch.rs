@@ -392,6 +392,7 @@ mod tests {
             kubernetes_version: version,
             crds: &crds,
             crds_complete: true,
+            catalog: true,
             locations: &locations,
         };
         check(text, format, target.as_ref(), &context)

@@ -96,6 +96,9 @@ pub struct Context<'a> {
     /// False while the input is still being read: a custom resource whose CRD is not known
     /// yet is left for later (the engine checks it again when every CRD is known).
     pub crds_complete: bool,
+    /// Whether the embedded CRD catalog validates the custom resources no CRD defines
+    /// (`--no-catalog` turns it off).
+    pub catalog: bool,
     /// Schemas from `--schema-location` folders, for kinds with neither.
     pub locations: &'a crate::schema::location::SchemaLocations,
 }
@@ -105,7 +108,20 @@ impl Context<'_> {
     pub fn lacks_schema(&self, api_version: &str, kind: &str) -> bool {
         crate::schema::store::is_custom(api_version, kind, self.kubernetes_version)
             && !self.crds.contains(api_version, kind)
+            && self.catalog_project(api_version, kind).is_none()
             && self.locations.get(api_version, kind).is_none()
+    }
+
+    /// The catalog project whose schema validates a custom resource no CRD defines. None
+    /// while the input is still being read: a CRD of the input, which wins, may come later.
+    pub fn catalog_project(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Option<&'static crate::schema::catalog::Project> {
+        (self.catalog && self.crds_complete)
+            .then(|| crate::schema::catalog::project_of(api_version, kind))
+            .flatten()
     }
 }
 

@@ -606,6 +606,7 @@ mod tests {
             kubernetes_version: crate::schema::builtin::latest(),
             crds: &crds,
             crds_complete: true,
+            catalog: true,
             locations: &locations,
         };
         let mut out = Vec::new();

@@ -1,7 +1,7 @@
 use super::{Check, Context, declare_rule};
 use crate::diag::Finding;
 use crate::load::object::Object;
-use crate::schema::{cel, store, validate};
+use crate::schema::{catalog, cel, store, validate};
 
 declare_rule! {
     /// ## What it checks
@@ -72,16 +72,32 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
                 ));
                 return;
             }
-            None => match context.locations.get(&id.api_version, &id.kind) {
-                Some(Ok(schema)) => schema,
+            None => match context
+                .catalog_project(&id.api_version, &id.kind)
+                .and_then(|_| catalog::get(version, &id.api_version, &id.kind))
+            {
+                Some(Ok(schema)) => {
+                    validate::prune_nulls(&mut instance);
+                    schema
+                }
                 Some(Err(error)) => {
                     out.push(Finding::new(
                         "/kind",
-                        format!("cannot validate {}: its schema from --schema-location is not usable: {error}", id.kind),
+                        format!("cannot validate {}: its schema in kvet's CRD catalog does not compile: {error}", id.kind),
                     ));
                     return;
                 }
-                None => return,
+                None => match context.locations.get(&id.api_version, &id.kind) {
+                    Some(Ok(schema)) => schema,
+                    Some(Err(error)) => {
+                        out.push(Finding::new(
+                            "/kind",
+                            format!("cannot validate {}: its schema from --schema-location is not usable: {error}", id.kind),
+                        ));
+                        return;
+                    }
+                    None => return,
+                },
             },
         },
     };

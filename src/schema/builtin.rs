@@ -105,11 +105,17 @@ fn normalize_version(version: &str) -> String {
     }
 }
 
-fn parse(version: &'static str, compressed: &[u8]) -> Result<KubernetesSchemas, String> {
+/// The bytes of an embedded zstd frame.
+pub(super) fn decompress(compressed: &[u8]) -> Result<Vec<u8>, String> {
     let mut decoder =
         ruzstd::decoding::StreamingDecoder::new(compressed).map_err(|e| e.to_string())?;
-    let mut json = Vec::new();
-    decoder.read_to_end(&mut json).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    decoder.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn parse(version: &'static str, compressed: &[u8]) -> Result<KubernetesSchemas, String> {
+    let json = decompress(compressed)?;
     let definitions = Definitions::new(json)?;
     let kinds = definitions.member("kinds")?.unwrap_or_default();
     Ok(KubernetesSchemas {

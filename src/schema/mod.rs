@@ -1,6 +1,7 @@
 //! JSON schemas of Kubernetes objects: the embedded Kubernetes API schemas, by version.
 
 pub mod builtin;
+pub mod catalog;
 pub mod cel;
 mod cel_cost;
 pub mod crd;

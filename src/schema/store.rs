@@ -134,7 +134,10 @@ impl CrdStore {
     }
 }
 
-fn compile_crd(version: &'static str, schema: Arc<Value>) -> Result<Arc<KindSchema>, String> {
+pub(super) fn compile_crd(
+    version: &'static str,
+    schema: Arc<Value>,
+) -> Result<Arc<KindSchema>, String> {
     let store = version_store(version).ok_or("the Kubernetes schemas are unavailable")?;
     let registry = store.object_meta()?;
     let validator = jsonschema::options()
