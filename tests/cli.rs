@@ -1360,6 +1360,10 @@ fn the_crd_catalog_validates_custom_resources_unless_a_crd_of_the_input_says_oth
         .stdout(predicate::str::contains(
             "app.yaml:5:3: error[schema] spec: unknown field \"custom\"",
         ));
+    let json = check_in(dir.path(), &["--format", "json", "app.yaml"]).code(1);
+    let doc: Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    let source = doc["diagnostics"][0]["schema_source"].as_str().unwrap();
+    assert!(source.starts_with("Argo CD argoproj/argo-cd@"), "{source}");
     check_in(dir.path(), &["--format", "compact", "app.yaml", "own-crd"])
         .code(0)
         .stdout("");

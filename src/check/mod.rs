@@ -411,6 +411,7 @@ pub(crate) fn place(
     };
     let mut d = Diagnostic::new(rule, level, file, span, finding.message);
     d.metadata = finding.metadata;
+    d.schema_source = finding.schema_source;
     d.help = finding.help;
     d.pointer = Some(finding.pointer);
     d.object = Some(object.id.clone());

@@ -69,6 +69,8 @@ pub struct Finding {
     /// The part of the string at `pointer` the finding is about, to place it there rather
     /// than on the string's first line (`PASSWORD=admin` on the 13th line of a block scalar).
     pub part: Option<StringPart>,
+    /// Which project's CRD in kvet's catalog the object was validated against.
+    pub schema_source: Option<String>,
 }
 
 /// A part of a string value: its text (one line of it), and how many times that text appears
@@ -100,6 +102,7 @@ impl Finding {
             level: None,
             metadata: None,
             part: None,
+            schema_source: None,
         }
     }
 
@@ -132,6 +135,10 @@ pub struct Diagnostic {
     /// Extra fields of a policy's result (conftest's `metadata`); left out when there are none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// For a schema finding from kvet's CRD catalog: the project and version whose CRD the
+    /// object was validated against (`Argo CD argoproj/argo-cd@37ee0097cf85`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_source: Option<String>,
     /// For a finding on a rendered kustomization: the render roots that produced it
     /// (`overlays/prod`); named in the message once findings of several roots are merged.
     #[serde(skip)]
@@ -158,6 +165,7 @@ impl Diagnostic {
             source_template: None,
             object: None,
             metadata: None,
+            schema_source: None,
             roots: Vec::new(),
             origin_object: None,
         }

@@ -8,7 +8,9 @@ declare_rule! {
     /// Every object of a Kubernetes kind against the JSON schema of the target Kubernetes
     /// version (`--kubernetes-version`, default the newest kvet embeds), and every custom
     /// resource against the `openAPIV3Schema` of its `CustomResourceDefinition` (from the
-    /// input or `--crds`): field types, required fields, allowed values, and — strictly —
+    /// input or `--crds`, else from kvet's CRD catalog of the GitOps stack, which `kvet
+    /// schemas` lists, naming the project and version in the finding and in the JSON's
+    /// `schema_source`): field types, required fields, allowed values, and — strictly —
     /// fields the schema does not have (unless it preserves unknown fields). As the API server
     /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
     /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, except
@@ -58,6 +60,9 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     {
         fields.remove("sops");
     }
+    // Said on every finding that a catalog schema makes: the user's cluster may run another
+    // release of the project.
+    let mut source = None;
     let schema = match store::builtin_kind(version, &id.api_version, &id.kind) {
         Some(schema) => schema,
         None => match context.crds.get(version, &id.api_version, &id.kind) {
@@ -74,13 +79,14 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
             }
             None => match context
                 .catalog_project(&id.api_version, &id.kind)
-                .and_then(|_| catalog::get(version, &id.api_version, &id.kind))
+                .and_then(|p| Some((p, catalog::get(version, &id.api_version, &id.kind)?)))
             {
-                Some(Ok(schema)) => {
+                Some((project, Ok(schema))) => {
                     validate::prune_nulls(&mut instance);
+                    source = Some(project);
                     schema
                 }
-                Some(Err(error)) => {
+                Some((_, Err(error))) => {
                     out.push(Finding::new(
                         "/kind",
                         format!("cannot validate {}: its schema in kvet's CRD catalog does not compile: {error}", id.kind),
@@ -101,8 +107,22 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
             },
         },
     };
+    let first = out.len();
     out.extend(validate::findings(&schema, &instance));
     if let store::SchemaDocument::Custom(document) = &schema.document {
         cel::evaluate(document, &instance, out);
+    }
+    if let Some(project) = source {
+        for finding in &mut out[first..] {
+            let note = format!(
+                "validated against the {} CRD of {} ({}) in kvet's catalog; if your cluster runs another release, pass its CRDs with --crds",
+                id.kind, project.name, project.version
+            );
+            finding.help = Some(match finding.help.take() {
+                Some(help) => format!("{help}\n{note}"),
+                None => note,
+            });
+            finding.schema_source = Some(format!("{} {}", project.name, project.version));
+        }
     }
 }
