@@ -169,7 +169,12 @@ pub(crate) fn check_pending(
         .collect();
     let mut out = Vec::new();
     let mut findings = Vec::new();
-    for rule in [&rules::SCHEMA, &rules::UNKNOWN_SCHEMA] {
+    // What depends on a CRD of the input (deprecated-api: a version the CRD deprecates).
+    for rule in [
+        &rules::SCHEMA,
+        &rules::UNKNOWN_SCHEMA,
+        &rules::DEPRECATED_API,
+    ] {
         let (Check::Object(check), Some(level)) = (&rule.check, level_of(rule, settings)) else {
             continue;
         };

@@ -7,7 +7,9 @@ declare_rule! {
     /// ## What it checks
     /// An object whose `apiVersion` the target Kubernetes version still serves but that is on
     /// its way out: a later Kubernetes version removes it, or it is an alpha or beta version
-    /// of a kind that a more stable apiVersion of the same group already serves.
+    /// of a kind that a more stable apiVersion of the same group already serves; and a custom
+    /// resource whose version its CustomResourceDefinition (in the input or under `--crds`)
+    /// marks `deprecated: true`, with the CRD's `deprecationWarning`.
     ///
     /// ## Why
     /// The next cluster upgrade will reject the object. Moving while both versions are served
@@ -32,6 +34,22 @@ declare_rule! {
 
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (api_version, kind) = (&object.id.api_version, &object.id.kind);
+    // A custom resource version its CRD marks `deprecated: true`, with the CRD's warning.
+    if let Some(warning) = context.crds.deprecation(api_version, kind) {
+        let message = match warning {
+            "" => {
+                format!("{api_version} {kind} is deprecated: its CustomResourceDefinition says so")
+            }
+            warning => format!(
+                "{api_version} {kind} is deprecated by its CustomResourceDefinition, which warns: {warning}"
+            ),
+        };
+        out.push(
+            Finding::new("/apiVersion", message)
+                .with_help("move to a version the CustomResourceDefinition does not deprecate"),
+        );
+        return;
+    }
     let ApiStatus::Deprecated {
         replacement,
         removed_in,

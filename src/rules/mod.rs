@@ -34,6 +34,7 @@ mod unreadable_file;
 mod unused_suppression;
 mod yaml_syntax;
 
+pub use deprecated_api::RULE as DEPRECATED_API;
 pub use duplicate_key::RULE as DUPLICATE_KEY;
 pub use helm_not_rendered::RULE as HELM_NOT_RENDERED;
 pub use helm_render_failed::RULE as HELM_RENDER_FAILED;

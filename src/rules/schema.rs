@@ -10,7 +10,8 @@ declare_rule! {
     /// resource against the `openAPIV3Schema` of its `CustomResourceDefinition` (from the
     /// input or `--crds`, else from kvet's CRD catalog of the GitOps stack, which `kvet
     /// schemas` lists, naming the project and version in the finding and in the JSON's
-    /// `schema_source`): field types, required fields, allowed values, and — strictly —
+    /// `schema_source`; a version its CRD declares `served: false` is an error naming the
+    /// versions it serves): field types, required fields, allowed values, and — strictly —
     /// fields the schema does not have (unless it preserves unknown fields). As the API server
     /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
     /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, except
@@ -59,6 +60,23 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
         && fields.get("sops").is_some_and(|s| s.get("mac").is_some())
     {
         fields.remove("sops");
+    }
+    if let Some(served) = context.crds.not_served(&id.api_version, &id.kind) {
+        let served = match served {
+            [] => "no version".to_owned(),
+            versions => versions.join(", "),
+        };
+        out.push(
+            Finding::new(
+                "/apiVersion",
+                format!(
+                    "{} {} is not served: its CustomResourceDefinition has the version with served: false, and serves {served}",
+                    id.api_version, id.kind
+                ),
+            )
+            .with_help("use a version the CRD serves"),
+        );
+        return;
     }
     // Said on every finding that a catalog schema makes: the user's cluster may run another
     // release of the project.

@@ -201,7 +201,8 @@ pub fn build(crds: &Path, projects: &Path, out: &Path) -> Result<(), String> {
                     .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
                 for object in &crate::load::load_text(&text).objects {
                     let wanted = |a: &str, k: &str| !seen.contains(&(a.to_owned(), k.to_owned()));
-                    for crd in super::crd::schemas_of(object, "", wanted) {
+                    let schemas = super::crd::schemas_of(object, "", wanted);
+                    for crd in schemas.into_iter().filter(|c| c.not_served.is_none()) {
                         let mut schema = crd.schema;
                         // Added back at run time, for the Kubernetes version checked.
                         if let Some(p) = schema.get_mut("properties").and_then(Value::as_object_mut)

@@ -12,8 +12,15 @@ use crate::load::yaml::{self, Entry, Node};
 pub struct CrdSchema {
     pub api_version: String,
     pub kind: String,
-    /// A JSON schema (draft 2020-12) whose `metadata` refers to `ObjectMeta` at `meta_ref`.
+    /// A JSON schema (draft 2020-12) whose `metadata` refers to `ObjectMeta` at `meta_ref`;
+    /// `null` for a version that is not served.
     pub schema: Value,
+    /// The other versions of the kind the CRD serves, when this one is not served
+    /// (`served: false`): the API server refuses its objects.
+    pub not_served: Option<Vec<String>>,
+    /// For a version marked `deprecated: true`: the CRD's `deprecationWarning`, or "" when it
+    /// gives none.
+    pub deprecation: Option<String>,
 }
 
 /// The schemas a `CustomResourceDefinition` object declares; empty for any other object.
@@ -47,19 +54,45 @@ pub fn schemas_of(
             api_version,
             kind: kind.to_owned(),
             schema: root_schema(schema, meta_ref),
+            not_served: None,
+            deprecation: None,
         })
     };
     let mut out = Vec::new();
     let versions = spec.get("versions").and_then(Node::as_seq).unwrap_or(&[]);
+    let is_served = |version: &Node| flag(version, "served") != Some(false);
+    let served: Vec<String> = versions
+        .iter()
+        .filter(|v| is_served(v))
+        .filter_map(|v| text(v.get("name")))
+        .map(|name| format!("{group}/{name}"))
+        .collect();
     for version in versions {
         let Some(name) = text(version.get("name")) else {
             continue;
         };
-        if version.get("served").map(|s| &s.value) == Some(&yaml::Value::Bool(false)) {
+        if !is_served(version) {
+            let api_version = format!("{group}/{name}");
+            if wanted(&api_version, kind) {
+                out.push(Some(CrdSchema {
+                    api_version,
+                    kind: kind.to_owned(),
+                    schema: Value::Null,
+                    not_served: Some(served.clone()),
+                    deprecation: None,
+                }));
+            }
             continue;
         }
         if let Some(schema) = open_api(version.get("schema")).or(shared) {
-            out.push(version_schema(name, schema));
+            let mut found = version_schema(name, schema);
+            if let Some(found) = &mut found
+                && flag(version, "deprecated") == Some(true)
+            {
+                let warning = text(version.get("deprecationWarning")).unwrap_or_default();
+                found.deprecation = Some(warning.to_owned());
+            }
+            out.push(found);
         }
     }
     if out.is_empty()
@@ -94,6 +127,14 @@ pub fn unusable(object: &Object) -> Option<(String, String)> {
         }
     }
     None
+}
+
+/// A boolean field of a mapping, when it is written as one.
+fn flag(node: &Node, key: &str) -> Option<bool> {
+    match node.get(key).map(|n| &n.value) {
+        Some(yaml::Value::Bool(b)) => Some(*b),
+        _ => None,
+    }
 }
 
 fn text(node: Option<&Node>) -> Option<&str> {

@@ -46,6 +46,10 @@ pub fn object_meta_ref(version: &str) -> String {
 #[derive(Default)]
 pub struct CrdStore {
     kinds: HashMap<(String, String), CrdEntry>,
+    /// Versions a CRD declares but does not serve, with those it serves.
+    not_served: HashMap<(String, String), Vec<String>>,
+    /// The deprecation warnings of versions marked `deprecated: true`.
+    deprecated: HashMap<(String, String), String>,
 }
 
 struct CrdEntry {
@@ -58,18 +62,40 @@ struct CrdEntry {
 impl CrdStore {
     /// Registers a custom resource version; the first definition of an apiVersion/kind wins.
     pub fn add(&mut self, crd: super::crd::CrdSchema) {
-        self.kinds
-            .entry((crd.api_version, crd.kind))
-            .or_insert_with(|| CrdEntry {
-                schema: Arc::new(crd.schema),
-                compiled: OnceLock::new(),
-                partial: OnceLock::new(),
-            });
+        let key = (crd.api_version, crd.kind);
+        if self.kinds.contains_key(&key) || self.not_served.contains_key(&key) {
+            return;
+        }
+        if let Some(served) = crd.not_served {
+            self.not_served.insert(key, served);
+            return;
+        }
+        if let Some(warning) = crd.deprecation {
+            self.deprecated.insert(key.clone(), warning);
+        }
+        self.kinds.entry(key).or_insert_with(|| CrdEntry {
+            schema: Arc::new(crd.schema),
+            compiled: OnceLock::new(),
+            partial: OnceLock::new(),
+        });
     }
 
+    /// Whether a CRD declares the version, served or not.
     pub fn contains(&self, api_version: &str, kind: &str) -> bool {
-        self.kinds
-            .contains_key(&(api_version.to_owned(), kind.to_owned()))
+        let key = (api_version.to_owned(), kind.to_owned());
+        self.kinds.contains_key(&key) || self.not_served.contains_key(&key)
+    }
+
+    /// For a version its CRD declares `served: false`: the versions it serves.
+    pub fn not_served(&self, api_version: &str, kind: &str) -> Option<&[String]> {
+        let key = (api_version.to_owned(), kind.to_owned());
+        self.not_served.get(&key).map(Vec::as_slice)
+    }
+
+    /// For a version its CRD marks `deprecated: true`: the warning the API server gives.
+    pub fn deprecation(&self, api_version: &str, kind: &str) -> Option<&str> {
+        let key = (api_version.to_owned(), kind.to_owned());
+        self.deprecated.get(&key).map(String::as_str)
     }
 
     /// The validator of a custom resource, `None` when no CRD defines it; an error when the
