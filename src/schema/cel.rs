@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cel::{Context, Program, Value as CelValue};
+use cel::{Context, Env, Program, Value as CelValue};
 use serde_json::Value;
 
 use super::cel_cost::{self, PER_CALL_LIMIT, PER_OBJECT_BUDGET};
@@ -19,6 +19,25 @@ use crate::load::spans::escape_pointer_token;
 /// How many compiled rules are kept.
 const MAX_CACHED_RULES: usize = 16_384;
 
+/// The environment rules compile and run in, as the API server's: the standard library with
+/// optional values (`self.?spec.x.orValue(1)`), `duration`/`timestamp`, and the strings,
+/// lists and math extensions. Built once: a context per evaluation shares it.
+fn env() -> &'static Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Env::stdlib().with_optional_support(true);
+        for extension in [
+            cel::extensions::strings,
+            cel::extensions::lists,
+            cel::extensions::math,
+        ] {
+            // An extension that cannot be added leaves its rules skipped, not kvet stopped.
+            let _ = env.add_extension(extension);
+        }
+        Arc::new(env)
+    })
+}
+
 /// Compiled rules, by source text; `None` for rules that do not compile here.
 fn compiled(rule: &str) -> Option<Arc<Program>> {
     static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Program>>>>> = OnceLock::new();
@@ -26,7 +45,7 @@ fn compiled(rule: &str) -> Option<Arc<Program>> {
     if let Some(program) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(rule) {
         return program.clone();
     }
-    let program = std::panic::catch_unwind(|| Program::compile(rule).ok().map(Arc::new))
+    let program = std::panic::catch_unwind(|| env().compile(rule).ok().map(Arc::new))
         .ok()
         .flatten();
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,7 +146,7 @@ fn check_rule(
         return;
     }
     budget.left -= cost;
-    let mut context = Context::default();
+    let mut context = Context::with_env(Arc::clone(env()));
     if context.add_variable("self", instance.clone()).is_err() {
         return;
     }
