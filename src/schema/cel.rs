@@ -22,7 +22,7 @@ const MAX_CACHED_RULES: usize = 16_384;
 /// The environment rules compile and run in, as the API server's: the standard library with
 /// optional values (`self.?spec.x.orValue(1)`), `duration`/`timestamp`, and the strings,
 /// lists and math extensions. Built once: a context per evaluation shares it.
-fn env() -> &'static Arc<Env> {
+pub(super) fn env() -> &'static Arc<Env> {
     static ENV: OnceLock<Arc<Env>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Env::stdlib().with_optional_support(true);
@@ -30,6 +30,7 @@ fn env() -> &'static Arc<Env> {
             cel::extensions::strings,
             cel::extensions::lists,
             cel::extensions::math,
+            super::cel_k8s::extension,
         ] {
             // An extension that cannot be added leaves its rules skipped, not kvet stopped.
             let _ = env.add_extension(extension);

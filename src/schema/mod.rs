@@ -4,6 +4,7 @@ pub mod builtin;
 pub mod catalog;
 pub mod cel;
 mod cel_cost;
+mod cel_k8s;
 pub mod crd;
 pub mod defs;
 pub mod location;
