@@ -614,7 +614,30 @@ fn explain(id: &str) -> miette::Result<u8> {
         out.push_str(line.strip_prefix(' ').unwrap_or(line));
         out.push('\n');
     }
+    if m.id == rules::SCHEMA.meta.id {
+        out.push_str(&catalog_rules());
+    }
     print_out(&out)
+}
+
+/// What `kvet explain schema` says of the CEL rules of the CRD catalog: how many, and which
+/// are skipped and why.
+fn catalog_rules() -> String {
+    let (total, skipped) = match crate::schema::catalog::cel_rules() {
+        Ok(found) => found,
+        Err(e) => {
+            return format!("\n## CEL rules of the CRD catalog\nThe catalog is damaged: {e}\n");
+        }
+    };
+    let mut out = format!(
+        "\n## CEL rules of the CRD catalog\n{total} distinct rules in the catalog's schemas; kvet runs {} and skips {}.\n",
+        total - skipped.len(),
+        skipped.len()
+    );
+    for (rule, why) in skipped {
+        out.push_str(&format!("- `{}`: {why}\n", rule.replace('\n', " ")));
+    }
+    out
 }
 
 fn test(args: TestArgs) -> miette::Result<u8> {

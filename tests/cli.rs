@@ -1367,6 +1367,14 @@ fn the_crd_catalog_validates_custom_resources_unless_a_crd_of_the_input_says_oth
     check_in(dir.path(), &["--format", "compact", "app.yaml", "own-crd"])
         .code(0)
         .stdout("");
+    // Every CEL rule of the catalog runs, but transition rules (which need the old object).
+    let explained = kvet().args(["explain", "schema"]).assert().code(0);
+    let explained = String::from_utf8(explained.get_output().stdout.clone()).unwrap();
+    assert!(
+        explained.contains("## CEL rules of the CRD catalog"),
+        "{explained}"
+    );
+    assert!(!explained.contains("does not compile here"), "{explained}");
     check_in(
         dir.path(),
         &["--format", "compact", "--no-catalog", "app.yaml"],

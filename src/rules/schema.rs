@@ -14,9 +14,12 @@ declare_rule! {
     /// versions it serves): field types, required fields, allowed values, and — strictly —
     /// fields the schema does not have (unless it preserves unknown fields). As the API server
     /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
-    /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, except
-    /// transition rules (`oldSelf`) and rules using Kubernetes' CEL extensions kvet's evaluator
-    /// lacks, which are skipped. As on the API server, a rule may cost at most 1,000,000 on one
+    /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, as the
+    /// API server compiles them: optional syntax, `duration`/`timestamp`, the strings, lists
+    /// and math extensions, and Kubernetes' URL and IP functions. Transition rules (`oldSelf`)
+    /// and rules using a function kvet lacks (Kubernetes' `quantity`, `cidr`, `format`
+    /// libraries) are skipped: the end of this page counts those of kvet's CRD catalog. As on
+    /// the API server, a rule may cost at most 1,000,000 on one
     /// value and the rules of one object 10,000,000 in all (the cost grows with the lists and
     /// strings a rule walks, multiplied by each loop inside a loop): a rule over the limit is
     /// reported instead of run. Each error is reported at the offending field; all errors of

@@ -145,6 +145,27 @@ fn with_object_meta(schema: &Value, version: &str) -> Value {
     schema
 }
 
+/// A CEL rule kvet does not run, and why.
+pub type SkippedRule = (String, &'static str);
+
+/// Every CEL rule of the catalog's schemas (each distinct rule once), and those kvet skips
+/// with why: what `kvet explain schema` reports.
+pub fn cel_rules() -> Result<(usize, Vec<SkippedRule>), String> {
+    let mut rules = Vec::new();
+    for frame in 0..FRAMES.len() {
+        for schema in parsed(frame).as_ref().map_err(Clone::clone)?.values() {
+            super::cel::rules_of(schema, &mut rules);
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    let skipped = rules
+        .iter()
+        .filter_map(|r| Some((r.clone(), super::cel::skipped_because(r)?)))
+        .collect();
+    Ok((rules.len(), skipped))
+}
+
 /// A schema of the catalog: apiVersion, kind, schema.
 type Entry = (String, String, Value);
 

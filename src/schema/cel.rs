@@ -58,6 +58,37 @@ fn compiled(rule: &str) -> Option<Arc<Program>> {
     program
 }
 
+/// Why a rule is not run: `None` for one kvet runs. Transition rules need the object's
+/// previous state; a rule that does not compile here uses syntax or a function kvet lacks.
+pub fn skipped_because(rule: &str) -> Option<&'static str> {
+    if rule.contains("oldSelf") {
+        Some("a transition rule (oldSelf): it needs the object's previous state")
+    } else if compiled(rule).is_none() {
+        Some("it does not compile here (syntax or a function kvet lacks)")
+    } else {
+        None
+    }
+}
+
+/// The source of every CEL rule in a schema, with repeats.
+pub fn rules_of(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(fields) => {
+            let rules = fields
+                .get("x-kubernetes-validations")
+                .and_then(Value::as_array);
+            for rule in rules.into_iter().flatten() {
+                if let Some(source) = rule.get("rule").and_then(Value::as_str) {
+                    out.push(source.to_owned());
+                }
+            }
+            fields.values().for_each(|v| rules_of(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| rules_of(v, out)),
+        _ => {}
+    }
+}
+
 /// Evaluates every rule of `schema` (a converted CRD schema) that applies to `instance`.
 pub fn evaluate(schema: &Value, instance: &Value, out: &mut Vec<Finding>) {
     let mut budget = Budget {
