@@ -67,11 +67,29 @@ pub const KINDS: [&str; WORKLOAD_KINDS.len()] = {
     kinds
 };
 
-/// The workload kind an object of API group `group` and kind `kind` is, if any.
-pub fn workload_kind(group: &str, kind: &str) -> Option<&'static WorkloadKind> {
+/// The row of [`WORKLOAD_KINDS`] an object of API group `group` and kind `kind` is, if any.
+fn row_of(group: &str, kind: &str) -> Option<usize> {
     WORKLOAD_KINDS
         .iter()
-        .find(|w| w.kind == kind && w.groups.contains(&group))
+        .position(|w| w.kind == kind && w.groups.contains(&group))
+}
+
+/// The JSON pointer of the pod spec of each row of [`WORKLOAD_KINDS`]
+/// (`/spec/template/spec`), built once: rules ask for it on every object.
+fn spec_pointer(row: usize) -> &'static str {
+    static POINTERS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        WORKLOAD_KINDS
+            .iter()
+            .map(|w| {
+                w.template
+                    .iter()
+                    .chain(&["spec"])
+                    .map(|k| format!("/{k}"))
+                    .collect()
+            })
+            .collect()
+    });
+    &POINTERS[row]
 }
 
 /// [`WORKLOAD_KINDS`] as a Rego module, `data.kvet.lib.workload_kinds.templates`: `{kind:
@@ -102,7 +120,7 @@ fn rego_strings(items: &[&str]) -> String {
 /// A pod spec inside an object.
 pub struct PodSpec<'a> {
     /// JSON pointer of the pod spec in the object (`/spec/template/spec`).
-    pub pointer: String,
+    pub pointer: &'static str,
     pub node: &'a Node,
 }
 
@@ -118,13 +136,8 @@ pub const CONTAINER_LISTS: &[&str] = &["initContainers", "containers", "ephemera
 
 /// The pod spec of a pod-bearing object, if it has one.
 pub fn pod_spec(object: &Object) -> Option<PodSpec<'_>> {
-    let workload = workload_kind(object.id.group(), &object.id.kind)?;
-    let mut pointer = String::new();
-    for key in workload.template.iter().chain(&["spec"]) {
-        pointer.push('/');
-        pointer.push_str(key);
-    }
-    let node = object.root.pointer(&pointer)?;
+    let pointer = spec_pointer(row_of(object.id.group(), &object.id.kind)?);
+    let node = object.root.pointer(pointer)?;
     node.as_map()?;
     Some(PodSpec { pointer, node })
 }
@@ -147,7 +160,7 @@ impl<'a> PodSpec<'a> {
 
     /// Items of a list field of the pod spec (`volumes`), with their pointers.
     pub fn list(&self, field: &str) -> impl Iterator<Item = (String, &'a Node)> + '_ {
-        list_items(self.node, &self.pointer, field)
+        list_items(self.node, self.pointer, field)
     }
 }
 

@@ -851,12 +851,13 @@ mod tests {
                 let found = engine
                     .eval_rule("data.kvet.lib.workload.pod".into())
                     .unwrap();
-                let rego = (found != Value::Undefined).then(|| {
+                let rego: Option<String> = (found != Value::Undefined).then(|| {
                     let keys = found["path"].as_array().unwrap();
                     keys.iter()
                         .map(|k| format!("/{}", k.as_string().unwrap()))
                         .collect()
                 });
+                let rego = rego.as_deref();
                 assert_eq!(rust, rego, "{text}");
                 assert_eq!(rust.is_some(), *group != "other.example.com", "{text}");
                 checked += 1;
