@@ -98,6 +98,10 @@ struct CheckArgs {
     /// (reports sent to files are written as usual).
     #[arg(long)]
     statistics: bool,
+    /// Also print, on stderr, how many CEL validation rules of the CRD schemas the run met were
+    /// evaluated, and how many were skipped and why.
+    #[arg(long, short = 'v')]
+    verbose: bool,
     /// The path stdin stands for: shown in diagnostics and used to pick config overrides.
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<String>,
@@ -434,10 +438,32 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
+    if args.verbose {
+        eprint!("{}", cel_usage(&crate::schema::cel::usage()));
+    }
     for target in &targets {
         write_report(&report, target)?;
     }
     Ok(status)
+}
+
+/// The `--verbose` lines on the CEL rules a run met.
+fn cel_usage(usage: &crate::schema::cel::Usage) -> String {
+    let skipped: usize = usage.skipped.values().sum();
+    let mut out = format!(
+        "info: CEL validation rules of the CRD schemas used: {} evaluated, {skipped} skipped\n",
+        usage.run
+    );
+    if usage.errored > 0 {
+        out.push_str(&format!(
+            "info:   {} of those evaluated failed on some value (a field the rule reads is missing, or of another type): not reported\n",
+            usage.errored
+        ));
+    }
+    for (why, count) in &usage.skipped {
+        out.push_str(&format!("info:   {count} skipped: {why}\n"));
+    }
+    out
 }
 
 /// Fails when one of `outputs` is one of the files `read` (or a file in a folder of them).

@@ -35,7 +35,7 @@ declare_rule! {
 fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     let (api_version, kind) = (&object.id.api_version, &object.id.kind);
     // A custom resource version its CRD marks `deprecated: true`, with the CRD's warning.
-    if let Some(warning) = context.crds.deprecation(api_version, kind) {
+    if let Some((warning, origin)) = context.crd_deprecation(api_version, kind) {
         let message = match warning {
             "" => {
                 format!("{api_version} {kind} is deprecated: its CustomResourceDefinition says so")
@@ -44,10 +44,12 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
                 "{api_version} {kind} is deprecated by its CustomResourceDefinition, which warns: {warning}"
             ),
         };
-        out.push(
-            Finding::new("/apiVersion", message)
-                .with_help("move to a version the CustomResourceDefinition does not deprecate"),
-        );
+        let mut finding = Finding::new("/apiVersion", message)
+            .with_help("move to a version the CustomResourceDefinition does not deprecate");
+        if let Some(project) = origin {
+            crate::schema::catalog::attribute(&mut finding, kind, project);
+        }
+        out.push(finding);
         return;
     }
     let ApiStatus::Deprecated {

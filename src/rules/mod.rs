@@ -120,11 +120,41 @@ impl Context<'_> {
         api_version: &str,
         kind: &str,
     ) -> Option<&'static crate::schema::catalog::Project> {
-        (self.catalog && self.crds_complete)
+        (self.catalog && self.crds_complete && !self.crds.contains(api_version, kind))
             .then(|| crate::schema::catalog::project_of(api_version, kind))
             .flatten()
     }
+
+    /// For a custom resource version its CRD declares `served: false`: the versions the CRD
+    /// serves, and the catalog project the CRD is from (`None`: the input or `--crds`).
+    pub fn not_served(&self, api_version: &str, kind: &str) -> Option<(Vec<String>, CrdOrigin)> {
+        if let Some(serves) = self.crds.not_served(api_version, kind) {
+            return Some((serves.to_vec(), None));
+        }
+        let project = self.catalog_project(api_version, kind)?;
+        let serves = crate::schema::catalog::not_served(api_version, kind)?;
+        Some((
+            serves.iter().map(|s| s.to_string()).collect(),
+            Some(project),
+        ))
+    }
+
+    /// For a custom resource version its CRD marks `deprecated: true`: the CRD's warning ("" if
+    /// it gives none), and the catalog project the CRD is from.
+    pub fn crd_deprecation(&self, api_version: &str, kind: &str) -> Option<(&str, CrdOrigin)> {
+        if let Some(warning) = self.crds.deprecation(api_version, kind) {
+            return Some((warning, None));
+        }
+        let project = self.catalog_project(api_version, kind)?;
+        Some((
+            crate::schema::catalog::deprecation(api_version, kind)?,
+            Some(project),
+        ))
+    }
 }
+
+/// The catalog project a CRD is from; `None` for a CRD of the input or `--crds`.
+pub type CrdOrigin = Option<&'static crate::schema::catalog::Project>;
 
 pub enum Check {
     /// Reported by the loader.

@@ -15,10 +15,13 @@ declare_rule! {
     /// fields the schema does not have (unless it preserves unknown fields). As the API server
     /// does, `null`s are pruned and defaulted fields count as present; `metadata` is checked as
     /// `ObjectMeta`. The CRD's CEL rules (`x-kubernetes-validations`) are evaluated too, as the
-    /// API server compiles them: optional syntax, `duration`/`timestamp`, the strings, lists
-    /// and math extensions, and Kubernetes' URL and IP functions. Transition rules (`oldSelf`)
-    /// and rules using a function kvet lacks (Kubernetes' `quantity`, `cidr`, `format`
-    /// libraries) are skipped: the end of this page counts those of kvet's CRD catalog. As on
+    /// API server compiles and runs them: on the object with the schema's defaults filled in,
+    /// with optional syntax, `duration`/`timestamp`, `cel.bind`, the strings, lists, sets and
+    /// math extensions, and Kubernetes' libraries (`quantity`, `url`, `ip`/`cidr`, `isSorted`,
+    /// `sum`, `indexOf`, regex `find`/`findAll`, `format.*`, `semver`). Transition rules
+    /// (`oldSelf`) need the object's previous state and are skipped, as is a rule calling a
+    /// function kvet lacks (the authorizer library); `--verbose` counts the rules a run
+    /// evaluated and skipped, and the end of this page those of kvet's CRD catalog. As on
     /// the API server, a rule may cost at most 1,000,000 on one
     /// value and the rules of one object 10,000,000 in all (the cost grows with the lists and
     /// strings a rule walks, multiplied by each loop inside a loop): a rule over the limit is
@@ -64,21 +67,23 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     {
         fields.remove("sops");
     }
-    if let Some(served) = context.crds.not_served(&id.api_version, &id.kind) {
-        let served = match served {
+    if let Some((served, origin)) = context.not_served(&id.api_version, &id.kind) {
+        let served = match served.as_slice() {
             [] => "no version".to_owned(),
             versions => versions.join(", "),
         };
-        out.push(
-            Finding::new(
-                "/apiVersion",
-                format!(
-                    "{} {} is not served: its CustomResourceDefinition has the version with served: false, and serves {served}",
-                    id.api_version, id.kind
-                ),
-            )
-            .with_help("use a version the CRD serves"),
-        );
+        let mut finding = Finding::new(
+            "/apiVersion",
+            format!(
+                "{} {} is not served: its CustomResourceDefinition has the version with served: false, and serves {served}",
+                id.api_version, id.kind
+            ),
+        )
+        .with_help("use a version the CRD serves");
+        if let Some(project) = origin {
+            catalog::attribute(&mut finding, &id.kind, project);
+        }
+        out.push(finding);
         return;
     }
     // Said on every finding that a catalog schema makes: the user's cluster may run another
@@ -135,15 +140,7 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     }
     if let Some(project) = source {
         for finding in &mut out[first..] {
-            let note = format!(
-                "validated against the {} CRD of {} ({}) in kvet's catalog; if your cluster runs another release, pass its CRDs with --crds",
-                id.kind, project.name, project.version
-            );
-            finding.help = Some(match finding.help.take() {
-                Some(help) => format!("{help}\n{note}"),
-                None => note,
-            });
-            finding.schema_source = Some(format!("{} {}", project.name, project.version));
+            catalog::attribute(finding, &id.kind, project);
         }
     }
 }

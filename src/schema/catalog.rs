@@ -24,10 +24,23 @@ pub struct Project {
     pub version: &'static str,
     pub source: &'static str,
     pub licence: &'static str,
-    /// `(apiVersion, kind, frame)` of every custom resource version it serves: `frame` is
-    /// the index in `frames` of the schemas of the kind's versions.
-    pub kinds: &'static [(&'static str, &'static str, usize)],
+    /// `(apiVersion, kind, version)` of every custom resource version its CRDs declare.
+    pub kinds: &'static [(&'static str, &'static str, Version)],
     frames: &'static [&'static [u8]],
+}
+
+/// A custom resource version as its CRD declares it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Version {
+    /// Served: `frame` is the index in the project's `frames` of the schemas of the kind's
+    /// versions; `deprecation`, for a version marked `deprecated: true`, is the CRD's
+    /// `deprecationWarning` ("" when it gives none).
+    Served {
+        frame: usize,
+        deprecation: Option<&'static str>,
+    },
+    /// `served: false`, with the apiVersions the CRD serves instead.
+    NotServed { serves: &'static [&'static str] },
 }
 
 /// The generated table, `schemas/catalog/index.rs`.
@@ -41,15 +54,21 @@ pub fn projects() -> &'static [Project] {
 /// `(apiVersion, kind)`.
 type TypeMeta = (&'static str, &'static str);
 
-/// `(apiVersion, kind)` → the first project that defines it, and the frame of its schemas
-/// (an index in [`FRAMES`]).
-static BY_KIND: LazyLock<HashMap<TypeMeta, (usize, usize)>> = LazyLock::new(|| {
+/// `(apiVersion, kind)` → the first project that defines it, and the version as it declares
+/// it, its frame an index in [`FRAMES`].
+static BY_KIND: LazyLock<HashMap<TypeMeta, (usize, Version)>> = LazyLock::new(|| {
     let mut map = HashMap::new();
     let mut frames = 0;
     for (i, project) in PROJECTS.iter().enumerate() {
-        for &(api_version, kind, frame) in project.kinds {
-            map.entry((api_version, kind))
-                .or_insert((i, frames + frame));
+        for &(api_version, kind, version) in project.kinds {
+            let version = match version {
+                Version::Served { frame, deprecation } => Version::Served {
+                    frame: frames + frame,
+                    deprecation,
+                },
+                not_served => not_served,
+            };
+            map.entry((api_version, kind)).or_insert((i, version));
         }
         frames += project.frames.len();
     }
@@ -71,20 +90,52 @@ pub fn project_of(api_version: &str, kind: &str) -> Option<&'static Project> {
         .map(|&(i, _)| &PROJECTS[i])
 }
 
-/// The versions the catalog has of a kind of `group` (for "the catalog has v1, v1beta1").
+/// The served versions the catalog has of a kind of `group` (for "the catalog has v1,
+/// v1beta1").
 pub fn versions_of(group: &str, kind: &str) -> Vec<&'static str> {
     let mut out: Vec<&str> = BY_KIND
-        .keys()
-        .filter(|(api_version, k)| {
+        .iter()
+        .filter(|((api_version, k), (_, version))| {
             *k == kind
+                && matches!(version, Version::Served { .. })
                 && api_version
                     .rsplit_once('/')
                     .is_some_and(|(g, _)| g == group)
         })
-        .map(|(api_version, _)| *api_version)
+        .map(|((api_version, _), _)| *api_version)
         .collect();
     out.sort();
     out
+}
+
+/// Marks a finding that a catalog CRD made: the help says which project and release, and
+/// that a cluster running another one needs its own CRDs; the JSON's `schema_source` names it.
+pub fn attribute(finding: &mut crate::diag::Finding, kind: &str, project: &Project) {
+    let note = format!(
+        "validated against the {kind} CRD of {} ({}) in kvet's catalog; if your cluster runs another release, pass its CRDs with --crds",
+        project.name, project.version
+    );
+    finding.help = Some(match finding.help.take() {
+        Some(help) => format!("{help}\n{note}"),
+        None => note,
+    });
+    finding.schema_source = Some(format!("{} {}", project.name, project.version));
+}
+
+/// For a version the catalog's CRD declares `served: false`: the versions it serves.
+pub fn not_served(api_version: &str, kind: &str) -> Option<&'static [&'static str]> {
+    match BY_KIND.get(&(api_version, kind))?.1 {
+        Version::NotServed { serves } => Some(serves),
+        Version::Served { .. } => None,
+    }
+}
+
+/// For a version the catalog's CRD marks `deprecated: true`: the warning the API server gives.
+pub fn deprecation(api_version: &str, kind: &str) -> Option<&'static str> {
+    match BY_KIND.get(&(api_version, kind))?.1 {
+        Version::Served { deprecation, .. } => deprecation,
+        Version::NotServed { .. } => None,
+    }
 }
 
 /// Each frame's schemas, parsed on first use, by `(apiVersion, kind)`.
@@ -117,7 +168,9 @@ pub fn get(
     api_version: &str,
     kind: &str,
 ) -> Option<Result<Arc<KindSchema>, String>> {
-    let (_, frame) = *BY_KIND.get(&(api_version, kind))?;
+    let Version::Served { frame, .. } = BY_KIND.get(&(api_version, kind))?.1 else {
+        return None;
+    };
     let slot = {
         let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
         let key = (version, api_version.to_owned(), kind.to_owned());
@@ -146,7 +199,7 @@ fn with_object_meta(schema: &Value, version: &str) -> Value {
 }
 
 /// A CEL rule kvet does not run, and why.
-pub type SkippedRule = (String, &'static str);
+pub type SkippedRule = (String, super::cel::Skip);
 
 /// Every CEL rule of the catalog's schemas (each distinct rule once), and those kvet skips
 /// with why: what `kvet explain schema` reports.
@@ -216,6 +269,8 @@ pub fn build(crds: &Path, projects: &Path, out: &Path) -> Result<(), String> {
     );
     for project in &listed {
         let mut entries: Vec<Entry> = Vec::new();
+        let mut not_served: Vec<(String, String, Vec<String>)> = Vec::new();
+        let mut deprecated: HashMap<(String, String), String> = HashMap::new();
         for folder in &project.folders {
             for file in yaml_files(&crds.join(folder))? {
                 let text = std::fs::read_to_string(&file)
@@ -223,14 +278,21 @@ pub fn build(crds: &Path, projects: &Path, out: &Path) -> Result<(), String> {
                 for object in &crate::load::load_text(&text).objects {
                     let wanted = |a: &str, k: &str| !seen.contains(&(a.to_owned(), k.to_owned()));
                     let schemas = super::crd::schemas_of(object, "", wanted);
-                    for crd in schemas.into_iter().filter(|c| c.not_served.is_none()) {
+                    for crd in schemas {
+                        seen.insert((crd.api_version.clone(), crd.kind.clone()));
+                        if let Some(serves) = crd.not_served {
+                            not_served.push((crd.api_version, crd.kind, serves));
+                            continue;
+                        }
+                        if let Some(warning) = crd.deprecation {
+                            deprecated.insert((crd.api_version.clone(), crd.kind.clone()), warning);
+                        }
                         let mut schema = crd.schema;
                         // Added back at run time, for the Kubernetes version checked.
                         if let Some(p) = schema.get_mut("properties").and_then(Value::as_object_mut)
                         {
                             p.remove("metadata");
                         }
-                        seen.insert((crd.api_version.clone(), crd.kind.clone()));
                         entries.push((crd.api_version, crd.kind, schema));
                     }
                 }
@@ -259,12 +321,20 @@ pub fn build(crds: &Path, projects: &Path, out: &Path) -> Result<(), String> {
             let path = dir.join(format!("{name}.json"));
             std::fs::write(&path, json)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            kinds.extend(list.iter().map(|(a, k, _)| format!("({a:?}, {k:?}, {i})")));
+            kinds.extend(list.iter().map(|(a, k, _)| {
+                let deprecation = deprecated.get(&(a.clone(), k.clone()));
+                format!(
+                    "({a:?}, {k:?}, Version::Served {{ frame: {i}, deprecation: {deprecation:?} }})"
+                )
+            }));
             files.push(format!(
                 "include_bytes!(\"{}/{name}.json.zst\")",
                 project.id
             ));
         }
+        kinds.extend(not_served.iter().map(|(a, k, serves)| {
+            format!("({a:?}, {k:?}, Version::NotServed {{ serves: &{serves:?} }})")
+        }));
         index.push_str(&format!(
             "    Project {{\n        id: {:?},\n        name: {:?},\n        version: {:?},\n        source: {:?},\n        licence: {:?},\n        kinds: &[{}],\n        frames: &[{}],\n    }},\n",
             project.id,
@@ -307,7 +377,10 @@ mod tests {
     #[test]
     fn every_listed_kind_is_in_its_frame() {
         let mut kinds = 0;
-        for (&(api_version, kind), &(_, frame)) in BY_KIND.iter() {
+        for (&(api_version, kind), &(_, version)) in BY_KIND.iter() {
+            let Version::Served { frame, .. } = version else {
+                continue;
+            };
             let schemas = parsed(frame).as_ref().unwrap();
             let key = (api_version.to_owned(), kind.to_owned());
             assert!(schemas.contains_key(&key), "{api_version} {kind}");
@@ -331,5 +404,20 @@ mod tests {
                 .is_ok()
         );
         assert!(get(version, "example.com/v1", "Widget").is_none());
+        // What the CRDs say of their versions: not served, deprecated.
+        assert_eq!(
+            not_served("external-secrets.io/v1beta1", "ExternalSecret"),
+            Some(&["external-secrets.io/v1"][..])
+        );
+        assert!(get(version, "external-secrets.io/v1beta1", "ExternalSecret").is_none());
+        assert_eq!(
+            versions_of("external-secrets.io", "ExternalSecret"),
+            ["external-secrets.io/v1"]
+        );
+        assert!(
+            deprecation("gateway.networking.k8s.io/v1alpha2", "TCPRoute")
+                .is_some_and(|w| w.contains("Please upgrade to v1"))
+        );
+        assert_eq!(deprecation("argoproj.io/v1alpha1", "Application"), None);
     }
 }

@@ -3,6 +3,7 @@
 pub mod builtin;
 pub mod catalog;
 pub mod cel;
+mod cel_bind;
 mod cel_cost;
 mod cel_k8s;
 pub mod crd;

@@ -1,11 +1,13 @@
-//! Kubernetes' own CEL libraries that CRD rules of the GitOps stack use, as the API server
-//! defines them (k8s.io/apiserver/pkg/cel/library): URLs (`isURL`, `url`, `getScheme`,
-//! `getHost`, `getHostname`, `getPort`, `getEscapedPath`) and IP addresses (`isIP`).
+//! Kubernetes' URL library (k8s.io/apiserver/pkg/cel/library/urls.go): `isURL`, `url`, and
+//! a URL's `getScheme`, `getHost`, `getHostname`, `getPort`, `getEscapedPath`, `getQuery`.
 //!
 //! A `url(...)` value is kept as its (checked) string: the getters are methods of strings,
 //! which CEL's own string type does not have, so no rule changes meaning.
 
-use cel::common::types::{CelBool, CelString};
+use std::collections::HashMap;
+
+use cel::common::types::{CelBool, CelList, CelMap, CelMapKey, CelString};
+use cel::common::value::Val;
 use cel::{DeclarationError, Env, ExecutionError};
 
 /// Adds the functions to an environment.
@@ -17,7 +19,7 @@ pub fn extension(env: &mut Env) -> Result<(), DeclarationError> {
     cel::add_member_overload!(env, fn get_hostname: (CelString) -> Result<CelString>)?;
     cel::add_member_overload!(env, fn get_port: (CelString) -> Result<CelString>)?;
     cel::add_member_overload!(env, fn get_escaped_path: (CelString) -> Result<CelString>)?;
-    cel::add_overload!(env, fn is_ip: (CelString) -> CelBool, name = "isIP")?;
+    cel::add_member_overload!(env, fn get_query: (CelString) -> Result<CelMap>)?;
     Ok(())
 }
 
@@ -63,8 +65,13 @@ fn checked(
         .ok_or_else(|| ExecutionError::function_error(function, format!("URL parse error: {text}")))
 }
 
+/// Whether `text` is a URL as `isURL` and `format.uri()` accept it (Go's `ParseRequestURI`).
+pub(super) fn is_request_uri(text: &str) -> bool {
+    parts(text).is_some()
+}
+
 fn is_url(text: &CelString<'_>) -> CelBool {
-    parts(text).is_some().into()
+    is_request_uri(text).into()
 }
 
 fn url<'a>(text: &CelString<'a>) -> Result<CelString<'static>, ExecutionError> {
@@ -92,27 +99,38 @@ fn get_escaped_path(text: &CelString<'_>) -> Result<CelString<'static>, Executio
     Ok(checked("getEscapedPath", text)?.4.into())
 }
 
-/// An IPv4 or IPv6 address, as `isIP` accepts it: no IPv4-mapped IPv6 address and no zone.
-fn is_ip(text: &CelString<'_>) -> CelBool {
-    let ok = match text.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().is_none(),
-        Ok(_) => true,
-        Err(_) => false,
-    };
-    ok.into()
+/// The query's parameters, each with its values in order (`?a=1&a=2` gives `{'a': ['1', '2']}`).
+fn get_query(text: &CelString<'_>) -> Result<CelMap<'static>, ExecutionError> {
+    checked("getQuery", text)?;
+    let query = text.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    let query = query.split('#').next().unwrap_or_default();
+    let mut values: HashMap<String, Vec<Box<dyn Val>>> = HashMap::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        values
+            .entry(key.into_owned())
+            .or_default()
+            .push(Box::new(CelString::from(value.into_owned())));
+    }
+    Ok(values
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                CelMapKey::from(k),
+                Box::new(CelList::from(v)) as Box<dyn Val>,
+            )
+        })
+        .collect::<HashMap<_, _>>()
+        .into())
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use super::super::tests::{assert_errors, assert_true};
 
-    use cel::{Context, Value};
-
-    /// The examples of the Kubernetes documentation (CEL in Kubernetes: URL and IP libraries).
+    /// The examples of urls.go's documentation.
     #[test]
-    fn urls_and_ips_as_the_kubernetes_documentation_shows_them() {
-        let env = super::super::cel::env();
-        let truths = [
+    fn urls_as_the_kubernetes_documentation_shows_them() {
+        assert_true(&[
             "isURL('https://example.com/path')",
             "isURL('/absolute-path')",
             "!isURL('example.com')",
@@ -125,24 +143,11 @@ mod tests {
             "url('https://example.com/path with spaces/').getEscapedPath() == '/path%20with%20spaces/'",
             "url('/absolute-path').getScheme() == ''",
             "url('oci://registry.example.com/charts').getScheme() in ['http', 'https', 'oci']",
-            "isIP('127.0.0.1')",
-            "isIP('::1')",
-            "!isIP('::ffff:127.0.0.1')",
-            "!isIP('example.com')",
-        ];
-        for rule in truths {
-            let program = env
-                .compile(rule)
-                .unwrap_or_else(|e| panic!("{rule}: {e:?}"));
-            let context = Context::with_env(Arc::clone(env));
-            assert_eq!(program.execute(&context), Ok(Value::Bool(true)), "{rule}");
-        }
+            "url('https://example.com/path?k1=a&k2=b&k2=c').getQuery() == {'k1': ['a'], 'k2': ['b', 'c']}",
+            "url('https://example.com/path?key=a').getQuery().key[0] == 'a'",
+            "url('https://example.com/').getQuery() == {}",
+        ]);
         // Not a URL: an error, which kvet does not count as a violation.
-        let program = env.compile("url('example.com').getScheme() == ''").unwrap();
-        assert!(
-            program
-                .execute(&Context::with_env(Arc::clone(env)))
-                .is_err()
-        );
+        assert_errors(&["url('example.com').getScheme() == ''"]);
     }
 }
