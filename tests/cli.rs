@@ -1407,6 +1407,35 @@ fn verbose_counts_the_cel_rules_run_and_skipped() {
         .stderr("");
 }
 
+/// The expected objects of Chainsaw and kuttl tests are partial by design (no `spec`, operators
+/// in keys): not checked, while what the test applies is (issue 13: the cnpg chart's tests).
+#[test]
+fn test_assertions_of_chainsaw_and_kuttl_are_not_checked() {
+    let test = "apiVersion: chainsaw.kyverno.io/v1alpha1\nkind: Test\nmetadata: {name: t}\nspec:\n  steps:\n    - try:\n        - apply: {file: service.yaml}\n        - assert: {file: service-ready.yaml}\n";
+    let partial = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nstatus:\n  (length(loadBalancer.ingress)): 1\n";
+    let dir = tree(&[
+        ("e2e/chainsaw-test.yaml", test),
+        (
+            "e2e/service.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: \"80\"}]\n",
+        ),
+        ("e2e/service-ready.yaml", partial),
+        ("kuttl/00-assert.yaml", partial),
+        ("kuttl/01-errors.yaml", partial),
+    ]);
+    check_in(
+        dir.path(),
+        &["--format", "compact", "--show-level", "error", "."],
+    )
+    .code(1)
+    .stdout(predicate::str::contains(
+        "e2e/service.yaml:5:18: error[schema]",
+    ))
+    .stdout(predicate::str::contains("assert").not())
+    .stdout(predicate::str::contains("errors.yaml").not())
+    .stdout(predicate::str::contains("duplicate-object").not());
+}
+
 /// A config named by its bare file name is in the current folder, as `./cfg.yaml` is: its
 /// override globs with a folder match the same files either way (issue 16).
 #[test]

@@ -9,6 +9,7 @@ pub mod object;
 pub mod render;
 pub mod spans;
 pub mod template_map;
+pub mod test_assertion;
 pub mod yaml;
 
 use object::{NotAnObject, Object};
