@@ -8,14 +8,9 @@
 use std::path::Path;
 use std::process::Command;
 
-mod common;
+use common::git;
 
-fn pre_commit_available() -> bool {
-    Command::new("pre-commit")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+mod common;
 
 fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
     // pre-commit's `cargo install` builds in release mode, which is what users get. Here the
@@ -37,22 +32,7 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> std::process::Output {
 
 /// Whether the hook can be tried here; in CI it must.
 fn available() -> bool {
-    if !pre_commit_available() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "pre-commit is not installed; .ci/run installs it"
-        );
-        eprintln!("skipped: pre-commit is not on the PATH (`.ci/run` installs it)");
-        return false;
-    }
-    true
-}
-
-/// Runs git with a committer identity.
-fn git(dir: &Path, args: &[&str]) {
-    let mut all = vec!["-c", "user.email=ci@example.org", "-c", "user.name=ci"];
-    all.extend_from_slice(args);
-    assert!(run(dir, "git", &all).status.success(), "git {args:?}");
+    common::command_available("pre-commit", &["--version"])
 }
 
 /// `pre-commit try-repo <this repository> kvet ARGS` in `work`, which must pass (or fail): its

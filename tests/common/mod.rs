@@ -17,8 +17,15 @@ pub fn kvet() -> Command {
 /// without one; helm has no `--client`). Outside CI a missing tool skips the test that needs
 /// it; in CI (`CI` set), where `.ci/run` installs it, it is a failure.
 pub fn tool_available(tool: &str, args: &[&str]) -> bool {
+    let mut all = vec!["version"];
+    all.extend_from_slice(args);
+    command_available(tool, &all)
+}
+
+/// Whether `program ARGS` runs, with the same rule as [`tool_available`]: a missing program
+/// skips the test outside CI, and fails it in CI.
+pub fn command_available(tool: &str, args: &[&str]) -> bool {
     let found = std::process::Command::new(tool)
-        .arg("version")
         .args(args)
         .output()
         .is_ok_and(|o| o.status.success());
@@ -30,6 +37,17 @@ pub fn tool_available(tool: &str, args: &[&str]) -> bool {
         eprintln!("skipped: {tool} is not on the PATH (`.ci/run` installs it)");
     }
     found
+}
+
+/// Runs git in `dir` with a committer identity; it must succeed.
+pub fn git(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(["-c", "user.email=ci@example.org", "-c", "user.name=ci"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
 }
 
 /// Copies a folder's files and folders into another.
