@@ -607,7 +607,7 @@ fn collect_crds(
             Input::Stdin => None,
         })
         .collect();
-    type PerFile = (Vec<schema::crd::CrdSchema>, Vec<Diagnostic>);
+    type PerFile = (Vec<schema::store::SerializedCrd>, Vec<Diagnostic>);
     let per_file: Vec<PerFile> = files
         .par_iter()
         .map(|path| {
@@ -653,6 +653,7 @@ fn collect_crds(
                 .objects
                 .iter()
                 .flat_map(|o| schema::crd::schemas_of(o, &meta_ref, |_, _| true))
+                .map(schema::store::SerializedCrd::from)
                 .collect();
             Ok((schemas, problems))
         })
@@ -660,7 +661,7 @@ fn collect_crds(
     let mut problems = Vec::new();
     for (schemas, found) in per_file {
         for crd in schemas {
-            store.add(crd);
+            store.add_serialized(crd);
         }
         problems.extend(found);
     }

@@ -53,15 +53,76 @@ pub struct CrdStore {
 }
 
 struct CrdEntry {
-    schema: Arc<Value>,
+    schema: CrdSource,
     compiled: OnceLock<Result<Arc<KindSchema>, String>>,
     /// Without `required`, for patches.
     partial: OnceLock<Result<Arc<KindSchema>, String>>,
 }
 
+/// Where a custom resource version's schema comes from.
+enum CrdSource {
+    /// Converted, as a tree (a CRD of the input).
+    Converted(Arc<Value>),
+    /// Converted, kept as its JSON text until an object of the version is met (a CRD of
+    /// `--crds`): the text is a fraction of the tree's size, so CRDs given but unused cost
+    /// little memory, and none is parsed twice.
+    Serialized {
+        json: Box<[u8]>,
+        tree: OnceLock<Result<Arc<Value>, String>>,
+    },
+}
+
+/// A custom resource version with its schema as JSON text (see [`CrdStore::add_serialized`]).
+pub struct SerializedCrd {
+    crd: super::crd::CrdSchema,
+    json: Box<[u8]>,
+}
+
+impl From<super::crd::CrdSchema> for SerializedCrd {
+    /// Serializes the schema (where the CRD was read, on that thread), leaving `null` in its
+    /// place: the tree is freed before the next CRD is read.
+    fn from(mut crd: super::crd::CrdSchema) -> Self {
+        let schema = std::mem::take(&mut crd.schema);
+        let json = serde_json::to_vec(&schema)
+            .unwrap_or_default()
+            .into_boxed_slice();
+        SerializedCrd { crd, json }
+    }
+}
+
+impl CrdSource {
+    fn schema(&self) -> Result<Arc<Value>, String> {
+        match self {
+            CrdSource::Converted(schema) => Ok(Arc::clone(schema)),
+            CrdSource::Serialized { json, tree } => tree
+                .get_or_init(|| {
+                    serde_json::from_slice(json)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone(),
+        }
+    }
+}
+
 impl CrdStore {
     /// Registers a custom resource version; the first definition of an apiVersion/kind wins.
-    pub fn add(&mut self, crd: super::crd::CrdSchema) {
+    pub fn add(&mut self, mut crd: super::crd::CrdSchema) {
+        let schema = CrdSource::Converted(Arc::new(std::mem::take(&mut crd.schema)));
+        self.insert(crd, schema);
+    }
+
+    /// Registers a custom resource version whose schema is kept as JSON text until an object
+    /// of it is met (the CRDs of `--crds`: many, most of them unused).
+    pub fn add_serialized(&mut self, crd: SerializedCrd) {
+        let schema = CrdSource::Serialized {
+            json: crd.json,
+            tree: OnceLock::new(),
+        };
+        self.insert(crd.crd, schema);
+    }
+
+    fn insert(&mut self, crd: super::crd::CrdSchema, schema: CrdSource) {
         let key = (crd.api_version, crd.kind);
         if self.kinds.contains_key(&key) || self.not_served.contains_key(&key) {
             return;
@@ -74,7 +135,7 @@ impl CrdStore {
             self.deprecated.insert(key.clone(), warning);
         }
         self.kinds.entry(key).or_insert_with(|| CrdEntry {
-            schema: Arc::new(crd.schema),
+            schema,
             compiled: OnceLock::new(),
             partial: OnceLock::new(),
         });
@@ -127,13 +188,14 @@ impl CrdStore {
         partial: bool,
     ) -> Option<Result<Arc<KindSchema>, String>> {
         let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
+        let schema = || entry.schema.schema();
         let slot = if partial {
             &entry.partial
         } else {
             &entry.compiled
         };
         let compiled = slot.get_or_init(|| {
-            let mut schema = Arc::clone(&entry.schema);
+            let mut schema = schema()?;
             if partial {
                 strip_required(Arc::make_mut(&mut schema));
             }
@@ -324,4 +386,60 @@ pub fn is_custom(api_version: &str, kind: &str, version: &'static str) -> bool {
         super::served::status(api_version, kind, version),
         super::served::ApiStatus::Unknown
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::crd::CrdSchema;
+
+    fn widget(api_version: &str) -> CrdSchema {
+        let version = builtin::latest();
+        CrdSchema {
+            api_version: api_version.to_owned(),
+            kind: "Widget".to_owned(),
+            schema: json!({
+                "type": "object",
+                "properties": {
+                    "metadata": {"$ref": object_meta_ref(version)},
+                    "spec": {"type": "object", "required": ["size"], "properties": {"size": {"type": "integer"}}}
+                }
+            }),
+            not_served: None,
+            deprecation: None,
+        }
+    }
+
+    /// A CRD of `--crds` kept as JSON text validates exactly as one kept as a tree, whole and
+    /// for patches.
+    #[test]
+    fn serialized_crds_validate_as_converted_ones() {
+        let version = builtin::latest();
+        let mut store = CrdStore::default();
+        store.add(widget("example.com/v1"));
+        store.add_serialized(SerializedCrd::from(widget("example.com/v2")));
+        let bad = json!({"apiVersion": "x", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": "big"}});
+        let partial = json!({"spec": {}});
+        for api_version in ["example.com/v1", "example.com/v2"] {
+            let whole = store.get(version, api_version, "Widget").unwrap().unwrap();
+            assert!(!whole.validator.is_valid(&bad), "{api_version}");
+            assert!(
+                !whole.validator.is_valid(&partial),
+                "{api_version}: size is required"
+            );
+            let patch = store
+                .get_partial(version, api_version, "Widget")
+                .unwrap()
+                .unwrap();
+            assert!(
+                patch.validator.is_valid(&partial),
+                "{api_version}: not for a patch"
+            );
+            assert_eq!(
+                whole.document()["properties"]["spec"]["required"],
+                json!(["size"])
+            );
+        }
+        assert!(store.get(version, "example.com/v3", "Widget").is_none());
+    }
 }
