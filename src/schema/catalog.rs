@@ -138,21 +138,19 @@ pub fn deprecation(api_version: &str, kind: &str) -> Option<&'static str> {
     }
 }
 
-/// Each frame's schemas, parsed on first use, by `(apiVersion, kind)`.
-type Parsed = Result<HashMap<(String, String), Arc<Value>>, String>;
-static PARSED: LazyLock<Vec<OnceLock<Parsed>>> =
-    LazyLock::new(|| FRAMES.iter().map(|_| OnceLock::new()).collect());
+/// A frame's schemas by `(apiVersion, kind)`, unpacked each time they are needed (once per
+/// kind and version in a run: the compiled validator is kept, and keeps the only copy of its
+/// schema, which for a kind like ApplicationSet is megabytes as a tree).
+type Parsed = Result<HashMap<(String, String), Value>, String>;
 
-fn parsed(frame: usize) -> &'static Parsed {
-    PARSED[frame].get_or_init(|| {
-        let text = super::builtin::decompress(FRAMES[frame])?;
-        let entries: Vec<(String, String, Value)> =
-            serde_json::from_slice(&text).map_err(|e| format!("catalog frame {frame}: {e}"))?;
-        Ok(entries
-            .into_iter()
-            .map(|(api_version, kind, schema)| ((api_version, kind), Arc::new(schema)))
-            .collect())
-    })
+fn parsed(frame: usize) -> Parsed {
+    let text = super::builtin::decompress(FRAMES[frame])?;
+    let entries: Vec<(String, String, Value)> =
+        serde_json::from_slice(&text).map_err(|e| format!("catalog frame {frame}: {e}"))?;
+    Ok(entries
+        .into_iter()
+        .map(|(api_version, kind, schema)| ((api_version, kind), schema))
+        .collect())
 }
 
 type Compiled = Arc<OnceLock<Result<Arc<KindSchema>, String>>>;
@@ -177,9 +175,9 @@ pub fn get(
         Arc::clone(compiled.entry(key).or_default())
     };
     let result = slot.get_or_init(|| {
-        let schemas = parsed(frame).as_ref().map_err(Clone::clone)?;
+        let mut schemas = parsed(frame)?;
         let key = (api_version.to_owned(), kind.to_owned());
-        let schema = schemas.get(&key).ok_or_else(|| {
+        let schema = schemas.remove(&key).ok_or_else(|| {
             format!("the catalog's index names {api_version} {kind}, its schemas do not")
         })?;
         compile_crd(version, Arc::new(with_object_meta(schema, version)))
@@ -189,8 +187,7 @@ pub fn get(
 
 /// A catalog schema with `metadata` referring to `ObjectMeta` of Kubernetes `version`, as
 /// [`super::crd::schemas_of`] makes it for CRDs read at run time.
-fn with_object_meta(schema: &Value, version: &str) -> Value {
-    let mut schema = schema.clone();
+fn with_object_meta(mut schema: Value, version: &str) -> Value {
     if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         let meta_ref = super::store::object_meta_ref(version);
         properties.insert("metadata".into(), json!({"$ref": meta_ref}));
@@ -206,7 +203,7 @@ pub type SkippedRule = (String, super::cel::Skip);
 pub fn cel_rules() -> Result<(usize, Vec<SkippedRule>), String> {
     let mut rules = Vec::new();
     for frame in 0..FRAMES.len() {
-        for schema in parsed(frame).as_ref().map_err(Clone::clone)?.values() {
+        for schema in parsed(frame)?.values() {
             super::cel::rules_of(schema, &mut rules);
         }
     }
@@ -381,7 +378,7 @@ mod tests {
             let Version::Served { frame, .. } = version else {
                 continue;
             };
-            let schemas = parsed(frame).as_ref().unwrap();
+            let schemas = parsed(frame).unwrap();
             let key = (api_version.to_owned(), kind.to_owned());
             assert!(schemas.contains_key(&key), "{api_version} {kind}");
             kinds += 1;
