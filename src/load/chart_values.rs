@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::render::{HelmRelease, Located};
 use super::spans::Span;
 use super::yaml::Node;
-use crate::schema::store::{KindSchema, SchemaDocument};
+use crate::schema::store::KindSchema;
 use crate::schema::validate;
 
 /// The schema errors of the release's values; empty when the chart has no schema (or one that
@@ -27,10 +27,7 @@ pub fn check(release: &HelmRelease) -> Vec<Located> {
     let Ok(validator) = jsonschema::options().build(&schema) else {
         return Vec::new();
     };
-    let schema = KindSchema {
-        validator,
-        document: SchemaDocument::Custom(Arc::new(schema)),
-    };
+    let schema = KindSchema::custom(validator, Arc::new(schema));
     let files: Vec<(PathBuf, Node)> = std::iter::once(release.chart.join("values.yaml"))
         .chain(release.values.iter().cloned())
         .filter_map(|file| Some((file.clone(), read_values(&file)?)))

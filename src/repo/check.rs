@@ -8,7 +8,7 @@ use super::kustomization::{Kustomization, file_in, is_remote};
 use crate::diag::Finding;
 use crate::load::spans::Span;
 use crate::rules::{self, Rule};
-use crate::schema::store::{KindSchema, SchemaDocument};
+use crate::schema::store::KindSchema;
 use crate::schema::validate;
 
 const SCHEMA: &str = include_str!("../../schemas/kustomization/kustomization.json");
@@ -38,10 +38,7 @@ fn schema() -> Option<&'static KindSchema> {
         .get_or_init(|| {
             let document: serde_json::Value = serde_json::from_str(SCHEMA).ok()?;
             let validator = jsonschema::options().build(&document).ok()?;
-            Some(KindSchema {
-                validator,
-                document: SchemaDocument::Custom(Arc::new(document)),
-            })
+            Some(KindSchema::custom(validator, Arc::new(document)))
         })
         .as_ref()
 }

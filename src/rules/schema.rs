@@ -135,7 +135,9 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     };
     let first = out.len();
     out.extend(validate::findings(&schema, &instance));
-    if let store::SchemaDocument::Custom(document) = &schema.document {
+    if let store::SchemaDocument::Custom(document) = &schema.document
+        && schema.has_cel_rules
+    {
         cel::evaluate(document, &instance, out);
     }
     if let Some(project) = source {

@@ -393,9 +393,6 @@ fn check_rule(
         Ok(Ok(CelValue::Bool(false))) => {}
         Ok(Ok(_)) => return,
         _ => {
-            if std::env::var_os("KVET_DEBUG_CEL").is_some() {
-                eprintln!("debug: {source:?} at {pointer}: {result:?}");
-            }
             compiled.errored.store(true, Ordering::Relaxed);
             return;
         }

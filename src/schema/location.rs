@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
-use super::store::{KindSchema, SchemaDocument};
+use super::store::KindSchema;
 
 /// What kubeconform appends to a location without template variables.
 const DEFAULT_LAYOUT: &str = "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json";
@@ -137,10 +137,7 @@ impl SchemaLocations {
             let validator = jsonschema::options()
                 .build(&schema)
                 .map_err(|e| format!("{shown}: {e}"))?;
-            Ok(Arc::new(KindSchema {
-                validator,
-                document: SchemaDocument::Custom(Arc::new(schema)),
-            }))
+            Ok(Arc::new(KindSchema::custom(validator, Arc::new(schema))))
         };
         Some(compile())
     }

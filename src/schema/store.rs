@@ -19,6 +19,9 @@ fn document_uri(version: &str) -> String {
 pub struct KindSchema {
     pub validator: Validator,
     pub document: SchemaDocument,
+    /// Whether the schema has CEL rules (`x-kubernetes-validations`): most have none, and their
+    /// objects need no CEL pass.
+    pub has_cel_rules: bool,
 }
 
 pub enum SchemaDocument {
@@ -29,6 +32,17 @@ pub enum SchemaDocument {
 }
 
 impl KindSchema {
+    /// A custom resource's validator and schema.
+    pub fn custom(validator: Validator, schema: Arc<Value>) -> KindSchema {
+        let mut rules = Vec::new();
+        super::cel::rules_of(&schema, &mut rules);
+        KindSchema {
+            validator,
+            document: SchemaDocument::Custom(schema),
+            has_cel_rules: !rules.is_empty(),
+        }
+    }
+
     pub fn document(&self) -> &Value {
         match &self.document {
             SchemaDocument::Builtin(d) => d,
@@ -232,10 +246,7 @@ pub(super) fn compile_crd(
         .with_registry(registry)
         .build(&schema)
         .map_err(|e| e.to_string())?;
-    Ok(Arc::new(KindSchema {
-        validator,
-        document: SchemaDocument::Custom(schema),
-    }))
+    Ok(Arc::new(KindSchema::custom(validator, schema)))
 }
 
 /// Removes every `required` keyword from a schema (a property named `required` is a schema,
@@ -376,6 +387,7 @@ fn compile(
     Some(KindSchema {
         validator,
         document: SchemaDocument::Builtin(document),
+        has_cel_rules: false,
     })
 }
 
