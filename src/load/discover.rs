@@ -223,6 +223,36 @@ fn file_input(path: &Path) -> FileInput {
     FileInput { path, identity }
 }
 
+/// [`file_input`] for the files of a walk, which come folder by folder: a file that is not a
+/// link is its real folder joined with its name, so each folder is resolved once (resolving
+/// every path walks every component again, a `readlink` each: 15% of a load-only run).
+#[derive(Default)]
+struct WalkedFiles {
+    folder: Option<(PathBuf, Option<PathBuf>)>,
+}
+
+impl WalkedFiles {
+    fn input(&mut self, path: &Path, is_link: bool) -> FileInput {
+        let (Some(parent), Some(name), false) = (path.parent(), path.file_name(), is_link) else {
+            return file_input(path);
+        };
+        if self
+            .folder
+            .as_ref()
+            .is_none_or(|(folder, _)| folder != parent)
+        {
+            self.folder = Some((parent.to_path_buf(), std::fs::canonicalize(parent).ok()));
+        }
+        match &self.folder {
+            Some((_, Some(real))) => FileInput {
+                path: clean(path),
+                identity: real.join(name),
+            },
+            _ => file_input(path),
+        }
+    }
+}
+
 /// Finds the inputs. Problems with one path never stop the others.
 pub fn discover(paths: &[String], include: &PathFilter, exclude: &PathFilter) -> Discovered {
     let mut found = Discovered::default();
@@ -295,6 +325,7 @@ fn walk(
             !leaves
         })
         .build();
+    let mut walked = WalkedFiles::default();
     for entry in walker {
         match entry {
             Ok(e) => {
@@ -303,7 +334,7 @@ fn walk(
                     continue;
                 }
                 if kind.is_file() {
-                    files.push(file_input(e.path()));
+                    files.push(walked.input(e.path(), e.path_is_symlink()));
                 } else if !kind.is_dir() && !kind.is_symlink() {
                     // Reading a FIFO blocks, a device never ends: said, not read.
                     problems.push(DiscoverProblem {

@@ -38,10 +38,6 @@ pub enum DecodeError {
 pub fn read_file(path: impl AsRef<std::path::Path>) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let path = path.as_ref();
-    // `--config /dev/null` is the usual way to say "no config": empty, as it reads.
-    if std::fs::canonicalize(path).is_ok_and(|p| p == std::path::Path::new("/dev/null")) {
-        return Ok(Vec::new());
-    }
     let meta = std::fs::metadata(path)?;
     if meta.is_dir() {
         return Err(std::io::Error::new(
@@ -50,6 +46,10 @@ pub fn read_file(path: impl AsRef<std::path::Path>) -> std::io::Result<Vec<u8>> 
         ));
     }
     if !meta.is_file() {
+        // `--config /dev/null` is the usual way to say "no config": empty, as it reads.
+        if std::fs::canonicalize(path).is_ok_and(|p| p == std::path::Path::new("/dev/null")) {
+            return Ok(Vec::new());
+        }
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a regular file (a FIFO, device or socket is not read)",
@@ -106,7 +106,7 @@ const BOM: char = '\u{feff}';
 
 fn has_lone_cr(text: &str) -> bool {
     let bytes = text.as_bytes();
-    (0..bytes.len()).any(|i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+    memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
 /// 1-based line and column just after `text`, counting lines as the parser does (`\n`, `\r\n`
