@@ -41,64 +41,77 @@ pub(crate) fn stream_policy_diagnostics(
     objects: &[StreamObject],
     sources: &[Source],
     settings: &[HashMap<String, Setting>],
-    whereabouts: impl Fn(usize, usize) -> Option<String>,
+    whereabouts: impl Fn(usize, usize) -> Option<String> + Sync,
 ) -> Result<Vec<Diagnostic>, Error> {
     /// A finding on an object of a file, before it is placed.
     struct Hit<'a> {
+        file: usize,
         object: usize,
         rule: &'a str,
         /// The level the result asks for.
         asked: Option<Level>,
         finding: Finding,
     }
-    let mut by_file: std::collections::BTreeMap<usize, Vec<Hit>> = Default::default();
-    for rule in policies.stream_rules() {
-        let on = |o: &StreamObject| policy_level(rule, None, &settings[o.file]).is_some();
-        let members: Vec<&StreamObject> = objects
-            .iter()
-            .filter(|o| rule.applies_to(&o.kind) && on(o))
-            .collect();
-        let Some(first) = members.first() else {
-            continue;
-        };
-        let values = members.iter().map(|o| o.value.clone()).collect();
-        let mut numbers: HashMap<&std::path::Path, usize> = HashMap::new();
-        let folders = members
-            .iter()
-            .map(|o| {
-                let next = numbers.len();
-                *numbers.entry(&sources[o.file].folder).or_insert(next)
-            })
-            .collect();
-        match policies.evaluate_stream(rule, values, folders) {
-            Ok(results) => {
-                for result in results {
-                    let at = members[result.object.unwrap_or(0)];
-                    let place = result
-                        .related
-                        .and_then(|i| whereabouts(members[i].file, members[i].object));
-                    let message = with_place(result.message, place);
-                    let mut finding = Finding::new(result.pointer, message);
-                    finding.metadata = result.metadata;
-                    by_file.entry(at.file).or_default().push(Hit {
-                        object: at.object,
-                        rule: &rule.id,
-                        asked: result.level,
+    // The rules are independent: evaluated side by side (cnpg-reference alone takes a tenth of
+    // a second on a large input), their hits gathered in rule order.
+    let rules: Vec<&policy::PolicyRule> = policies.stream_rules().collect();
+    let evaluated: Vec<Vec<Hit>> = rules
+        .par_iter()
+        .map(|rule| {
+            let on = |o: &StreamObject| policy_level(rule, None, &settings[o.file]).is_some();
+            let members: Vec<&StreamObject> = objects
+                .iter()
+                .filter(|o| rule.applies_to(&o.kind) && on(o))
+                .collect();
+            let Some(first) = members.first() else {
+                return Vec::new();
+            };
+            let values = members.iter().map(|o| o.value.clone()).collect();
+            let mut numbers: HashMap<&std::path::Path, usize> = HashMap::new();
+            let folders = members
+                .iter()
+                .map(|o| {
+                    let next = numbers.len();
+                    *numbers.entry(&sources[o.file].folder).or_insert(next)
+                })
+                .collect();
+            match policies.evaluate_stream(rule, values, folders) {
+                Ok(results) => results
+                    .into_iter()
+                    .map(|result| {
+                        let at = members[result.object.unwrap_or(0)];
+                        let place = result
+                            .related
+                            .and_then(|i| whereabouts(members[i].file, members[i].object));
+                        let message = with_place(result.message, place);
+                        let mut finding = Finding::new(result.pointer, message);
+                        finding.metadata = result.metadata;
+                        Hit {
+                            file: at.file,
+                            object: at.object,
+                            rule: &rule.id,
+                            asked: result.level,
+                            finding,
+                        }
+                    })
+                    .collect(),
+                Err(message) => {
+                    let finding =
+                        Finding::new("", format!("{} failed on the input: {message}", rule.id));
+                    vec![Hit {
+                        file: first.file,
+                        object: first.object,
+                        rule: rules::POLICY_ERROR.meta.id,
+                        asked: None,
                         finding,
-                    });
+                    }]
                 }
             }
-            Err(message) => {
-                let finding =
-                    Finding::new("", format!("{} failed on the input: {message}", rule.id));
-                by_file.entry(first.file).or_default().push(Hit {
-                    object: first.object,
-                    rule: rules::POLICY_ERROR.meta.id,
-                    asked: None,
-                    finding,
-                });
-            }
-        }
+        })
+        .collect();
+    let mut by_file: std::collections::BTreeMap<usize, Vec<Hit>> = Default::default();
+    for hit in evaluated.into_iter().flatten() {
+        by_file.entry(hit.file).or_default().push(hit);
     }
     let placed: Vec<Vec<Diagnostic>> = by_file
         .into_par_iter()
