@@ -607,7 +607,8 @@ fn collect_crds(
             Input::Stdin => None,
         })
         .collect();
-    type PerFile = (Vec<schema::store::SerializedCrd>, Vec<Diagnostic>);
+    /// A file's CRD versions, each with the line its CRD starts on, and what is wrong with it.
+    type PerFile = (Vec<(schema::crd::CrdSchema, u32)>, Vec<Diagnostic>);
     let per_file: Vec<PerFile> = files
         .par_iter()
         .map(|path| {
@@ -631,7 +632,20 @@ fn collect_crds(
                     return Ok((Vec::new(), vec![problem(rule, first_char(), e.to_string())]));
                 }
             };
-            let loaded = load::load_text(&text);
+            // Read as far as kinds and versions; the whole text when its skeleton does not
+            // parse (an alias of an anchor in a schema).
+            let is_error = |loaded: &load::Loaded| {
+                loaded.yaml_issues.iter().any(|issue| {
+                    matches!(
+                        issue.kind,
+                        load::yaml::IssueKind::Limit | load::yaml::IssueKind::Syntax
+                    )
+                })
+            };
+            let loaded = schema::crd_files::skeleton(&text)
+                .map(|skeleton| load::load_text(&skeleton))
+                .filter(|loaded| !is_error(loaded))
+                .unwrap_or_else(|| load::load_text(&text));
             let mut problems: Vec<Diagnostic> = loaded
                 .yaml_issues
                 .iter()
@@ -649,19 +663,27 @@ fn collect_crds(
                     problems.push(problem(&rules::SCHEMA, span, message));
                 }
             }
-            let schemas = loaded
+            let versions = loaded
                 .objects
                 .iter()
-                .flat_map(|o| schema::crd::schemas_of(o, &meta_ref, |_, _| true))
-                .map(schema::store::SerializedCrd::from)
+                .flat_map(|o| {
+                    let line = o.root.span.start.line;
+                    schema::crd::schemas_of(o, &meta_ref, |_, _| true)
+                        .into_iter()
+                        .map(move |mut crd| {
+                            crd.schema = serde_json::Value::Null;
+                            (crd, line)
+                        })
+                })
                 .collect();
-            Ok((schemas, problems))
+            Ok((versions, problems))
         })
         .collect::<Result<_, Error>>()?;
     let mut problems = Vec::new();
-    for (schemas, found) in per_file {
-        for crd in schemas {
-            store.add_serialized(crd);
+    for ((versions, found), path) in per_file.into_iter().zip(&files) {
+        let path: Arc<Path> = Arc::from(path.as_path());
+        for (crd, line) in versions {
+            store.add_in_file(crd, Arc::clone(&path), line);
         }
         problems.extend(found);
     }

@@ -323,6 +323,54 @@ fn crds_from_a_folder_validate_custom_resources() {
         .stderr(predicate::str::contains("cannot read --crds nowhere"));
 }
 
+/// `--crds` files are indexed from their skeleton (schemas blanked out) and a schema is read
+/// again when an object of its version is met: anchors inside schemas, aliases to them from
+/// outside (the skeleton does not parse: the file is read whole) and multi-document files.
+#[test]
+fn crds_are_read_again_for_the_versions_the_input_uses() {
+    let crd = |kind: &str, versions: &str, names: &str| {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: x}}\nspec:\n  group: example.com\n  scope: Namespaced\n  versions:\n{versions}  names: {{kind: {kind}, plural: p{names}}}\n"
+        )
+    };
+    let version = |name: &str, body: &str| {
+        format!(
+            "  - name: {name}\n    served: true\n    storage: {}\n    schema:\n      openAPIV3Schema:\n        type: object\n{body}",
+            name == "v1"
+        )
+    };
+    let widget = crd(
+        "Widget",
+        &(version(
+            "v1",
+            "        properties: &props\n          spec:\n            properties:\n              size: {type: integer}\n",
+        ) + &version("v2", "        properties: *props\n")),
+        "",
+    );
+    let sprocket = crd(
+        "Sprocket",
+        &version(
+            "v1",
+            "        description: &d sprocket\n        properties:\n          spec:\n            properties:\n              teeth: {type: integer}\n",
+        ),
+        ", singular: *d",
+    );
+    let objects = "apiVersion: example.com/v2\nkind: Widget\nmetadata: {name: w}\nspec: {size: big}\n---\napiVersion: example.com/v1\nkind: Sprocket\nmetadata: {name: s}\nspec: {teeth: many}\n";
+    let dir = tree(&[
+        ("crds/bundle.yaml", &format!("{widget}---\n{sprocket}")),
+        ("app/objects.yaml", objects),
+    ]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "--no-catalog", "--crds", "crds", "app"])
+        .assert()
+        .code(1)
+        .stdout(
+            "app/objects.yaml:4:14: error[schema] spec.size: expected integer, got string \"big\"\n\
+             app/objects.yaml:9:15: error[schema] spec.teeth: expected integer, got string \"many\"\n",
+        );
+}
+
 #[test]
 fn kubeconform_schema_folders_keep_working() {
     let schema = r#"{"type": "object", "additionalProperties": false, "properties": {

@@ -250,6 +250,15 @@ fn parse_chunk(
     }
 }
 
+/// The text of the document (as the stream is cut at `---` lines) that holds `line` (1-based),
+/// for reading one document of a large file again.
+pub fn document_at(text: &str, line: u32) -> Option<&str> {
+    chunks(text)
+        .take_while(|chunk| chunk.line_offset < line)
+        .last()
+        .map(|chunk| chunk.text)
+}
+
 struct Chunk<'a> {
     text: &'a str,
     /// Lines before this chunk in the file.

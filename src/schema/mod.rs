@@ -7,6 +7,7 @@ mod cel_bind;
 mod cel_cost;
 mod cel_k8s;
 pub mod crd;
+pub mod crd_files;
 pub mod defs;
 pub mod location;
 pub mod served;

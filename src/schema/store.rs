@@ -2,6 +2,7 @@
 //! object of that kind is seen and shared by every thread from then on.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::{Registry, Validator};
@@ -77,42 +78,26 @@ struct CrdEntry {
 enum CrdSource {
     /// Converted, as a tree (a CRD of the input).
     Converted(Arc<Value>),
-    /// Converted, kept as its JSON text until an object of the version is met (a CRD of
-    /// `--crds`): the text is a fraction of the tree's size, so CRDs given but unused cost
-    /// little memory, and none is parsed twice.
-    Serialized {
-        json: Box<[u8]>,
+    /// A CRD of `--crds`, indexed from the skeleton of its file (see [`super::crd_files`]):
+    /// its schema is read from the file and converted when an object of the version is met,
+    /// so CRDs given but unused cost neither time nor memory.
+    InFile {
+        path: Arc<Path>,
+        /// Where the CRD starts in the file.
+        line: u32,
         tree: OnceLock<Result<Arc<Value>, String>>,
     },
 }
 
-/// A custom resource version with its schema as JSON text (see [`CrdStore::add_serialized`]).
-pub struct SerializedCrd {
-    crd: super::crd::CrdSchema,
-    json: Box<[u8]>,
-}
-
-impl From<super::crd::CrdSchema> for SerializedCrd {
-    /// Serializes the schema (where the CRD was read, on that thread), leaving `null` in its
-    /// place: the tree is freed before the next CRD is read.
-    fn from(mut crd: super::crd::CrdSchema) -> Self {
-        let schema = std::mem::take(&mut crd.schema);
-        let json = serde_json::to_vec(&schema)
-            .unwrap_or_default()
-            .into_boxed_slice();
-        SerializedCrd { crd, json }
-    }
-}
-
 impl CrdSource {
-    fn schema(&self) -> Result<Arc<Value>, String> {
+    fn schema(&self, version: &str, api_version: &str, kind: &str) -> Result<Arc<Value>, String> {
         match self {
             CrdSource::Converted(schema) => Ok(Arc::clone(schema)),
-            CrdSource::Serialized { json, tree } => tree
+            CrdSource::InFile { path, line, tree } => tree
                 .get_or_init(|| {
-                    serde_json::from_slice(json)
+                    let meta_ref = object_meta_ref(version);
+                    super::crd_files::read_schema(path, *line, api_version, kind, &meta_ref)
                         .map(Arc::new)
-                        .map_err(|e| e.to_string())
                 })
                 .clone(),
         }
@@ -126,14 +111,16 @@ impl CrdStore {
         self.insert(crd, schema);
     }
 
-    /// Registers a custom resource version whose schema is kept as JSON text until an object
-    /// of it is met (the CRDs of `--crds`: many, most of them unused).
-    pub fn add_serialized(&mut self, crd: SerializedCrd) {
-        let schema = CrdSource::Serialized {
-            json: crd.json,
+    /// Registers a custom resource version of a CRD that starts on `line` of the file at
+    /// `path`, whose schema is read from it when an object of the version is met (the CRDs
+    /// of `--crds`: many, most of them unused). `crd`'s own schema is not kept.
+    pub fn add_in_file(&mut self, crd: super::crd::CrdSchema, path: Arc<Path>, line: u32) {
+        let schema = CrdSource::InFile {
+            path,
+            line,
             tree: OnceLock::new(),
         };
-        self.insert(crd.crd, schema);
+        self.insert(crd, schema);
     }
 
     fn insert(&mut self, crd: super::crd::CrdSchema, schema: CrdSource) {
@@ -202,7 +189,7 @@ impl CrdStore {
         partial: bool,
     ) -> Option<Result<Arc<KindSchema>, String>> {
         let entry = self.kinds.get(&(api_version.to_owned(), kind.to_owned()))?;
-        let schema = || entry.schema.schema();
+        let schema = || entry.schema.schema(version, api_version, kind);
         let slot = if partial {
             &entry.partial
         } else {
@@ -422,14 +409,20 @@ mod tests {
         }
     }
 
-    /// A CRD of `--crds` kept as JSON text validates exactly as one kept as a tree, whole and
-    /// for patches.
+    /// A CRD of `--crds`, read from its file when needed, validates exactly as one converted
+    /// from the input, whole and for patches.
     #[test]
-    fn serialized_crds_validate_as_converted_ones() {
+    fn crds_read_from_their_files_validate_as_converted_ones() {
         let version = builtin::latest();
         let mut store = CrdStore::default();
         store.add(widget("example.com/v1"));
-        store.add_serialized(SerializedCrd::from(widget("example.com/v2")));
+        let dir = tempfile::tempdir().unwrap();
+        let path: Arc<Path> = Arc::from(dir.path().join("widgets.yaml"));
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  group: example.com\n  names: {kind: Widget}\n  versions:\n  - name: v2\n    served: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            required: [size]\n            properties: {size: {type: integer}}\n";
+        std::fs::write(&path, format!("kind: ConfigMap\n---\n{crd}")).unwrap();
+        let mut indexed = widget("example.com/v2");
+        indexed.schema = Value::Null;
+        store.add_in_file(indexed, path, 3);
         let bad = json!({"apiVersion": "x", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": "big"}});
         let partial = json!({"spec": {}});
         for api_version in ["example.com/v1", "example.com/v2"] {
