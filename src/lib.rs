@@ -136,7 +136,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         rule_options: config.options.clone().into_iter().collect(),
         ..opts.policy.clone()
     })?;
-    let (mut crds, crd_problems) = collect_crds(&opts.crds, &include, kubernetes_version)?;
+    let (mut crds, crd_problems) = collect_crds(&opts.crds, &include)?;
     let discovered = discover(&opts.paths, &include, &exclude);
     let stdin = read_stdin(&discovered.inputs)?;
     let render = config.render && !opts.no_render;
@@ -324,7 +324,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let mut stream_objects = Vec::new();
     let mut suppressions = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
-        input_crds.extend(result.crds);
+        input_crds.extend(
+            result
+                .crds
+                .into_iter()
+                .map(|(crd, line)| (crd, line.map(|line| (i, line)))),
+        );
         suppressions.extend(result.suppressions);
         stream_objects.extend(
             result
@@ -348,8 +353,14 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     }
 
     // Every CRD is known now: validate the custom resources that waited for theirs.
-    for crd in input_crds {
-        crds.add(crd);
+    for (crd, place) in input_crds {
+        match place {
+            Some((file, line)) => {
+                let path: Arc<Path> = Arc::from(sources[file].config_path.as_path());
+                crds.add_in_file(crd, path, line);
+            }
+            None => crds.add(crd),
+        }
     }
     let context = Context {
         kubernetes_version,
@@ -584,7 +595,6 @@ fn capabilities(
 fn collect_crds(
     paths: &[String],
     include: &PathFilter,
-    version: &'static str,
 ) -> Result<(CrdStore, Vec<Diagnostic>), Error> {
     let mut store = CrdStore::default();
     if paths.is_empty() {
@@ -598,7 +608,6 @@ fn collect_crds(
             message: problem.message.to_string(),
         });
     }
-    let meta_ref = schema::store::object_meta_ref(version);
     let files: Vec<PathBuf> = found
         .inputs
         .into_iter()
@@ -668,12 +677,9 @@ fn collect_crds(
                 .iter()
                 .flat_map(|o| {
                     let line = o.root.span.start.line;
-                    schema::crd::schemas_of(o, &meta_ref, |_, _| true)
+                    schema::crd::versions_of(o, |_, _| true)
                         .into_iter()
-                        .map(move |mut crd| {
-                            crd.schema = serde_json::Value::Null;
-                            (crd, line)
-                        })
+                        .map(move |crd| (crd, line))
                 })
                 .collect();
             Ok((versions, problems))

@@ -32,6 +32,22 @@ pub fn schemas_of(
     meta_ref: &str,
     wanted: impl Fn(&str, &str) -> bool,
 ) -> Vec<CrdSchema> {
+    declared(object, wanted, |schema| root_schema(schema, meta_ref))
+}
+
+/// As [`schemas_of`], without converting the schemas (each is `null`): what versions a CRD
+/// declares, served or not, deprecated or not, for an index whose schemas are read later.
+pub fn versions_of(object: &Object, wanted: impl Fn(&str, &str) -> bool) -> Vec<CrdSchema> {
+    declared(object, wanted, |_| Value::Null)
+}
+
+/// The versions `wanted` that a CRD declares, with `schema` made of each served one's
+/// `openAPIV3Schema`.
+fn declared(
+    object: &Object,
+    wanted: impl Fn(&str, &str) -> bool,
+    schema: impl Fn(&Node) -> Value,
+) -> Vec<CrdSchema> {
     if object.id.kind != "CustomResourceDefinition"
         || !object.id.api_version.starts_with("apiextensions.k8s.io/")
     {
@@ -48,12 +64,12 @@ pub fn schemas_of(
     };
     // apiextensions.k8s.io/v1beta1 had one schema for every version.
     let shared = open_api(spec.get("validation"));
-    let version_schema = |name: &str, schema: &Node| {
+    let version_schema = |name: &str, written: &Node| {
         let api_version = format!("{group}/{name}");
         wanted(&api_version, kind).then(|| CrdSchema {
             api_version,
             kind: kind.to_owned(),
-            schema: root_schema(schema, meta_ref),
+            schema: schema(written),
             not_served: None,
             deprecation: None,
         })
