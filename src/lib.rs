@@ -324,12 +324,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let mut stream_objects = Vec::new();
     let mut suppressions = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
-        input_crds.extend(
-            result
-                .crds
-                .into_iter()
-                .map(|(crd, line)| (crd, line.map(|line| (i, line)))),
-        );
+        input_crds.extend(result.crds);
         suppressions.extend(result.suppressions);
         stream_objects.extend(
             result
@@ -353,14 +348,8 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     }
 
     // Every CRD is known now: validate the custom resources that waited for theirs.
-    for (crd, place) in input_crds {
-        match place {
-            Some((file, line)) => {
-                let path: Arc<Path> = Arc::from(sources[file].config_path.as_path());
-                crds.add_in_file(crd, path, line);
-            }
-            None => crds.add(crd),
-        }
+    for crd in input_crds {
+        crds.add(crd);
     }
     let context = Context {
         kubernetes_version,

@@ -25,11 +25,8 @@ type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
 /// What checking one file produced.
 pub(crate) struct FileResult {
     pub(crate) diagnostics: Vec<Diagnostic>,
-    /// CRDs the file defines: for a file on disk, without their schemas and with the line
-    /// each CRD starts on (a schema is read again when an object of its version is met:
-    /// most CRDs of an input go unused, and a converted schema is large); converted for a
-    /// text that cannot be read again.
-    pub(crate) crds: Vec<(schema::crd::CrdSchema, Option<u32>)>,
+    /// CRDs the file defines.
+    pub(crate) crds: Vec<schema::crd::CrdSchema>,
     /// Objects (by position) that are custom resources whose CRD was not known yet.
     pub(crate) pending: Vec<usize>,
     /// Objects (by position) whole-stream policies look at, as policy input.
@@ -141,21 +138,9 @@ pub(crate) fn check_file(
     let meta_ref = schema::store::object_meta_ref(context.kubernetes_version);
     for (i, o) in loaded.objects.iter().enumerate() {
         let unknown = |api_version: &str, kind: &str| !context.crds.contains(api_version, kind);
-        match source.in_memory {
-            None => {
-                let line = o.root.span.start.line;
-                let versions = schema::crd::versions_of(o, unknown);
-                result
-                    .crds
-                    .extend(versions.into_iter().map(|crd| (crd, Some(line))));
-            }
-            Some(_) => {
-                let converted = schema::crd::schemas_of(o, &meta_ref, unknown);
-                result
-                    .crds
-                    .extend(converted.into_iter().map(|crd| (crd, None)));
-            }
-        }
+        result
+            .crds
+            .extend(schema::crd::schemas_of(o, &meta_ref, unknown));
         let (api_version, kind) = (&o.id.api_version, &o.id.kind);
         if context.lacks_schema(api_version, kind) {
             result.pending.push(i);
