@@ -259,6 +259,39 @@ pub fn document_at(text: &str, line: u32) -> Option<&str> {
         .map(|chunk| chunk.text)
 }
 
+/// Finds the lines that start with a marker, forward only, remembering the last one found.
+struct LineSearch {
+    /// `\n` and the marker.
+    needle: &'static [u8],
+    /// The start of the line found last, and where the search for it began.
+    found: Option<(usize, usize)>,
+}
+
+impl LineSearch {
+    fn new(needle: &'static [u8]) -> LineSearch {
+        LineSearch {
+            needle,
+            found: None,
+        }
+    }
+
+    /// The start of the first line at or after `pos` (a line start, not 0) that starts with
+    /// the marker; the end of the text when none does.
+    fn from(&mut self, text: &[u8], pos: usize) -> usize {
+        if let Some((line, searched_from)) = self.found
+            && searched_from <= pos
+            && line >= pos
+        {
+            return line;
+        }
+        let from = pos - 1;
+        let line =
+            memchr::memmem::find(&text[from..], self.needle).map_or(text.len(), |i| from + i + 1);
+        self.found = Some((line, pos));
+        line
+    }
+}
+
 struct Chunk<'a> {
     text: &'a str,
     /// Lines before this chunk in the file.
@@ -282,9 +315,24 @@ fn chunks(text: &str) -> impl Iterator<Item = Chunk<'_>> {
     // A `...` was the last line with content: a `%` line after it is a directive.
     let mut after_end = false;
     let mut done = false;
+    let bytes = text.as_bytes();
+    // The next line starting `---` or `...` at or after a position (cached: a search for the
+    // rarer one may run far ahead).
+    let mut next_marks = [LineSearch::new(b"\n---"), LineSearch::new(b"\n...")];
     std::iter::from_fn(move || {
         while pos < text.len() {
-            let line_end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+            // In a document with content, no line but a `---` or `...` one changes anything:
+            // the lines before the next are skipped, counted, unread.
+            if has_content && !after_end {
+                let next = next_marks.iter_mut().map(|m| m.from(bytes, pos)).min();
+                let next = next.unwrap_or(text.len());
+                line_no += memchr::memchr_iter(b'\n', &bytes[pos..next]).count() as u32;
+                pos = next;
+                if pos == text.len() {
+                    break;
+                }
+            }
+            let line_end = memchr::memchr(b'\n', &bytes[pos..]).map_or(text.len(), |i| pos + i + 1);
             let line = &text[pos..line_end];
             let starts_document = is_document_start(line);
             // A directive (after a `...`) belongs to the next document.
