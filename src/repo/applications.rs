@@ -12,6 +12,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::charts::shown;
 use super::identity;
 use super::kustomization::{self, Kustomization};
@@ -75,41 +77,18 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
             }
         }
     }
-    for (path, whole) in files {
-        let before = (
-            out.releases.len(),
-            out.directories.len(),
-            out.problems.len(),
-            out.layers.len(),
-        );
-        read_file(&path, repository, &mut out);
-        if !whole {
-            // Only what deploys a named file: its chart's release, its kustomization's layer.
-            let deploys_named = |dir: &Path| {
-                let dir = identity(dir);
-                named.iter().any(|f| f.starts_with(&dir))
-            };
-            let found = out.releases.split_off(before.0);
-            out.releases.extend(found.into_iter().filter(|r| {
-                deploys_named(&r.chart) || r.values.iter().any(|v| named.contains(&identity(v)))
-            }));
-            out.problems.truncate(before.2);
-            let found = out.layers.split_off(before.3);
-            out.layers
-                .extend(found.into_iter().filter(|k| deploys_named(&k.dir)));
-            let found = out.directories.split_off(before.1);
-            out.directories.extend(
-                found
-                    .into_iter()
-                    .filter(|d| deploys_named(&d.dir))
-                    .map(|d| super::directories::DirectoryRelease { partial: true, ..d }),
-            );
-            out.partial
-                .extend(std::iter::repeat_n(true, out.releases.len() - before.0));
-        } else {
-            out.partial
-                .extend(std::iter::repeat_n(false, out.releases.len() - before.0));
-        }
+    // Read side by side (the input's large files are read whole a second time here), kept
+    // in the files' order.
+    let per_file: Vec<Deployed> = files
+        .par_iter()
+        .map(|(path, _)| {
+            let mut one = Deployed::default();
+            read_file(path, repository, &mut one);
+            one
+        })
+        .collect();
+    for ((_, whole), one) in files.iter().zip(per_file) {
+        out.add(one, *whole, &named);
     }
     let mut names = HashSet::new();
     for directory in &mut out.directories {
@@ -166,6 +145,44 @@ pub struct App {
 }
 
 impl Deployed {
+    /// Adds what one file's Applications deploy; of a file not in the input (`whole` false),
+    /// only what deploys a file of `named`: its chart's release, its kustomization's layer.
+    fn add(&mut self, one: Deployed, whole: bool, named: &[PathBuf]) {
+        let deploys_named = |dir: &Path| {
+            let dir = identity(dir);
+            named.iter().any(|f| f.starts_with(&dir))
+        };
+        let releases: Vec<HelmRelease> = match whole {
+            true => one.releases,
+            false => one
+                .releases
+                .into_iter()
+                .filter(|r| {
+                    deploys_named(&r.chart) || r.values.iter().any(|v| named.contains(&identity(v)))
+                })
+                .collect(),
+        };
+        self.partial
+            .extend(std::iter::repeat_n(!whole, releases.len()));
+        self.releases.extend(releases);
+        self.scratch.extend(one.scratch);
+        self.inline_values.extend(one.inline_values);
+        if whole {
+            self.problems.extend(one.problems);
+            self.layers.extend(one.layers);
+            self.directories.extend(one.directories);
+            return;
+        }
+        self.layers
+            .extend(one.layers.into_iter().filter(|k| deploys_named(&k.dir)));
+        self.directories.extend(
+            one.directories
+                .into_iter()
+                .filter(|d| deploys_named(&d.dir))
+                .map(|d| super::directories::DirectoryRelease { partial: true, ..d }),
+        );
+    }
+
     /// A problem found in an inline values file, moved to where the Application writes the
     /// values.
     pub fn place_inline(&self, problem: &mut PlanProblem) {
