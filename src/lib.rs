@@ -349,7 +349,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
 
     // Every CRD is known now: validate the custom resources that waited for theirs.
     for crd in input_crds {
-        crds.add(crd);
+        crds.add_serialized(crd);
     }
     let context = Context {
         kubernetes_version,

@@ -25,8 +25,8 @@ type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
 /// What checking one file produced.
 pub(crate) struct FileResult {
     pub(crate) diagnostics: Vec<Diagnostic>,
-    /// CRDs the file defines.
-    pub(crate) crds: Vec<schema::crd::CrdSchema>,
+    /// CRDs the file defines, their schemas as JSON text.
+    pub(crate) crds: Vec<schema::store::SerializedCrd>,
     /// Objects (by position) that are custom resources whose CRD was not known yet.
     pub(crate) pending: Vec<usize>,
     /// Objects (by position) whole-stream policies look at, as policy input.
@@ -138,9 +138,10 @@ pub(crate) fn check_file(
     let meta_ref = schema::store::object_meta_ref(context.kubernetes_version);
     for (i, o) in loaded.objects.iter().enumerate() {
         let unknown = |api_version: &str, kind: &str| !context.crds.contains(api_version, kind);
+        let defined = schema::crd::schemas_of(o, &meta_ref, unknown);
         result
             .crds
-            .extend(schema::crd::schemas_of(o, &meta_ref, unknown));
+            .extend(defined.into_iter().map(schema::store::SerializedCrd::from));
         let (api_version, kind) = (&o.id.api_version, &o.id.kind);
         if context.lacks_schema(api_version, kind) {
             result.pending.push(i);

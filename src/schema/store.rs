@@ -76,8 +76,16 @@ struct CrdEntry {
 
 /// Where a custom resource version's schema comes from.
 enum CrdSource {
-    /// Converted, as a tree (a CRD of the input).
+    /// Converted, as a tree.
     Converted(Arc<Value>),
+    /// Converted, kept as its JSON text until an object of the version is met (a CRD of the
+    /// input): the text is a fraction of the tree's size, so that the input's CRDs, most of
+    /// them unused, cost little memory (the converted trees were three quarters of a
+    /// load-only run's peak on ../shared/corpus/real).
+    Serialized {
+        json: Box<[u8]>,
+        tree: OnceLock<Result<Arc<Value>, String>>,
+    },
     /// A CRD of `--crds`, indexed from the skeleton of its file (see [`super::crd_files`]):
     /// its schema is read from the file and converted when an object of the version is met,
     /// so CRDs given but unused cost neither time nor memory.
@@ -89,10 +97,35 @@ enum CrdSource {
     },
 }
 
+/// A custom resource version with its schema as JSON text (see [`CrdStore::add_serialized`]).
+pub struct SerializedCrd {
+    crd: super::crd::CrdSchema,
+    json: Box<[u8]>,
+}
+
+impl From<super::crd::CrdSchema> for SerializedCrd {
+    /// Serializes the schema (where the CRD was read, on that thread), leaving `null` in its
+    /// place: the tree is freed before the next CRD is read.
+    fn from(mut crd: super::crd::CrdSchema) -> Self {
+        let schema = std::mem::take(&mut crd.schema);
+        let json = serde_json::to_vec(&schema)
+            .unwrap_or_default()
+            .into_boxed_slice();
+        SerializedCrd { crd, json }
+    }
+}
+
 impl CrdSource {
     fn schema(&self, version: &str, api_version: &str, kind: &str) -> Result<Arc<Value>, String> {
         match self {
             CrdSource::Converted(schema) => Ok(Arc::clone(schema)),
+            CrdSource::Serialized { json, tree } => tree
+                .get_or_init(|| {
+                    serde_json::from_slice(json)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone(),
             CrdSource::InFile { path, line, tree } => tree
                 .get_or_init(|| {
                     let meta_ref = object_meta_ref(version);
@@ -109,6 +142,16 @@ impl CrdStore {
     pub fn add(&mut self, mut crd: super::crd::CrdSchema) {
         let schema = CrdSource::Converted(Arc::new(std::mem::take(&mut crd.schema)));
         self.insert(crd, schema);
+    }
+
+    /// Registers a custom resource version whose schema is kept as JSON text until an object
+    /// of it is met (the CRDs of the input).
+    pub fn add_serialized(&mut self, crd: SerializedCrd) {
+        let schema = CrdSource::Serialized {
+            json: crd.json,
+            tree: OnceLock::new(),
+        };
+        self.insert(crd.crd, schema);
     }
 
     /// Registers a custom resource version of a CRD that starts on `line` of the file at
@@ -409,8 +452,8 @@ mod tests {
         }
     }
 
-    /// A CRD of `--crds`, read from its file when needed, validates exactly as one converted
-    /// from the input, whole and for patches.
+    /// A CRD of `--crds`, read from its file when needed, and one of the input, kept as JSON
+    /// text, validate exactly as a converted tree, whole and for patches.
     #[test]
     fn crds_read_from_their_files_validate_as_converted_ones() {
         let version = builtin::latest();
@@ -423,9 +466,10 @@ mod tests {
         let mut indexed = widget("example.com/v2");
         indexed.schema = Value::Null;
         store.add_in_file(indexed, path, 3);
+        store.add_serialized(SerializedCrd::from(widget("example.com/v3")));
         let bad = json!({"apiVersion": "x", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": "big"}});
         let partial = json!({"spec": {}});
-        for api_version in ["example.com/v1", "example.com/v2"] {
+        for api_version in ["example.com/v1", "example.com/v2", "example.com/v3"] {
             let whole = store.get(version, api_version, "Widget").unwrap().unwrap();
             assert!(!whole.validator.is_valid(&bad), "{api_version}");
             assert!(
@@ -445,6 +489,6 @@ mod tests {
                 json!(["size"])
             );
         }
-        assert!(store.get(version, "example.com/v3", "Widget").is_none());
+        assert!(store.get(version, "example.com/v4", "Widget").is_none());
     }
 }
