@@ -371,6 +371,62 @@ fn crds_are_read_again_for_the_versions_the_input_uses() {
         );
 }
 
+/// The catalog's ApplicationSet repeats the generators and the Application template; kvet
+/// compiles each repeated subschema once (`$defs`). Findings deep in them read as before, with
+/// the known fields of the right place.
+#[test]
+fn repeated_subschemas_keep_their_findings() {
+    let dir = tree(&[(
+        "appset.yaml",
+        "apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: bad
+spec:
+  generators:
+  - matrix:
+      generators:
+      - list:
+          elementz: []
+      - git:
+          repoURL: https://x
+          revision: 3
+          directoriez: []
+          template:
+            metadata: {name: x}
+            spec:
+              project: p
+              sourcez: {}
+              destination: {namespace: 1}
+  template:
+    metadata:
+      name: 'x'
+    spec:
+      project: default
+      source:
+        repoURLL: x
+        helm: {valueFiles: 3}
+      destination:
+        name: ambient-cluster\n",
+    )]);
+    kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "compact", "appset.yaml"])
+        .assert()
+        .code(1)
+        .stdout(
+            "appset.yaml:7:5: info[helm-not-rendered] ApplicationSet bad: what its `matrix` generator generates is not known offline, so those Applications were not rendered\n\
+             appset.yaml:10:11: error[schema] spec.generators[0].matrix.generators[0].list: unknown field \"elementz\" (did you mean \"elements\"?)\n\
+             appset.yaml:13:21: error[schema] spec.generators[0].matrix.generators[1].git.revision: expected string, got integer 3\n\
+             appset.yaml:14:11: error[schema] spec.generators[0].matrix.generators[1].git: unknown field \"directoriez\" (did you mean \"directories\"?)\n\
+             appset.yaml:19:15: error[schema] spec.generators[0].matrix.generators[1].git.template.spec: unknown field \"sourcez\" (did you mean \"source\"?)\n\
+             appset.yaml:20:40: error[schema] spec.generators[0].matrix.generators[1].git.template.spec.destination.namespace: expected string, got integer 1\n\
+             appset.yaml:26:7: error[schema] spec.template.spec.source: missing required field \"repoURL\"\n\
+             appset.yaml:27:9: error[schema] spec.template.spec.source: unknown field \"repoURLL\" (did you mean \"repoURL\"?)\n\
+             appset.yaml:28:28: error[schema] spec.template.spec.source.helm.valueFiles: expected array, got integer 3\n",
+        );
+}
+
 #[test]
 fn kubeconform_schema_folders_keep_working() {
     let schema = r#"{"type": "object", "additionalProperties": false, "properties": {

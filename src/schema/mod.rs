@@ -11,5 +11,6 @@ pub mod crd_files;
 pub mod defs;
 pub mod location;
 pub mod served;
+mod shared;
 pub mod store;
 pub mod validate;

@@ -272,6 +272,14 @@ pub(super) fn compile_crd(
 ) -> Result<Arc<KindSchema>, String> {
     let store = version_store(version).ok_or("the Kubernetes schemas are unavailable")?;
     let registry = store.object_meta()?;
+    // Repeated subschemas compiled once. Not for a schema with CEL rules: their evaluation
+    // and the defaults before it walk the schema, and do not follow `$ref`s.
+    let mut rules = Vec::new();
+    super::cel::rules_of(&schema, &mut rules);
+    let schema = match rules.is_empty() {
+        true => super::shared::share_repeated(&schema).map_or(schema, Arc::new),
+        false => schema,
+    };
     let validator = jsonschema::options()
         .with_registry(registry)
         .build(&schema)
