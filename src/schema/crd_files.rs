@@ -202,6 +202,28 @@ spec:
         );
     }
 
+    proptest::proptest! {
+        /// Any text: lines keep their number, and each is as written, blank, or the key
+        /// with `{}`; never a panic.
+        #[test]
+        fn any_text_keeps_its_lines(
+            text in "(( {0,6}|\t|- )(openAPIV3Schema:|[a-zé]{1,3}: [a-z#]*|# x|---|\\.\\.\\.|\"k\": 1|)(\r)?\n){0,24}",
+        ) {
+            if let Some(skeleton) = skeleton(&text) {
+                let (before, after): (Vec<&str>, Vec<&str>) =
+                    (text.split('\n').collect(), skeleton.split('\n').collect());
+                proptest::prop_assert_eq!(before.len(), after.len());
+                for (was, is) in before.iter().zip(&after) {
+                    let (was, is) = (was.trim_end_matches('\r'), is.trim_end_matches('\r'));
+                    proptest::prop_assert!(
+                        was == is || is.is_empty() || is.ends_with("openAPIV3Schema: {}"),
+                        "{was:?} became {is:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_schema_is_read_again_from_its_document() {
         let dir = tempfile::tempdir().unwrap();
