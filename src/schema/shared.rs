@@ -1,7 +1,8 @@
 //! Repeated subschemas of a custom resource's schema, moved into `$defs` so that the validator
 //! compiles each once. CRD schemas cannot refer to one another, so generated ones repeat:
-//! ApplicationSet's (530 KB of JSON) is 32 KB once shared, and its compiled validator (which
-//! keeps a path string per keyword) drops from about 20 MB to 2. Errors are unchanged: their
+//! ApplicationSet's (530 KB of JSON) is 32 KB once shared, and the compiled validator (which
+//! keeps a path string per keyword) shrinks with it: a one-ApplicationSet file's peak memory
+//! drops from 60 to 49 MB. Errors are unchanged: their
 //! instance paths are the same, and their schema paths point into `$defs`, which the shared
 //! document has.
 
