@@ -21,6 +21,9 @@ pub struct CrdSchema {
     /// For a version marked `deprecated: true`: the CRD's `deprecationWarning`, or "" when it
     /// gives none.
     pub deprecation: Option<String>,
+    /// The line of the `openAPIV3Schema` key the schema is read from (`None` for a version
+    /// that is not served): where [`super::crd_files`] finds it again.
+    pub schema_line: Option<u32>,
 }
 
 /// The schemas a `CustomResourceDefinition` object declares; empty for any other object.
@@ -64,7 +67,7 @@ fn declared(
     };
     // apiextensions.k8s.io/v1beta1 had one schema for every version.
     let shared = open_api(spec.get("validation"));
-    let version_schema = |name: &str, written: &Node| {
+    let version_schema = |name: &str, (line, written): (u32, &Node)| {
         let api_version = format!("{group}/{name}");
         wanted(&api_version, kind).then(|| CrdSchema {
             api_version,
@@ -72,6 +75,7 @@ fn declared(
             schema: schema(written),
             not_served: None,
             deprecation: None,
+            schema_line: Some(line),
         })
     };
     let mut out = Vec::new();
@@ -96,6 +100,7 @@ fn declared(
                     schema: Value::Null,
                     not_served: Some(served.clone()),
                     deprecation: None,
+                    schema_line: None,
                 }));
             }
             continue;
@@ -157,15 +162,21 @@ fn text(node: Option<&Node>) -> Option<&str> {
     node.and_then(Node::as_str)
 }
 
-/// The `openAPIV3Schema` mapping under `holder`.
-fn open_api(holder: Option<&Node>) -> Option<&Node> {
-    holder
-        .and_then(|h| h.get("openAPIV3Schema"))
-        .filter(|s| s.as_map().is_some())
+/// The `openAPIV3Schema` mapping under `holder`, with the line of its key.
+fn open_api(holder: Option<&Node>) -> Option<(u32, &Node)> {
+    let entry = holder?
+        .as_map()?
+        .iter()
+        .find(|e| e.key == "openAPIV3Schema")?;
+    entry
+        .value
+        .as_map()
+        .map(|_| (entry.key_span.start.line, &entry.value))
 }
 
-/// The custom resource's root: its schema, plus what every object has.
-fn root_schema(openapi: &Node, meta_ref: &str) -> Value {
+/// The custom resource's root: its schema (an `openAPIV3Schema` mapping), plus what every
+/// object has.
+pub fn root_schema(openapi: &Node, meta_ref: &str) -> Value {
     let mut schema = match convert(openapi) {
         Value::Object(map) => map,
         _ => Map::new(),

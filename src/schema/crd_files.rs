@@ -36,26 +36,9 @@ pub fn skeleton(text: &str) -> Option<String> {
         let Some(indent) = schema_key_indent(&text[line_start..key_end]) else {
             continue;
         };
-        let mut body_end = key_end;
-        let mut first = None;
-        while body_end < text.len() {
-            let next = line_end(body_end);
-            let line = &text[body_end..next];
-            // Only the first `indent + 1` bytes of most lines need a look.
-            let deeper = line.as_bytes().iter().take(indent + 1).all(|&b| b == b' ')
-                && line.len() > indent + 1;
-            if deeper {
-                if first.is_none() && !is_blank_or_comment(line) {
-                    first = Some(line);
-                }
-            } else if !is_blank_or_comment(line) {
-                break;
-            }
-            body_end = next;
-        }
-        if !first.is_some_and(|line| is_plain_key(line.trim())) {
+        let Some(body_end) = block_body_end(text, key_end, indent) else {
             continue;
-        }
+        };
         let key_line = &text[line_start..key_end];
         out.push_str(&text[copied..line_start]);
         out.push_str(&key_line[..indent]);
@@ -73,6 +56,51 @@ pub fn skeleton(text: &str) -> Option<String> {
         out.push_str(&text[copied..]);
         out
     })
+}
+
+/// Where the body of a key at `indent` whose line ends at `key_end` ends: after the lines
+/// indented more than the key (and blank or comment lines among them). `None` unless the body
+/// starts as a plain mapping key: a block mapping.
+fn block_body_end(text: &str, key_end: usize, indent: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut body_end = key_end;
+    let mut first = None;
+    while body_end < text.len() {
+        let next =
+            memchr::memchr(b'\n', &bytes[body_end..]).map_or(text.len(), |i| body_end + i + 1);
+        let line = &text[body_end..next];
+        // Only the first `indent + 1` bytes of most lines need a look.
+        let deeper =
+            line.as_bytes().iter().take(indent + 1).all(|&b| b == b' ') && line.len() > indent + 1;
+        if deeper {
+            if first.is_none() && !is_blank_or_comment(line) {
+                first = Some(line);
+            }
+        } else if !is_blank_or_comment(line) {
+            break;
+        }
+        body_end = next;
+    }
+    first
+        .is_some_and(|line| is_plain_key(line.trim()))
+        .then_some(body_end)
+}
+
+/// The body of the `openAPIV3Schema:` key on line `key_line` (1-based) of `text`, as the
+/// skeleton blanked it: its lines, indented as written. `None` when that line is not such a
+/// key with a block mapping body.
+fn schema_block(text: &str, key_line: u32) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let line_start = match key_line.checked_sub(2) {
+        None if key_line == 1 => 0,
+        None => return None,
+        Some(newlines) => memchr::memchr_iter(b'\n', bytes).nth(newlines as usize)? + 1,
+    };
+    let key_end =
+        memchr::memchr(b'\n', &bytes[line_start..]).map_or(text.len(), |i| line_start + i + 1);
+    let indent = schema_key_indent(&text[line_start..key_end])?;
+    let body_end = block_body_end(text, key_end, indent)?;
+    Some(&text[key_end..body_end])
 }
 
 /// The indentation of a line that is `openAPIV3Schema:` alone (spaces before, nothing after).
@@ -107,17 +135,43 @@ fn line_ending(line: &str) -> &'static str {
     }
 }
 
-/// The schema of `api_version`/`kind` from the CRD that starts on `line` of the file at `path`
-/// (as the skeleton indexed it): the file is read again and that document alone parsed.
+/// Where the index found a CRD version: the CRD starts on `line` of the file at `path`, the
+/// version's `openAPIV3Schema` key on `schema_line`.
+pub struct SchemaAt<'a> {
+    pub path: &'a Path,
+    pub line: u32,
+    pub schema_line: Option<u32>,
+}
+
+/// The schema of `api_version`/`kind` from the CRD where the skeleton indexed it: the file is
+/// read again and the version's `openAPIV3Schema` block alone parsed (a CRD of many versions
+/// holds a schema for each), or the CRD's document when the block does not parse alone (an
+/// alias of an anchor outside it).
 pub fn read_schema(
-    path: &Path,
-    line: u32,
+    at: SchemaAt,
     api_version: &str,
     kind: &str,
     meta_ref: &str,
 ) -> Result<Value, String> {
+    let SchemaAt {
+        path,
+        line,
+        schema_line,
+    } = at;
     let at = || format!("{}:{line}", path.display());
     let text = load::read_file_text(path).map_err(|e| format!("{}: {e}", at()))?;
+    if let Some(block) = schema_line.and_then(|l| schema_block(&text, l)) {
+        let parsed = yaml::parse(block);
+        let clean = !parsed
+            .issues
+            .iter()
+            .any(|issue| matches!(issue.kind, yaml::IssueKind::Syntax | yaml::IssueKind::Limit));
+        if let (true, Some(document)) = (clean, parsed.documents.first())
+            && document.root.as_map().is_some()
+        {
+            return Ok(super::crd::root_schema(&document.root, meta_ref));
+        }
+    }
     let document = yaml::document_at(&text, line).unwrap_or_default();
     let loaded = load::load_text(document);
     let wanted = |a: &str, k: &str| a == api_version && k == kind;
@@ -233,16 +287,65 @@ spec:
             .replace("spec: {", "size: {");
         std::fs::write(&path, format!("{other}---\n{CRD}")).unwrap();
         let line = other.lines().count() as u32 + 2;
-        let schema = read_schema(&path, line, "example.com/v1", "Widget", "#meta").unwrap();
-        assert_eq!(
-            schema["properties"]["spec"]["type"],
-            serde_json::json!(["object", "null"])
-        );
-        assert!(schema["properties"].get("size").is_none());
-        let error = read_schema(&path, line, "example.com/v1", "Gadget", "#meta").unwrap_err();
+        let at = |schema_line| SchemaAt {
+            path: &path,
+            line,
+            schema_line,
+        };
+        // The block on line 9 of the CRD alone; the document when no line is known.
+        for schema_line in [Some(line + 8), None] {
+            let schema = read_schema(at(schema_line), "example.com/v1", "Widget", "#meta").unwrap();
+            assert_eq!(
+                schema["properties"]["spec"]["type"],
+                serde_json::json!(["object", "null"])
+            );
+            assert!(schema["properties"].get("size").is_none());
+            assert_eq!(schema["properties"]["metadata"]["$ref"], "#meta");
+        }
+        let error = read_schema(at(None), "example.com/v1", "Gadget", "#meta").unwrap_err();
         assert!(
             error.ends_with("no longer defines example.com/v1 Gadget"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_block_is_found_only_on_its_key_line() {
+        let text = "spec:\n  versions:\n  - schema:\n      openAPIV3Schema:\n        type: object\n\n        # x\n        properties: {}\n    served: true\n";
+        assert_eq!(
+            schema_block(text, 4),
+            Some("        type: object\n\n        # x\n        properties: {}\n")
+        );
+        for line in [0, 1, 3, 5, 99] {
+            assert_eq!(schema_block(text, line), None, "line {line}");
+        }
+        assert_eq!(schema_block("openAPIV3Schema:\n  a: 1", 1), Some("  a: 1"));
+        assert_eq!(schema_block("openAPIV3Schema: {a: 1}\n", 1), None);
+    }
+
+    /// A block that does not parse alone (an alias of an anchor outside it) is read with its
+    /// document, as written.
+    #[test]
+    fn a_block_that_needs_its_document_is_read_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crd.yaml");
+        let crd = CRD
+            .replace(
+                "    - name: v1\n",
+                "    - name: v1\n      x: &spec {type: object}\n",
+            )
+            .replace("spec: {type: object}", "spec: *spec");
+        std::fs::write(&path, &crd).unwrap();
+        let at = SchemaAt {
+            path: &path,
+            line: 1,
+            schema_line: Some(10),
+        };
+        assert_eq!(crd.lines().nth(9), Some("        openAPIV3Schema:"));
+        let schema = read_schema(at, "example.com/v1", "Widget", "#meta").unwrap();
+        assert_eq!(
+            schema["properties"]["spec"]["type"],
+            serde_json::json!(["object", "null"])
         );
     }
 }

@@ -91,6 +91,8 @@ enum CrdSource {
         path: Arc<Path>,
         /// Where the CRD starts in the file.
         line: u32,
+        /// Where the version's `openAPIV3Schema` key is.
+        schema_line: Option<u32>,
         tree: OnceLock<Result<Arc<Value>, String>>,
     },
 }
@@ -123,11 +125,20 @@ impl CrdSource {
                         .map_err(|e| e.to_string())
                 })
                 .clone(),
-            CrdSource::InFile { path, line, tree } => tree
+            CrdSource::InFile {
+                path,
+                line,
+                schema_line,
+                tree,
+            } => tree
                 .get_or_init(|| {
                     let meta_ref = object_meta_ref(version);
-                    super::crd_files::read_schema(path, *line, api_version, kind, &meta_ref)
-                        .map(Arc::new)
+                    let at = super::crd_files::SchemaAt {
+                        path,
+                        line: *line,
+                        schema_line: *schema_line,
+                    };
+                    super::crd_files::read_schema(at, api_version, kind, &meta_ref).map(Arc::new)
                 })
                 .clone(),
         }
@@ -152,6 +163,7 @@ impl CrdStore {
         let schema = CrdSource::InFile {
             path,
             line,
+            schema_line: crd.schema_line,
             tree: OnceLock::new(),
         };
         self.insert(crd, schema);
@@ -453,6 +465,7 @@ mod tests {
             }),
             not_served: None,
             deprecation: None,
+            schema_line: None,
         }
     }
 
