@@ -48,6 +48,9 @@ enum Command {
     /// Run the `test_*` rules of `*_test.rego` files with the policies beside them, like
     /// `conftest verify`.
     Test(TestArgs),
+    /// Serve the Language Server Protocol on stdin/stdout: editors show kvet's findings as
+    /// you type, with quick fixes and each rule's documentation on hover.
+    Lsp,
     /// List the custom resources kvet validates out of the box (its CRD catalog): group,
     /// kinds, project, version, licence.
     Schemas(SchemasArgs),
@@ -293,6 +296,7 @@ pub fn run() -> ExitCode {
         Command::Explain { id } => explain(&id),
         Command::Test(args) => test(args),
         Command::Schemas(args) => schemas(args),
+        Command::Lsp => crate::lsp::run().map_err(miette::Report::new),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -364,6 +368,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
     let opts = LintOptions {
         paths,
         stdin_filename: args.stdin_filename,
+        stdin_bytes: None,
         include: split_globs(args.include),
         exclude: split_globs(args.exclude),
         keep_sources: targets.iter().any(|t| t.format == Format::Human),
@@ -621,49 +626,14 @@ fn list_rules() -> miette::Result<u8> {
 }
 
 fn explain(id: &str) -> miette::Result<u8> {
-    let Some(m) = rules::meta(id) else {
+    let Some(text) = rules::explanation(id) else {
         let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
         miette::bail!(
             help = format!("known rules: {}", ids.join(", ")),
             "unknown rule \"{id}\""
         );
     };
-    let mut out = format!(
-        "# {}\n\n{}\n\nDefault level: {} · Category: {}",
-        m.id, m.summary, m.default_level, m.category
-    );
-    if !m.kinds.is_empty() {
-        out.push_str(&format!(" · Kinds: {}", m.kinds.join(", ")));
-    }
-    out.push_str("\n\n");
-    for line in m.docs.lines() {
-        out.push_str(line.strip_prefix(' ').unwrap_or(line));
-        out.push('\n');
-    }
-    if m.id == rules::SCHEMA.meta.id {
-        out.push_str(&catalog_rules());
-    }
-    print_out(&out)
-}
-
-/// What `kvet explain schema` says of the CEL rules of the CRD catalog: how many, and which
-/// are skipped and why.
-fn catalog_rules() -> String {
-    let (total, skipped) = match crate::schema::catalog::cel_rules() {
-        Ok(found) => found,
-        Err(e) => {
-            return format!("\n## CEL rules of the CRD catalog\nThe catalog is damaged: {e}\n");
-        }
-    };
-    let mut out = format!(
-        "\n## CEL rules of the CRD catalog\n{total} distinct rules in the catalog's schemas; kvet runs {} and skips {}.\n",
-        total - skipped.len(),
-        skipped.len()
-    );
-    for (rule, why) in skipped {
-        out.push_str(&format!("- `{}`: {why}\n", rule.replace('\n', " ")));
-    }
-    out
+    print_out(&text)
 }
 
 fn test(args: TestArgs) -> miette::Result<u8> {

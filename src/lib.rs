@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod load;
+pub mod lsp;
 pub mod policy;
 pub mod repo;
 pub mod rules;
@@ -44,6 +45,8 @@ pub struct LintOptions {
     pub paths: Vec<String>,
     /// The path stdin stands for: its name in the output, and the path config overrides match.
     pub stdin_filename: Option<String>,
+    /// What `-` reads when it is not stdin: an editor's unsaved buffer (`kvet lsp`).
+    pub stdin_bytes: Option<Vec<u8>>,
     /// Globs of files to read in folders; empty for `*.yaml` and `*.yml`.
     pub include: Vec<String>,
     /// Globs of files and folders to leave out.
@@ -138,7 +141,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     })?;
     let (mut crds, crd_problems) = collect_crds(&opts.crds, &include)?;
     let discovered = discover(&opts.paths, &include, &exclude);
-    let stdin = read_stdin(&discovered.inputs)?;
+    let stdin = match &opts.stdin_bytes {
+        Some(bytes) if discovered.inputs.iter().any(|i| matches!(i, Input::Stdin)) => {
+            Some(bytes.clone())
+        }
+        Some(_) => None,
+        None => read_stdin(&discovered.inputs)?,
+    };
     let render = config.render && !opts.no_render;
     // What the Argo CD Applications of the input deploy from this repository.
     let mut deployed = match render {

@@ -1,0 +1,166 @@
+//! Code actions on kvet's diagnostics: suppress a rule on a line (a `# kvet:ignore` comment)
+//! or for an object (an `ignore.kvet.dev/<rule>` annotation). Each edit inserts whole lines
+//! indented as their neighbours, so the file's other lines and comments stay as written.
+
+use std::collections::{BTreeSet, HashMap};
+
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, Position, Range, TextEdit, Uri, WorkspaceEdit,
+};
+
+use super::diagnostics::rule_of;
+use super::text;
+use crate::load::yaml::{self, Node};
+
+/// The actions for the client's diagnostics of kvet in the document `text`.
+pub fn code_actions(
+    uri: &Uri,
+    text: &str,
+    diagnostics: &[lsp_types::Diagnostic],
+) -> Vec<CodeActionOrCommand> {
+    let documents = yaml::parse(text).documents;
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for diagnostic in diagnostics {
+        let Some(rule) = rule_of(diagnostic) else {
+            continue;
+        };
+        let line = diagnostic.range.start.line;
+        if !seen.insert((rule.to_owned(), line)) {
+            continue;
+        }
+        let action = |title: String, edit: TextEdit| {
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title,
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                edit: Some(WorkspaceEdit {
+                    changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        out.push(action(
+            format!("Suppress `{rule}` on this line"),
+            suppress_line(text, line, rule),
+        ));
+        let object = documents
+            .iter()
+            .map(|d| &d.root)
+            .find(|root| root.span.start.line <= line + 1 && line < root.span.end.line);
+        if let Some(edit) = object.and_then(|root| suppress_object(text, root, rule)) {
+            out.push(action(format!("Suppress `{rule}` for this object"), edit));
+        }
+    }
+    out
+}
+
+/// A `# kvet:ignore <rule> -- ` comment on its own line above `line` (0-based), indented as
+/// it: it covers that line and the node that starts there; the reason is left to write.
+fn suppress_line(text: &str, line: u32, rule: &str) -> TextEdit {
+    let written = text::line_text(text, line);
+    let indent = &written[..written.len() - written.trim_start_matches(' ').len()];
+    let at = Position { line, character: 0 };
+    TextEdit {
+        range: Range::new(at, at),
+        new_text: format!("{indent}# kvet:ignore {rule} -- {}", text::line_break(text)),
+    }
+}
+
+/// An `ignore.kvet.dev/<rule>: ""` annotation on the object whose root is `root`: first of
+/// its block-style `metadata.annotations`, or with `annotations:` first of its `metadata`.
+/// `None` when the object has no block-style metadata to hold it.
+fn suppress_object(text: &str, root: &Node, rule: &str) -> Option<TextEdit> {
+    let metadata = root.as_map()?.iter().find(|e| e.key == "metadata")?;
+    let fields = metadata.value.as_map()?;
+    let first = fields.first()?;
+    let key_line = metadata.key_span.start.line;
+    if first.key_span.start.line <= key_line {
+        return None; // metadata: {name: a}
+    }
+    let annotation = format!("ignore.kvet.dev/{rule}: \"\"");
+    let newline = text::line_break(text);
+    let indent = |entry: &yaml::Entry| " ".repeat(entry.key_span.start.col as usize - 1);
+    let (line, new_text) = match fields.iter().find(|e| e.key == "annotations") {
+        Some(annotations) => {
+            let existing = annotations.value.as_map()?.first()?;
+            if existing.key_span.start.line <= annotations.key_span.start.line {
+                return None; // annotations: {a: b}
+            }
+            (
+                existing.key_span.start.line,
+                format!("{}{annotation}{newline}", indent(existing)),
+            )
+        }
+        None => {
+            let step = (first.key_span.start.col - metadata.key_span.start.col).max(1) as usize;
+            let indent = indent(first);
+            let nested = " ".repeat(indent.len() + step);
+            (
+                first.key_span.start.line,
+                format!("{indent}annotations:{newline}{nested}{annotation}{newline}"),
+            )
+        }
+    };
+    let at = Position {
+        line: line - 1,
+        character: 0,
+    };
+    Some(TextEdit {
+        range: Range::new(at, at),
+        new_text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(text: &str, edit: &TextEdit) -> String {
+        let mut out = text.to_owned();
+        let at = text::offset(text, edit.range.start);
+        out.insert_str(at, &edit.new_text);
+        out
+    }
+
+    fn object_edit(text: &str) -> Option<String> {
+        let root = yaml::first_root(text)?;
+        suppress_object(text, &root, "run-as-root").map(|e| apply(text, &e))
+    }
+
+    #[test]
+    fn a_line_is_suppressed_by_a_comment_above_it_indented_as_it() {
+        let text = "spec:\n  containers:\n    - name: a\n";
+        let edit = suppress_line(text, 2, "run-as-root");
+        assert_eq!(
+            apply(text, &edit),
+            "spec:\n  containers:\n    # kvet:ignore run-as-root -- \n    - name: a\n"
+        );
+        let crlf = "a: 1\r\nb: 2\r\n";
+        assert_eq!(
+            apply(crlf, &suppress_line(crlf, 1, "x")),
+            "a: 1\r\n# kvet:ignore x -- \r\nb: 2\r\n"
+        );
+    }
+
+    #[test]
+    fn an_object_is_suppressed_by_an_annotation_among_its_own() {
+        assert_eq!(
+            object_edit("metadata:\n    name: a\n    annotations:\n        # why\n        b: c\n")
+                .unwrap(),
+            "metadata:\n    name: a\n    annotations:\n        # why\n        ignore.kvet.dev/run-as-root: \"\"\n        b: c\n"
+        );
+        assert_eq!(
+            object_edit("kind: Pod\nmetadata:\n  name: a # the name\nspec: {}\n").unwrap(),
+            "kind: Pod\nmetadata:\n  annotations:\n    ignore.kvet.dev/run-as-root: \"\"\n  name: a # the name\nspec: {}\n"
+        );
+        for flow in [
+            "metadata: {name: a}\n",
+            "metadata:\n  annotations: {a: b}\n",
+            "kind: Pod\n",
+        ] {
+            assert_eq!(object_edit(flow), None, "{flow}");
+        }
+    }
+}

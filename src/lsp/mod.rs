@@ -1,0 +1,434 @@
+//! `kvet lsp`: a language server over stdio. One main loop owns the open documents and the
+//! protocol; checks run on rayon's threads, each on a snapshot of a document, and send back
+//! their outcome. A later check of a document makes an earlier one stale: its outcome is
+//! dropped, so what is published is always the newest text's. Edits are checked once the
+//! document has been quiet for [`DEBOUNCE`]; opening and saving check at once.
+
+mod actions;
+mod check;
+mod diagnostics;
+mod settings;
+mod text;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, select_biased};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{
+    DidChangeConfiguration, DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
+    DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics, ShowMessage,
+};
+use lsp_types::request::{CodeActionRequest, HoverRequest, RegisterCapability, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, Hover, HoverContents, HoverParams, HoverProviderCapability,
+    InitializeParams, MarkupContent, MarkupKind, MessageType, PublishDiagnosticsParams,
+    Registration, RegistrationParams, ServerCapabilities, ServerInfo, ShowMessageParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
+};
+
+use check::{Configs, Job, Outcome};
+use settings::Settings;
+
+/// How long a document must stay unchanged before an edit is checked.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Why the server stopped before the client asked it to.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LspError {
+    #[error("language server protocol: {0}")]
+    Protocol(#[from] lsp_server::ProtocolError),
+    #[error("language server: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("language server I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves one client on stdin/stdout until it exits: exit code 0 after `shutdown`, 1 for an
+/// `exit` without it, as the protocol says.
+pub fn run() -> Result<u8, LspError> {
+    let (connection, io_threads) = Connection::stdio();
+    let code = serve(connection)?;
+    io_threads.join()?;
+    Ok(code)
+}
+
+fn serve(connection: Connection) -> Result<u8, LspError> {
+    let (id, params) = connection.initialize_start()?;
+    let params: InitializeParams = serde_json::from_value(params)?;
+    let capabilities = ServerCapabilities {
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..Default::default()
+        })),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        ..Default::default()
+    };
+    let answer = serde_json::json!({
+        "capabilities": capabilities,
+        "serverInfo": ServerInfo {
+            name: "kvet".to_owned(),
+            version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        },
+    });
+    connection.initialize_finish(id, answer)?;
+    let root = workspace_root(&params);
+    let settings = params
+        .initialization_options
+        .as_ref()
+        .and_then(|o| Settings::from_value(o, root.as_deref()))
+        .unwrap_or_default();
+    let (outcomes, finished) = crossbeam_channel::unbounded();
+    let mut server = Server {
+        connection,
+        root,
+        settings: Arc::new(settings),
+        configs: Configs::default(),
+        documents: HashMap::new(),
+        due: HashMap::new(),
+        generation: 0,
+        latest: HashMap::new(),
+        published: HashMap::new(),
+        outcomes,
+        shut_down: false,
+    };
+    server.watch_files(&params);
+    server.main_loop(&finished)
+}
+
+/// The first workspace folder, or the root the client gave.
+#[allow(deprecated)] // root_uri: what clients without workspace folders send
+fn workspace_root(params: &InitializeParams) -> Option<PathBuf> {
+    let first = params.workspace_folders.as_ref().and_then(|f| f.first());
+    first
+        .map(|f| &f.uri)
+        .or(params.root_uri.as_ref())
+        .and_then(path_of)
+}
+
+/// The local path of a `file:` URI.
+fn path_of(uri: &Uri) -> Option<PathBuf> {
+    url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
+}
+
+struct Document {
+    text: String,
+    version: i32,
+}
+
+struct Server {
+    connection: Connection,
+    root: Option<PathBuf>,
+    settings: Arc<Settings>,
+    configs: Configs,
+    documents: HashMap<Uri, Document>,
+    /// Documents to check, and when.
+    due: HashMap<Uri, Instant>,
+    generation: u64,
+    /// The generation of each document's newest check: only its outcome is published.
+    latest: HashMap<Uri, u64>,
+    /// What was last published for each document (hover reads it).
+    published: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
+    outcomes: Sender<Outcome>,
+    shut_down: bool,
+}
+
+impl Server {
+    fn main_loop(&mut self, finished: &Receiver<Outcome>) -> Result<u8, LspError> {
+        loop {
+            let wait = self
+                .due
+                .values()
+                .min()
+                .map_or(Duration::from_secs(3600), |at| {
+                    at.saturating_duration_since(Instant::now())
+                });
+            let receiver = self.connection.receiver.clone();
+            select_biased! {
+                recv(finished) -> outcome => {
+                    if let Ok(outcome) = outcome {
+                        self.publish(outcome);
+                    }
+                }
+                recv(receiver) -> message => match message {
+                    Ok(Message::Request(request)) => self.request(request),
+                    Ok(Message::Notification(n)) if n.method == "exit" => {
+                        return Ok(if self.shut_down { 0 } else { 1 });
+                    }
+                    Ok(Message::Notification(n)) => self.notification(n),
+                    Ok(Message::Response(_)) => {}
+                    // The client went away without `exit`.
+                    Err(_) => return Ok(1),
+                },
+                default(wait) => {}
+            }
+            self.start_due_checks();
+        }
+    }
+
+    fn request(&mut self, request: Request) {
+        let id = request.id.clone();
+        if self.shut_down {
+            let message = "the server is shutting down".to_owned();
+            return self.respond(Response::new_err(
+                id,
+                ErrorCode::InvalidRequest as i32,
+                message,
+            ));
+        }
+        if request.method == "shutdown" {
+            self.shut_down = true;
+            return self.respond(Response::new_ok(id, ()));
+        }
+        let answer =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(request)));
+        let response = match answer {
+            Ok(Ok(value)) => Response::new_ok(id, value),
+            Ok(Err((code, message))) => Response::new_err(id, code as i32, message),
+            Err(_) => Response::new_err(
+                id,
+                ErrorCode::InternalError as i32,
+                "kvet crashed answering this request".to_owned(),
+            ),
+        };
+        self.respond(response);
+    }
+
+    fn answer(&self, request: Request) -> Result<serde_json::Value, (ErrorCode, String)> {
+        let invalid = |e: serde_json::Error| (ErrorCode::InvalidParams, e.to_string());
+        match request.method.as_str() {
+            CodeActionRequest::METHOD => {
+                let params: CodeActionParams =
+                    serde_json::from_value(request.params).map_err(invalid)?;
+                let uri = &params.text_document.uri;
+                let actions = self
+                    .documents
+                    .get(uri)
+                    .map(|d| actions::code_actions(uri, &d.text, &params.context.diagnostics));
+                Ok(serde_json::to_value(actions.unwrap_or_default()).unwrap_or_default())
+            }
+            HoverRequest::METHOD => {
+                let params: HoverParams =
+                    serde_json::from_value(request.params).map_err(invalid)?;
+                let at = params.text_document_position_params;
+                let hover = self.hover(&at.text_document.uri, at.position);
+                Ok(serde_json::to_value(hover).unwrap_or_default())
+            }
+            other => Err((
+                ErrorCode::MethodNotFound,
+                format!("kvet does not answer {other}"),
+            )),
+        }
+    }
+
+    /// The documentation of the rules of kvet's diagnostics at `position`.
+    fn hover(&self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
+        let under: Vec<&lsp_types::Diagnostic> = self
+            .published
+            .get(uri)?
+            .iter()
+            .filter(|d| d.range.start <= position && position <= d.range.end)
+            .collect();
+        let mut rules: Vec<&str> = under
+            .iter()
+            .filter_map(|d| diagnostics::rule_of(d))
+            .collect();
+        rules.dedup();
+        let docs: Vec<String> = rules
+            .iter()
+            .filter_map(|r| crate::rules::explanation(r))
+            .collect();
+        (!docs.is_empty()).then(|| Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: docs.join("\n\n---\n\n"),
+            }),
+            range: under.first().map(|d| d.range),
+        })
+    }
+
+    fn notification(&mut self, notification: Notification) {
+        let Notification { method, params } = notification;
+        match method.as_str() {
+            DidOpenTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<DidOpenTextDocumentParams>(params) else {
+                    return;
+                };
+                let document = p.text_document;
+                let uri = document.uri;
+                self.documents.insert(
+                    uri.clone(),
+                    Document {
+                        text: document.text,
+                        version: document.version,
+                    },
+                );
+                self.due.insert(uri, Instant::now());
+            }
+            DidChangeTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(params) else {
+                    return;
+                };
+                let uri = p.text_document.uri;
+                if let Some(document) = self.documents.get_mut(&uri) {
+                    text::apply(&mut document.text, p.content_changes);
+                    document.version = p.text_document.version;
+                    self.due.insert(uri, Instant::now() + DEBOUNCE);
+                }
+            }
+            // What one file says can change another's findings (a CRD, a chart's values):
+            // every open document is checked again.
+            DidSaveTextDocument::METHOD => self.check_all(),
+            DidCloseTextDocument::METHOD => {
+                let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(params) else {
+                    return;
+                };
+                let uri = p.text_document.uri;
+                self.documents.remove(&uri);
+                self.due.remove(&uri);
+                self.latest.remove(&uri);
+                self.published.remove(&uri);
+                self.send_diagnostics(uri, Vec::new(), None);
+            }
+            DidChangeConfiguration::METHOD => {
+                let Ok(p) = serde_json::from_value::<DidChangeConfigurationParams>(params) else {
+                    return;
+                };
+                if let Some(settings) = Settings::from_value(&p.settings, self.root.as_deref()) {
+                    self.settings = Arc::new(settings);
+                    self.check_all();
+                }
+            }
+            // A config, a policy, a CRD changed on disk.
+            DidChangeWatchedFiles::METHOD => self.check_all(),
+            _ => {}
+        }
+    }
+
+    fn check_all(&mut self) {
+        let now = Instant::now();
+        for uri in self.documents.keys() {
+            self.due.insert(uri.clone(), now);
+        }
+    }
+
+    fn start_due_checks(&mut self) {
+        let now = Instant::now();
+        let due: Vec<Uri> = self
+            .due
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(uri, _)| uri.clone())
+            .collect();
+        for uri in due {
+            self.due.remove(&uri);
+            let Some(document) = self.documents.get(&uri) else {
+                continue;
+            };
+            let Some(path) = path_of(&uri).filter(|p| is_checked(p)) else {
+                continue;
+            };
+            self.generation += 1;
+            self.latest.insert(uri.clone(), self.generation);
+            let job = Job {
+                uri,
+                generation: self.generation,
+                path,
+                text: document.text.clone(),
+                settings: Arc::clone(&self.settings),
+                configs: Arc::clone(&self.configs),
+            };
+            let outcomes = self.outcomes.clone();
+            rayon::spawn(move || {
+                let _ = outcomes.send(check::run(job));
+            });
+        }
+    }
+
+    fn publish(&mut self, outcome: Outcome) {
+        if self.latest.get(&outcome.uri) != Some(&outcome.generation) {
+            return; // stale: the document changed or closed since
+        }
+        for problem in outcome.problems {
+            self.notify::<ShowMessage>(ShowMessageParams {
+                typ: MessageType::ERROR,
+                message: problem,
+            });
+        }
+        let version = self.documents.get(&outcome.uri).map(|d| d.version);
+        self.published
+            .insert(outcome.uri.clone(), outcome.diagnostics.clone());
+        self.send_diagnostics(outcome.uri, outcome.diagnostics, version);
+    }
+
+    fn send_diagnostics(
+        &self,
+        uri: Uri,
+        diagnostics: Vec<lsp_types::Diagnostic>,
+        version: Option<i32>,
+    ) {
+        self.notify::<PublishDiagnostics>(PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        });
+    }
+
+    /// Asks the client to tell the server when configs, policies or manifests change on disk,
+    /// when it can be asked.
+    fn watch_files(&self, params: &InitializeParams) {
+        let dynamic = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        if !dynamic {
+            return;
+        }
+        let watchers = ["**/.kvet.yaml", "**/*.rego", "**/*.{yaml,yml,json}"]
+            .map(|glob| serde_json::json!({"globPattern": glob}));
+        let registration = Registration {
+            id: "kvet-watched-files".to_owned(),
+            method: DidChangeWatchedFiles::METHOD.to_owned(),
+            register_options: Some(serde_json::json!({"watchers": watchers})),
+        };
+        let request = Request::new(
+            RequestId::from("kvet-register-watchers".to_owned()),
+            RegisterCapability::METHOD.to_owned(),
+            RegistrationParams {
+                registrations: vec![registration],
+            },
+        );
+        let _ = self.connection.sender.send(request.into());
+    }
+
+    fn notify<N: lsp_types::notification::Notification>(&self, params: N::Params) {
+        let notification = Notification::new(N::METHOD.to_owned(), params);
+        let _ = self.connection.sender.send(notification.into());
+    }
+
+    fn respond(&self, response: Response) {
+        let _ = self.connection.sender.send(response.into());
+    }
+}
+
+/// Whether kvet checks a file of this name: YAML, as `kvet check` reads in folders.
+fn is_checked(path: &std::path::Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}

@@ -1,0 +1,413 @@
+//! `kvet lsp` driven over stdio as an editor drives it: initialize, open, incremental
+//! changes, published diagnostics with exact ranges, code actions applied and checked again,
+//! hover, files changed on disk, shutdown and exit.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// A client speaking to a `kvet lsp` process.
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(root: &Path) -> Client {
+        Client::start_with(root, json!({}))
+    }
+
+    fn start_with(root: &Path, capabilities: Value) -> Client {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin!("kvet"))
+            .arg("lsp")
+            .current_dir(root)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, incoming) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = n.parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                if sender.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut client = Client {
+            stdin: child.stdin.take(),
+            child,
+            incoming,
+            next_id: 0,
+        };
+        let uri = uri_of(root);
+        let answer = client.request(
+            "initialize",
+            json!({"processId": null, "rootUri": uri, "capabilities": capabilities,
+                   "workspaceFolders": [{"uri": uri, "name": "ws"}]}),
+        );
+        assert_eq!(answer["result"]["serverInfo"]["name"], "kvet");
+        let sync = &answer["result"]["capabilities"]["textDocumentSync"];
+        assert_eq!(sync["change"], 2, "incremental");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        let stdin = self.stdin.as_mut().unwrap();
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its response.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_for(|m| m["id"] == id && m.get("method").is_none())
+    }
+
+    /// The next message that `wanted`, skipping others.
+    fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let message = self
+                .incoming
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server answers within a minute");
+            if wanted(&message) {
+                return message;
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Value {
+        self.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        })["params"]
+            .clone()
+    }
+
+    /// Replaces the document's whole text; the diagnostics published for it.
+    fn replace(&mut self, uri: &str, version: i32, text: &str) -> Value {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+        self.diagnostics(uri)
+    }
+
+    fn open(&mut self, uri: &str, text: &str) -> Value {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+        );
+        self.diagnostics(uri)
+    }
+
+    /// Shuts down as the protocol says; the exit code.
+    fn shut_down(mut self) -> i32 {
+        let answer = self.request("shutdown", Value::Null);
+        assert_eq!(answer["result"], Value::Null);
+        let late = self.request("textDocument/hover", json!({}));
+        assert_eq!(late["error"]["code"], -32600, "no request after shutdown");
+        self.exit()
+    }
+
+    fn exit(mut self) -> i32 {
+        self.notify("exit", Value::Null);
+        drop(self.stdin.take());
+        self.child.wait().unwrap().code().unwrap()
+    }
+}
+
+fn uri_of(path: &Path) -> String {
+    url::Url::from_file_path(path).unwrap().to_string()
+}
+
+/// The rules of published diagnostics, with their ranges as `line:char-line:char` (0-based).
+fn findings(published: &Value) -> Vec<String> {
+    let mut out: Vec<String> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let r = &d["range"];
+            format!(
+                "{} {}:{}-{}:{}",
+                d["code"].as_str().unwrap_or("-"),
+                r["start"]["line"],
+                r["start"]["character"],
+                r["end"]["line"],
+                r["end"]["character"]
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn has(published: &Value, rule: &str) -> bool {
+    findings(published)
+        .iter()
+        .any(|f| f.starts_with(&format!("{rule} ")))
+}
+
+/// Applies a workspace edit's edits of `uri` to `text` (insertions at line starts, as kvet's
+/// actions make them).
+fn apply(text: &str, edit: &Value, uri: &str) -> String {
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    let edits = edit["changes"][uri].as_array().unwrap();
+    for e in edits.iter().rev() {
+        let start = &e["range"]["start"];
+        assert_eq!(start, &e["range"]["end"], "an insertion");
+        assert_eq!(start["character"], 0, "at a line start");
+        let line = start["line"].as_u64().unwrap() as usize;
+        lines.insert(line, e["newText"].as_str().unwrap().to_owned());
+    }
+    lines.concat()
+}
+
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - {args: [\"é😀\"], name: web, image: \"nginx:latest\"}\n";
+
+#[test]
+fn diagnostics_actions_and_hover_over_the_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pod.yaml");
+    std::fs::write(&path, POD).unwrap();
+    let uri = uri_of(&path);
+    let mut client = Client::start(dir.path());
+
+    let published = client.open(&uri, POD);
+    assert_eq!(published["version"], 1);
+    // After the emoji (two UTF-16 units, one character), kvet's column 38 is character 38
+    // and the line's end 53.
+    assert_eq!(
+        findings(&published),
+        [
+            "automount-service-account-token 5:2-6:53",
+            "image-tag-latest 6:38-6:52",
+            "missing-probes 6:4-6:53",
+            "missing-resources 6:4-6:53",
+            "privilege-escalation 6:4-6:53",
+            "run-as-root 6:4-6:53",
+            "writable-root-fs 6:4-6:53",
+        ]
+    );
+    let diagnostic = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "image-tag-latest")
+        .unwrap()
+        .clone();
+    assert_eq!(diagnostic["source"], "kvet");
+    assert_eq!(diagnostic["severity"], 2);
+
+    // Hover on the finding: the rule's documentation.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 6, "character": 45}}),
+    );
+    let docs = hover["result"]["contents"]["value"].as_str().unwrap();
+    assert!(docs.contains("# image-tag-latest"), "{docs}");
+    let nothing = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
+    );
+    assert_eq!(nothing["result"], Value::Null);
+
+    // An incremental change: the tag, inside the emoji line.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 6, "character": 45}, "end": {"line": 6, "character": 51}},
+             "text": "1.27"}]}),
+    );
+    let published = client.diagnostics(&uri);
+    assert_eq!(published["version"], 2);
+    assert!(!has(&published, "image-tag-latest"), "{published}");
+    assert!(has(&published, "run-as-root"));
+    let text = POD.replace("nginx:latest", "nginx:1.27");
+
+    // "Suppress on this line", applied, leaves a suppression without a reason to write.
+    let run_as_root: Vec<Value> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "run-as-root")
+        .cloned()
+        .collect();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": run_as_root[0]["range"],
+               "context": {"diagnostics": run_as_root}}),
+    );
+    let actions = actions["result"].as_array().unwrap();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Suppress `run-as-root` on this line",
+            "Suppress `run-as-root` for this object"
+        ]
+    );
+    let suppressed = apply(&text, &actions[0]["edit"], &uri);
+    assert!(suppressed.contains("\n  # kvet:ignore run-as-root -- \n  - {args"));
+    // Until the reason is written, the comment is reported and suppresses nothing.
+    let published = client.replace(&uri, 3, &suppressed);
+    assert!(has(&published, "run-as-root"), "{published}");
+    assert!(findings(&published).contains(&"unused-suppression 6:2-6:31".to_owned()));
+    let with_reason = suppressed.replace("-- \n", "-- the image runs as nobody\n");
+    let published = client.replace(&uri, 4, &with_reason);
+    assert!(!has(&published, "run-as-root"), "{published}");
+    assert!(!has(&published, "unused-suppression"), "{published}");
+    assert!(has(&published, "privilege-escalation"));
+
+    // "Suppress for this object": an annotation in metadata.
+    let annotated = apply(&text, &actions[1]["edit"], &uri);
+    assert!(annotated.contains(
+        "metadata:\n  annotations:\n    ignore.kvet.dev/run-as-root: \"\"\n  name: web\n"
+    ));
+    let with_reason = annotated.replace(": \"\"", ": \"runs as nobody\"");
+    let published = client.replace(&uri, 5, &with_reason);
+    assert!(!has(&published, "run-as-root"), "{published}");
+
+    // Closing clears the document's diagnostics.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let published = client.diagnostics(&uri);
+    assert_eq!(published["diagnostics"], json!([]));
+    assert_eq!(client.shut_down(), 0);
+    // What the user wrote on disk is as it was.
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
+}
+
+#[test]
+fn edits_in_a_burst_are_checked_once_on_the_newest_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = uri_of(&dir.path().join("pod.yaml"));
+    let mut client = Client::start(dir.path());
+    client.open(&uri, POD);
+    for version in 2..=6 {
+        let text = POD.replace("latest", &format!("1.{version}"));
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
+    let published = client.diagnostics(&uri);
+    assert_eq!(published["version"], 6, "{published}");
+    assert!(!has(&published, "image-tag-latest"));
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn a_config_changed_on_disk_checks_open_documents_again_and_a_broken_one_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = uri_of(&dir.path().join("pod.yaml"));
+    let capabilities =
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    let mut client = Client::start_with(dir.path(), capabilities);
+    let registration = client.wait_for(|m| m["method"] == "client/registerCapability");
+    let method = &registration["params"]["registrations"][0]["method"];
+    assert_eq!(method, "workspace/didChangeWatchedFiles");
+    assert!(has(&client.open(&uri, POD), "image-tag-latest"));
+
+    let config = dir.path().join(".kvet.yaml");
+    std::fs::write(&config, "rules:\n  image-tag-latest: off\n").unwrap();
+    let changed = json!({"changes": [{"uri": uri_of(&config), "type": 1}]});
+    client.notify("workspace/didChangeWatchedFiles", changed.clone());
+    let published = client.diagnostics(&uri);
+    assert!(!has(&published, "image-tag-latest"), "{published}");
+    assert!(has(&published, "run-as-root"));
+
+    // A broken config: an error message, and the last good config stays in force.
+    std::fs::write(&config, "rules:\n  image-tag-latest: [\n").unwrap();
+    client.notify("workspace/didChangeWatchedFiles", changed);
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert_eq!(shown["params"]["type"], 1);
+    let published = client.diagnostics(&uri);
+    assert!(!has(&published, "image-tag-latest"), "{published}");
+    assert!(has(&published, "run-as-root"));
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn settings_from_the_client_apply_as_flags_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = uri_of(&dir.path().join("flowschema.yaml"));
+    let mut client = Client::start(dir.path());
+    let flowschema = "apiVersion: flowcontrol.apiserver.k8s.io/v1beta3\nkind: FlowSchema\nmetadata: {name: c}\nspec: {priorityLevelConfiguration: {name: x}}\n";
+    let published = client.open(&uri, flowschema);
+    assert!(has(&published, "removed-api"), "{published}");
+    let removed = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "removed-api")
+        .unwrap()
+        .clone();
+    assert_eq!(removed["tags"], json!([2]), "shown as deprecated");
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kvet": {"kubernetesVersion": "1.30"}}}),
+    );
+    let published = client.diagnostics(&uri);
+    assert_eq!(findings(&published), ["deprecated-api 0:12-0:48"]);
+    // A version kvet does not have: said, on the document and in a message.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kvet": {"kubernetesVersion": "1.2"}}}),
+    );
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+    let message = shown["params"]["message"].as_str().unwrap();
+    assert!(message.contains("unknown Kubernetes version"), "{message}");
+    let published = client.diagnostics(&uri);
+    assert_eq!(findings(&published), ["- 0:0-0:0"]);
+    assert_eq!(client.shut_down(), 0);
+}
+
+#[test]
+fn exit_without_shutdown_is_an_error_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = Client::start(dir.path());
+    assert_eq!(client.exit(), 1);
+}
