@@ -319,6 +319,93 @@ fn diagnostics_actions_and_hover_over_the_protocol() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
 }
 
+/// Applies a text edit (a range replaced) to `text`.
+fn apply_edit(text: &str, edit: &Value) -> String {
+    let offset = |at: &Value| {
+        let line = at["line"].as_u64().unwrap() as usize;
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let character = at["character"].as_u64().unwrap() as usize;
+        let chars = text[start..].chars().take(character);
+        start + chars.map(char::len_utf8).sum::<usize>()
+    };
+    let (start, end) = (
+        offset(&edit["range"]["start"]),
+        offset(&edit["range"]["end"]),
+    );
+    format!(
+        "{}{}{}",
+        &text[..start],
+        edit["newText"].as_str().unwrap(),
+        &text[end..]
+    )
+}
+
+/// The preferred action of the first diagnostic of `rule`: its title and edit.
+fn preferred_fix(client: &mut Client, uri: &str, published: &Value, rule: &str) -> (String, Value) {
+    let diagnostic = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == rule)
+        .unwrap_or_else(|| panic!("a {rule} finding in {published}"))
+        .clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": diagnostic["range"],
+               "context": {"diagnostics": [diagnostic]}}),
+    );
+    let fix = actions["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["isPreferred"] == true)
+        .unwrap_or_else(|| panic!("a quick fix in {actions}"))
+        .clone();
+    let edits = fix["edit"]["changes"][uri].as_array().unwrap();
+    assert_eq!(edits.len(), 1);
+    (fix["title"].as_str().unwrap().to_owned(), edits[0].clone())
+}
+
+#[test]
+fn quick_fixes_applied_fix_their_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = uri_of(&dir.path().join("app.yaml"));
+    let mut client = Client::start(dir.path());
+    let text = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app: web}}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n      env:\n        - {name: MODE, value: a}\n        - {name: MODE, value: b}\n";
+    let mut published = client.open(&uri, text);
+    let mut text = text.to_owned();
+    let steps = [
+        ("removed-api", "Use apiVersion: policy/v1"),
+        ("writable-root-fs", "Set readOnlyRootFilesystem: true"),
+        ("run-as-root", "Set runAsNonRoot: true"),
+        (
+            "privilege-escalation",
+            "Set allowPrivilegeEscalation: false",
+        ),
+        (
+            "duplicate-env",
+            "Remove the first \"MODE\" (line 22): only the last is used",
+        ),
+    ];
+    for (version, (rule, title)) in (2..).zip(steps) {
+        let (shown, edit) = preferred_fix(&mut client, &uri, &published, rule);
+        assert_eq!(shown, title);
+        text = apply_edit(&text, &edit);
+        published = client.replace(&uri, version, &text);
+        assert!(
+            !has(&published, rule),
+            "{rule} is fixed:\n{text}\n{published}"
+        );
+    }
+    assert!(text.contains("      securityContext:\n        allowPrivilegeEscalation: false\n        runAsNonRoot: true\n        readOnlyRootFilesystem: true\n      image: nginx:1.27\n"), "{text}");
+    assert!(
+        text.contains("      env:\n        - {name: MODE, value: b}\n"),
+        "{text}"
+    );
+    assert!(text.starts_with("apiVersion: policy/v1\n"));
+    assert_eq!(client.shut_down(), 0);
+}
+
 #[test]
 fn edits_in_a_burst_are_checked_once_on_the_newest_text() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
-//! Code actions on kvet's diagnostics: suppress a rule on a line (a `# kvet:ignore` comment)
-//! or for an object (an `ignore.kvet.dev/<rule>` annotation). Each edit inserts whole lines
+//! Code actions on kvet's diagnostics: the quick fixes of [`fixes`] (preferred), and suppress
+//! a rule on a line (a `# kvet:ignore` comment) or for an object (an `ignore.kvet.dev/<rule>`
+//! annotation). Each edit inserts whole lines
 //! indented as their neighbours, so the file's other lines and comments stay as written.
 
 use std::collections::{BTreeSet, HashMap};
@@ -9,7 +10,7 @@ use lsp_types::{
 };
 
 use super::diagnostics::rule_of;
-use super::text;
+use super::{fixes, text};
 use crate::load::yaml::{self, Node};
 
 /// The actions for the client's diagnostics of kvet in the document `text`.
@@ -19,6 +20,7 @@ pub fn code_actions(
     diagnostics: &[lsp_types::Diagnostic],
 ) -> Vec<CodeActionOrCommand> {
     let documents = yaml::parse(text).documents;
+    let roots: Vec<&Node> = documents.iter().map(|d| &d.root).collect();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for diagnostic in diagnostics {
@@ -29,7 +31,7 @@ pub fn code_actions(
         if !seen.insert((rule.to_owned(), line)) {
             continue;
         }
-        let action = |title: String, edit: TextEdit| {
+        let action = |title: String, edit: TextEdit, preferred: bool| {
             CodeActionOrCommand::CodeAction(CodeAction {
                 title,
                 kind: Some(CodeActionKind::QUICKFIX),
@@ -38,19 +40,27 @@ pub fn code_actions(
                     changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                     ..Default::default()
                 }),
+                is_preferred: preferred.then_some(true),
                 ..Default::default()
             })
         };
+        for (title, edit) in fixes::quick_fixes(text, &roots, diagnostic, rule) {
+            out.push(action(title, edit, true));
+        }
         out.push(action(
             format!("Suppress `{rule}` on this line"),
             suppress_line(text, line, rule),
+            false,
         ));
-        let object = documents
+        let object = roots
             .iter()
-            .map(|d| &d.root)
             .find(|root| root.span.start.line <= line + 1 && line < root.span.end.line);
         if let Some(edit) = object.and_then(|root| suppress_object(text, root, rule)) {
-            out.push(action(format!("Suppress `{rule}` for this object"), edit));
+            out.push(action(
+                format!("Suppress `{rule}` for this object"),
+                edit,
+                false,
+            ));
         }
     }
     out

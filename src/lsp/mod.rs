@@ -7,6 +7,7 @@
 mod actions;
 mod check;
 mod diagnostics;
+mod fixes;
 mod settings;
 mod text;
 

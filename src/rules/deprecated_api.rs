@@ -65,7 +65,19 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
     }
     let mut finding = Finding::new("/apiVersion", message);
     if let Some(r) = replacement {
-        finding = finding.with_help(format!("use apiVersion: {r}"));
+        finding = finding.with_help(use_instead(&r));
     }
     out.push(finding);
 }
+
+/// The help that names the apiVersion to move to (`deprecated-api`, `removed-api`).
+pub fn use_instead(api_version: &str) -> String {
+    format!("{USE_INSTEAD}{api_version}")
+}
+
+/// The apiVersion a help of [`use_instead`] names: what an editor's quick fix writes.
+pub fn named_instead(help: &str) -> Option<&str> {
+    help.strip_prefix(USE_INSTEAD)
+}
+
+const USE_INSTEAD: &str = "use apiVersion: ";

@@ -35,7 +35,7 @@ mod unreadable_file;
 mod unused_suppression;
 mod yaml_syntax;
 
-pub use deprecated_api::RULE as DEPRECATED_API;
+pub use deprecated_api::{RULE as DEPRECATED_API, named_instead};
 pub use duplicate_key::RULE as DUPLICATE_KEY;
 pub use explain::explanation;
 pub use helm_not_rendered::RULE as HELM_NOT_RENDERED;

@@ -63,7 +63,7 @@ fn check(object: &Object, context: &Context, out: &mut Vec<Finding>) {
         format!("{api_version} {kind} is not served by Kubernetes {target} ({when})"),
     );
     finding = match replacement {
-        Some(r) => finding.with_help(format!("use apiVersion: {r}")),
+        Some(r) => finding.with_help(super::deprecated_api::use_instead(&r)),
         None => finding.with_help(format!(
             "Kubernetes {target} has no {kind} any more; remove the object"
         )),
