@@ -369,6 +369,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         paths,
         stdin_filename: args.stdin_filename,
         stdin_bytes: None,
+        overlays: Default::default(),
         include: split_globs(args.include),
         exclude: split_globs(args.exclude),
         keep_sources: targets.iter().any(|t| t.format == Format::Human),

@@ -47,6 +47,9 @@ pub struct LintOptions {
     pub stdin_filename: Option<String>,
     /// What `-` reads when it is not stdin: an editor's unsaved buffer (`kvet lsp`).
     pub stdin_bytes: Option<Vec<u8>>,
+    /// Files read from these bytes instead of the disk, by real path: an editor's unsaved
+    /// buffers in a workspace check (`kvet lsp`).
+    pub overlays: HashMap<PathBuf, Vec<u8>>,
     /// Globs of files to read in folders; empty for `*.yaml` and `*.yml`.
     pub include: Vec<String>,
     /// Globs of files and folders to leave out.

@@ -61,8 +61,8 @@ pub(crate) fn read_sources(
                 name: crate::load::shown(&file.path),
                 folder: folder_of(&file.identity),
                 role: role(&file.identity),
+                in_memory: opts.overlays.get(&file.identity).cloned(),
                 config_path: file.path,
-                in_memory: None,
             }),
         })
         .collect()

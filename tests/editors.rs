@@ -21,7 +21,14 @@ fn real_clients_capabilities_replayed_by_pytest_lsp() {
         return;
     }
     let output = Command::new("python3")
-        .args(["-m", "pytest", "tests/lsp_clients", "-q", "-p", "no:cacheprovider"])
+        .args([
+            "-m",
+            "pytest",
+            "tests/lsp_clients",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ])
         .args(["-o", "asyncio_mode=auto"])
         .args(["-o", "asyncio_default_fixture_loop_scope=function"])
         .current_dir(ROOT)

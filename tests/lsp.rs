@@ -104,18 +104,32 @@ impl Client {
                 .incoming
                 .recv_timeout(Duration::from_secs(60))
                 .expect("the server answers within a minute");
+            // A request of the server's (to register watchers, to create a progress token):
+            // accepted, as clients that announce the capability do.
+            if message.get("method").is_some() && message.get("id").is_some() {
+                let id = message["id"].clone();
+                self.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+            }
             if wanted(&message) {
                 return message;
             }
         }
     }
 
-    /// The next diagnostics published for `uri`.
-    fn diagnostics(&mut self, uri: &str) -> Value {
+    /// The next diagnostics published for `uri` that `wanted`.
+    fn diagnostics_where(&mut self, uri: &str, wanted: impl Fn(&Value) -> bool) -> Value {
         self.wait_for(|m| {
-            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == uri
+                && wanted(&m["params"])
         })["params"]
             .clone()
+    }
+
+    /// The next diagnostics published for version `version` of the open document `uri`
+    /// (the workspace check publishes too, for every file).
+    fn diagnostics(&mut self, uri: &str, version: i64) -> Value {
+        self.diagnostics_where(uri, |p| p["version"] == version)
     }
 
     /// Replaces the document's whole text; the diagnostics published for it.
@@ -125,7 +139,7 @@ impl Client {
             json!({"textDocument": {"uri": uri, "version": version},
                    "contentChanges": [{"text": text}]}),
         );
-        self.diagnostics(uri)
+        self.diagnostics(uri, version.into())
     }
 
     fn open(&mut self, uri: &str, text: &str) -> Value {
@@ -133,7 +147,7 @@ impl Client {
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
         );
-        self.diagnostics(uri)
+        self.diagnostics(uri, 1)
     }
 
     /// Shuts down as the protocol says; the exit code.
@@ -255,8 +269,7 @@ fn diagnostics_actions_and_hover_over_the_protocol() {
             {"range": {"start": {"line": 6, "character": 45}, "end": {"line": 6, "character": 51}},
              "text": "1.27"}]}),
     );
-    let published = client.diagnostics(&uri);
-    assert_eq!(published["version"], 2);
+    let published = client.diagnostics(&uri, 2);
     assert!(!has(&published, "image-tag-latest"), "{published}");
     assert!(has(&published, "run-as-root"));
     let text = POD.replace("nginx:latest", "nginx:1.27");
@@ -307,13 +320,15 @@ fn diagnostics_actions_and_hover_over_the_protocol() {
     let published = client.replace(&uri, 5, &with_reason);
     assert!(!has(&published, "run-as-root"), "{published}");
 
-    // Closing clears the document's diagnostics.
+    // Closed, the file shows what the workspace check finds in it on disk.
     client.notify(
         "textDocument/didClose",
         json!({"textDocument": {"uri": uri}}),
     );
-    let published = client.diagnostics(&uri);
-    assert_eq!(published["diagnostics"], json!([]));
+    let published = client.diagnostics_where(&uri, |p| {
+        p["version"].is_null() && has(p, "image-tag-latest") && !has(p, "unused-suppression")
+    });
+    assert!(has(&published, "run-as-root"));
     assert_eq!(client.shut_down(), 0);
     // What the user wrote on disk is as it was.
     assert_eq!(std::fs::read_to_string(&path).unwrap(), POD);
@@ -420,7 +435,8 @@ fn edits_in_a_burst_are_checked_once_on_the_newest_text() {
                    "contentChanges": [{"text": text}]}),
         );
     }
-    let published = client.diagnostics(&uri);
+    // The first publication after the burst is of its last version.
+    let published = client.diagnostics_where(&uri, |p| p["version"].as_i64().unwrap_or(1) > 1);
     assert_eq!(published["version"], 6, "{published}");
     assert!(!has(&published, "image-tag-latest"));
     assert_eq!(client.shut_down(), 0);
@@ -442,7 +458,7 @@ fn a_config_changed_on_disk_checks_open_documents_again_and_a_broken_one_is_show
     std::fs::write(&config, "rules:\n  image-tag-latest: off\n").unwrap();
     let changed = json!({"changes": [{"uri": uri_of(&config), "type": 1}]});
     client.notify("workspace/didChangeWatchedFiles", changed.clone());
-    let published = client.diagnostics(&uri);
+    let published = client.diagnostics(&uri, 1);
     assert!(!has(&published, "image-tag-latest"), "{published}");
     assert!(has(&published, "run-as-root"));
 
@@ -451,7 +467,7 @@ fn a_config_changed_on_disk_checks_open_documents_again_and_a_broken_one_is_show
     client.notify("workspace/didChangeWatchedFiles", changed);
     let shown = client.wait_for(|m| m["method"] == "window/showMessage");
     assert_eq!(shown["params"]["type"], 1);
-    let published = client.diagnostics(&uri);
+    let published = client.diagnostics(&uri, 1);
     assert!(!has(&published, "image-tag-latest"), "{published}");
     assert!(has(&published, "run-as-root"));
     assert_eq!(client.shut_down(), 0);
@@ -477,7 +493,7 @@ fn settings_from_the_client_apply_as_flags_do() {
         "workspace/didChangeConfiguration",
         json!({"settings": {"kvet": {"kubernetesVersion": "1.30"}}}),
     );
-    let published = client.diagnostics(&uri);
+    let published = client.diagnostics(&uri, 1);
     assert_eq!(findings(&published), ["deprecated-api 0:12-0:48"]);
     // A version kvet does not have: said, on the document and in a message.
     client.notify(
@@ -487,8 +503,64 @@ fn settings_from_the_client_apply_as_flags_do() {
     let shown = client.wait_for(|m| m["method"] == "window/showMessage");
     let message = shown["params"]["message"].as_str().unwrap();
     assert!(message.contains("unknown Kubernetes version"), "{message}");
-    let published = client.diagnostics(&uri);
+    let published = client.diagnostics(&uri, 1);
     assert_eq!(findings(&published), ["- 0:0-0:0"]);
+    assert_eq!(client.shut_down(), 0);
+}
+
+const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n    - port: 80\n";
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n";
+
+/// The workspace is checked as a whole, with the open buffers in place of their files: a
+/// finding across files shows in the file it is on, open or not, and follows unsaved edits.
+#[test]
+fn findings_across_files_follow_the_workspace_and_its_unsaved_buffers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, deployment) = (dir.path().join("svc.yaml"), dir.path().join("deploy.yaml"));
+    std::fs::write(&service, SERVICE).unwrap();
+    std::fs::write(&deployment, DEPLOYMENT).unwrap();
+    let (service, deployment) = (uri_of(&service), uri_of(&deployment));
+    let capabilities = json!({"window": {"workDoneProgress": true}});
+    let mut client = Client::start_with(dir.path(), capabilities);
+
+    // Start-up: the workspace is checked, with progress, and a file not open shows its
+    // findings.
+    let end =
+        client.wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    let message = end["params"]["value"]["message"].as_str().unwrap();
+    assert!(message.starts_with("2 files, "), "{message}");
+    let published = client.diagnostics_where(&deployment, |p| p["version"].is_null());
+    assert!(has(&published, "run-as-root"), "{published}");
+
+    // An unsaved edit of the Deployment's labels: the Service, not open, selects nothing.
+    let renamed = DEPLOYMENT.replace("app: web", "app: other");
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": deployment, "languageId": "yaml", "version": 1, "text": renamed}}),
+    );
+    let published = client.diagnostics_where(&service, |p| has(p, "dangling-service"));
+    assert!(published["version"].is_null());
+    assert_eq!(findings(&published), ["dangling-service 6:4-6:12"]);
+
+    // Opened, the Service alone has no workload to judge by: the workspace's finding shows.
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": service, "languageId": "yaml", "version": 1, "text": SERVICE}}),
+    );
+    client.diagnostics_where(&service, |p| {
+        p["version"] == 1 && has(p, "dangling-service")
+    });
+
+    // The labels put back (still unsaved): the finding goes.
+    client.replace(&deployment, 2, DEPLOYMENT);
+    let published = client.diagnostics_where(&service, |p| {
+        p["version"] == 1 && !has(p, "dangling-service")
+    });
+    assert_eq!(findings(&published), Vec::<String>::new());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("deploy.yaml")).unwrap(),
+        DEPLOYMENT
+    );
     assert_eq!(client.shut_down(), 0);
 }
 

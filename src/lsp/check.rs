@@ -19,6 +19,7 @@ pub type Configs = Arc<Mutex<HashMap<PathBuf, Arc<Config>>>>;
 
 pub struct Job {
     pub uri: Uri,
+    pub version: i32,
     /// The server's number for this check: a later one of the same document makes it stale.
     pub generation: u64,
     pub path: PathBuf,
@@ -29,6 +30,8 @@ pub struct Job {
 
 pub struct Outcome {
     pub uri: Uri,
+    /// The version of the document checked.
+    pub version: i32,
     pub generation: u64,
     pub diagnostics: Vec<lsp_types::Diagnostic>,
     /// What the user should be told apart from the document (a broken config or policy).
@@ -71,6 +74,7 @@ pub fn run(job: Job) -> Outcome {
     };
     Outcome {
         uri: job.uri,
+        version: job.version,
         generation: job.generation,
         diagnostics,
         problems,
@@ -96,5 +100,95 @@ fn config_for(folder: &Path, configs: &Configs, problems: &mut Vec<String>) -> A
             problems.push(format!("{e} ({kept})"));
             last.unwrap_or_default()
         }
+    }
+}
+
+/// A check of the whole workspace, as `kvet check ROOT` with the open documents' unsaved
+/// text in place of the files': what whole-input rules find (an object in one file that
+/// another refers to, a duplicate across files) and the findings of files not open.
+pub struct WorkspaceJob {
+    pub generation: u64,
+    pub root: PathBuf,
+    pub buffers: Vec<Buffer>,
+    pub settings: Arc<Settings>,
+    pub configs: Configs,
+}
+
+/// An open document as a workspace check reads it.
+pub struct Buffer {
+    pub uri: Uri,
+    pub version: i32,
+    pub text: String,
+}
+
+pub struct WorkspaceOutcome {
+    pub generation: u64,
+    /// The findings of each file, placed in the text the check read.
+    pub by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
+    /// The version of each open document the check read.
+    pub versions: HashMap<Uri, i32>,
+    pub files: usize,
+    pub problems: Vec<String>,
+}
+
+pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
+    let mut problems = Vec::new();
+    let config = config_for(&job.root, &job.configs, &mut problems);
+    // Open documents by real path: how the check names the files it reads.
+    let open: HashMap<PathBuf, &Buffer> = job
+        .buffers
+        .iter()
+        .filter_map(|b| Some((std::fs::canonicalize(super::path_of(&b.uri)?).ok()?, b)))
+        .collect();
+    let opts = LintOptions {
+        paths: vec![job.root.display().to_string()],
+        overlays: open
+            .iter()
+            .map(|(path, b)| (path.clone(), b.text.clone().into_bytes()))
+            .collect(),
+        keep_sources: true,
+        ..job.settings.lint_options()
+    };
+    let mut by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>> = HashMap::new();
+    let mut files = 0;
+    match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
+        Ok(Ok(report)) => {
+            files = report.files.len();
+            let mut placed: HashMap<&str, Option<(Uri, std::borrow::Cow<str>)>> = HashMap::new();
+            for d in &report.diagnostics {
+                let place = placed.entry(&d.file).or_insert_with(|| {
+                    let path = job.root.join(&d.file);
+                    let real = std::fs::canonicalize(&path).ok();
+                    if let Some(buffer) = real.as_ref().and_then(|r| open.get(r)) {
+                        return Some((buffer.uri.clone(), buffer.text.as_str().into()));
+                    }
+                    let uri = super::uri_of(&path)?;
+                    let text = match report.sources.get(&d.file) {
+                        Some(text) => text.to_string().into(),
+                        None => std::fs::read_to_string(&path).unwrap_or_default().into(),
+                    };
+                    Some((uri, text))
+                });
+                if let Some((uri, text)) = place {
+                    by_file
+                        .entry(uri.clone())
+                        .or_default()
+                        .push(to_lsp(d, text));
+                }
+            }
+        }
+        Ok(Err(e)) => problems.push(format!("kvet could not check the workspace: {e}")),
+        Err(_) => problems.push("kvet crashed checking the workspace: please report it".into()),
+    }
+    WorkspaceOutcome {
+        generation: job.generation,
+        by_file,
+        versions: job
+            .buffers
+            .iter()
+            .map(|b| (b.uri.clone(), b.version))
+            .collect(),
+        files,
+        problems,
     }
 }

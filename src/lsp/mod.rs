@@ -1,8 +1,19 @@
 //! `kvet lsp`: a language server over stdio. One main loop owns the open documents and the
-//! protocol; checks run on rayon's threads, each on a snapshot of a document, and send back
-//! their outcome. A later check of a document makes an earlier one stale: its outcome is
-//! dropped, so what is published is always the newest text's. Edits are checked once the
-//! document has been quiet for [`DEBOUNCE`]; opening and saving check at once.
+//! protocol; checks run on rayon's threads, each on a snapshot, and send back their outcome.
+//! Two layers of checks:
+//! - a document's own check (`kvet check -` on its buffer): quick, after each edit once the
+//!   document has been quiet for [`DEBOUNCE`], at once on open and save;
+//! - the workspace check (`kvet check ROOT` with every open buffer in place of its file):
+//!   what whole-input rules find across files, and the findings of files not open; on
+//!   start-up (with `$/progress`), and [`WORKSPACE_DEBOUNCE`] after any change.
+//!
+//! A document shows its own check's findings and, when the workspace check read the same
+//! version of it, the workspace's (duplicates dropped). A later check of the same kind makes
+//! an earlier one stale: its outcome is dropped, so what is shown is the newest text's.
+
+// lsp-types' `Uri` (fluent-uri's) keeps parsed parts in cells, but hashes and compares its
+// text only: a sound map key, which clippy cannot see.
+#![allow(clippy::mutable_key_type)]
 
 mod actions;
 mod check;
@@ -20,24 +31,30 @@ use crossbeam_channel::{Receiver, Sender, select_biased};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeConfiguration, DidChangeTextDocument, DidChangeWatchedFiles, DidCloseTextDocument,
-    DidOpenTextDocument, DidSaveTextDocument, Notification as _, PublishDiagnostics, ShowMessage,
+    DidOpenTextDocument, DidSaveTextDocument, Notification as _, Progress, PublishDiagnostics,
+    ShowMessage,
 };
-use lsp_types::request::{CodeActionRequest, HoverRequest, RegisterCapability, Request as _};
+use lsp_types::request::{
+    CodeActionRequest, HoverRequest, RegisterCapability, Request as _, WorkDoneProgressCreate,
+};
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, Hover, HoverContents, HoverParams, HoverProviderCapability,
-    InitializeParams, MarkupContent, MarkupKind, MessageType, PublishDiagnosticsParams,
-    Registration, RegistrationParams, ServerCapabilities, ServerInfo, ShowMessageParams,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri,
+    InitializeParams, MarkupContent, MarkupKind, MessageType, NumberOrString, ProgressParams,
+    ProgressParamsValue, PublishDiagnosticsParams, Registration, RegistrationParams,
+    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressCreateParams, WorkDoneProgressEnd,
 };
 
-use check::{Configs, Job, Outcome};
+use check::{Buffer, Configs, Job, Outcome, WorkspaceJob, WorkspaceOutcome};
 use settings::Settings;
 
 /// How long a document must stay unchanged before an edit is checked.
 const DEBOUNCE: Duration = Duration::from_millis(150);
+/// How long the workspace must stay unchanged before it is checked again.
+const WORKSPACE_DEBOUNCE: Duration = Duration::from_millis(1000);
 
 /// Why the server stopped before the client asked it to.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -93,7 +110,16 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         .and_then(|o| Settings::from_value(o, root.as_deref()))
         .unwrap_or_default();
     let (outcomes, finished) = crossbeam_channel::unbounded();
+    let progress = params
+        .capabilities
+        .window
+        .as_ref()
+        .and_then(|w| w.work_done_progress)
+        .unwrap_or(false);
     let mut server = Server {
+        workspace_due: root.as_ref().map(|_| Instant::now()),
+        workspace: Workspace::default(),
+        progress,
         connection,
         root,
         settings: Arc::new(settings),
@@ -102,6 +128,7 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         due: HashMap::new(),
         generation: 0,
         latest: HashMap::new(),
+        own: HashMap::new(),
         published: HashMap::new(),
         outcomes,
         shut_down: false,
@@ -125,6 +152,11 @@ fn path_of(uri: &Uri) -> Option<PathBuf> {
     url::Url::parse(uri.as_str()).ok()?.to_file_path().ok()
 }
 
+/// The `file:` URI of an absolute path.
+fn uri_of(path: &std::path::Path) -> Option<Uri> {
+    url::Url::from_file_path(path).ok()?.as_str().parse().ok()
+}
+
 struct Document {
     text: String,
     version: i32,
@@ -141,42 +173,64 @@ struct Server {
     generation: u64,
     /// The generation of each document's newest check: only its outcome is published.
     latest: HashMap<Uri, u64>,
-    /// What was last published for each document (hover reads it).
-    published: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
-    outcomes: Sender<Outcome>,
+    /// Each open document's own findings, with the version they are of.
+    own: HashMap<Uri, (i32, Vec<lsp_types::Diagnostic>)>,
+    /// What was last published for each file, with its version (hover reads it).
+    published: HashMap<Uri, (Option<i32>, Vec<lsp_types::Diagnostic>)>,
+    outcomes: Sender<Finished>,
     shut_down: bool,
+    /// When to check the workspace (there is none without a root).
+    workspace_due: Option<Instant>,
+    workspace: Workspace,
+    /// Whether the client shows `$/progress`.
+    progress: bool,
+}
+
+/// What a check sends back.
+enum Finished {
+    Document(Outcome),
+    Workspace(WorkspaceOutcome),
+}
+
+/// The workspace check's state and last findings.
+#[derive(Default)]
+struct Workspace {
+    generation: u64,
+    running: bool,
+    /// The progress token of the running check, once the client has accepted it.
+    progress: Option<String>,
+    by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
+    versions: HashMap<Uri, i32>,
 }
 
 impl Server {
-    fn main_loop(&mut self, finished: &Receiver<Outcome>) -> Result<u8, LspError> {
+    fn main_loop(&mut self, finished: &Receiver<Finished>) -> Result<u8, LspError> {
         loop {
-            let wait = self
-                .due
-                .values()
-                .min()
-                .map_or(Duration::from_secs(3600), |at| {
-                    at.saturating_duration_since(Instant::now())
-                });
+            let next = self.due.values().chain(&self.workspace_due).min();
+            let wait = next.map_or(Duration::from_secs(3600), |at| {
+                at.saturating_duration_since(Instant::now())
+            });
             let receiver = self.connection.receiver.clone();
             select_biased! {
-                recv(finished) -> outcome => {
-                    if let Ok(outcome) = outcome {
-                        self.publish(outcome);
-                    }
-                }
+                recv(finished) -> outcome => match outcome {
+                    Ok(Finished::Document(outcome)) => self.document_checked(outcome),
+                    Ok(Finished::Workspace(outcome)) => self.workspace_checked(outcome),
+                    Err(_) => {}
+                },
                 recv(receiver) -> message => match message {
                     Ok(Message::Request(request)) => self.request(request),
                     Ok(Message::Notification(n)) if n.method == "exit" => {
                         return Ok(if self.shut_down { 0 } else { 1 });
                     }
                     Ok(Message::Notification(n)) => self.notification(n),
-                    Ok(Message::Response(_)) => {}
+                    Ok(Message::Response(response)) => self.response(response),
                     // The client went away without `exit`.
                     Err(_) => return Ok(1),
                 },
                 default(wait) => {}
             }
             self.start_due_checks();
+            self.start_workspace_check();
         }
     }
 
@@ -240,6 +294,7 @@ impl Server {
         let under: Vec<&lsp_types::Diagnostic> = self
             .published
             .get(uri)?
+            .1
             .iter()
             .filter(|d| d.range.start <= position && position <= d.range.end)
             .collect();
@@ -278,6 +333,7 @@ impl Server {
                     },
                 );
                 self.due.insert(uri, Instant::now());
+                self.workspace_changed();
             }
             DidChangeTextDocument::METHOD => {
                 let Ok(p) = serde_json::from_value::<DidChangeTextDocumentParams>(params) else {
@@ -288,6 +344,7 @@ impl Server {
                     text::apply(&mut document.text, p.content_changes);
                     document.version = p.text_document.version;
                     self.due.insert(uri, Instant::now() + DEBOUNCE);
+                    self.workspace_changed();
                 }
             }
             // What one file says can change another's findings (a CRD, a chart's values):
@@ -301,8 +358,10 @@ impl Server {
                 self.documents.remove(&uri);
                 self.due.remove(&uri);
                 self.latest.remove(&uri);
-                self.published.remove(&uri);
-                self.send_diagnostics(uri, Vec::new(), None);
+                self.own.remove(&uri);
+                // What the workspace check found in it, until it reads the file on disk.
+                self.publish_file(&uri, false);
+                self.workspace_changed();
             }
             DidChangeConfiguration::METHOD => {
                 let Ok(p) = serde_json::from_value::<DidChangeConfigurationParams>(params) else {
@@ -319,10 +378,124 @@ impl Server {
         }
     }
 
+    /// Checks every open document and the workspace again: settings, a config, a policy or
+    /// a CRD changed, so no finding known so far is current.
     fn check_all(&mut self) {
         let now = Instant::now();
         for uri in self.documents.keys() {
             self.due.insert(uri.clone(), now);
+        }
+        // The running workspace check's outcome is stale, and so are the last one's findings
+        // in open documents (closed files keep theirs until the next check).
+        self.workspace.generation += 1;
+        self.workspace.versions.clear();
+        self.workspace_changed();
+    }
+
+    fn workspace_changed(&mut self) {
+        if self.root.is_some() {
+            self.workspace_due = Some(Instant::now() + WORKSPACE_DEBOUNCE);
+        }
+    }
+
+    /// Starts the workspace check when it is due and none is running (one at a time: on a
+    /// large workspace, checks piling up would only be dropped).
+    fn start_workspace_check(&mut self) {
+        let (Some(root), Some(due)) = (&self.root, self.workspace_due) else {
+            return;
+        };
+        if due > Instant::now() || self.workspace.running {
+            return;
+        }
+        self.workspace_due = None;
+        self.workspace.running = true;
+        self.workspace.generation += 1;
+        let generation = self.workspace.generation;
+        if self.progress {
+            let token = format!("kvet-workspace-{generation}");
+            let request = Request::new(
+                RequestId::from(token.clone()),
+                WorkDoneProgressCreate::METHOD.to_owned(),
+                WorkDoneProgressCreateParams {
+                    token: NumberOrString::String(token),
+                },
+            );
+            let _ = self.connection.sender.send(request.into());
+        }
+        let job = WorkspaceJob {
+            generation,
+            root: root.clone(),
+            buffers: self
+                .documents
+                .iter()
+                .map(|(uri, d)| Buffer {
+                    uri: uri.clone(),
+                    version: d.version,
+                    text: d.text.clone(),
+                })
+                .collect(),
+            settings: Arc::clone(&self.settings),
+            configs: Arc::clone(&self.configs),
+        };
+        let outcomes = self.outcomes.clone();
+        rayon::spawn(move || {
+            let _ = outcomes.send(Finished::Workspace(check::run_workspace(job)));
+        });
+    }
+
+    /// The client accepted a progress token: the running workspace check reports under it.
+    fn response(&mut self, response: Response) {
+        let token = match &response.id.to_string() {
+            id if id.contains("kvet-workspace-") => id.trim_matches('"').to_owned(),
+            _ => return,
+        };
+        let running = format!("kvet-workspace-{}", self.workspace.generation);
+        if response.response_result.is_ok() && self.workspace.running && token == running {
+            self.progress_report(
+                &token,
+                WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                    title: "kvet: checking the workspace".to_owned(),
+                    ..Default::default()
+                }),
+            );
+            self.workspace.progress = Some(token);
+        }
+    }
+
+    fn progress_report(&self, token: &str, value: WorkDoneProgress) {
+        self.notify::<Progress>(ProgressParams {
+            token: NumberOrString::String(token.to_owned()),
+            value: ProgressParamsValue::WorkDone(value),
+        });
+    }
+
+    fn workspace_checked(&mut self, outcome: WorkspaceOutcome) {
+        self.workspace.running = false;
+        let found: usize = outcome.by_file.values().map(Vec::len).sum();
+        if let Some(token) = self.workspace.progress.take() {
+            let message = format!("{} files, {found} findings", outcome.files);
+            self.progress_report(
+                &token,
+                WorkDoneProgress::End(WorkDoneProgressEnd {
+                    message: Some(message),
+                }),
+            );
+        }
+        if outcome.generation != self.workspace.generation {
+            return;
+        }
+        for problem in outcome.problems {
+            self.show_error(problem);
+        }
+        let before = std::mem::take(&mut self.workspace.by_file);
+        self.workspace.by_file = outcome.by_file;
+        self.workspace.versions = outcome.versions;
+        let mut files: Vec<Uri> = before.into_keys().collect();
+        files.extend(self.workspace.by_file.keys().cloned());
+        files.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        files.dedup();
+        for uri in files {
+            self.publish_file(&uri, false);
         }
     }
 
@@ -346,6 +519,7 @@ impl Server {
             self.latest.insert(uri.clone(), self.generation);
             let job = Job {
                 uri,
+                version: document.version,
                 generation: self.generation,
                 path,
                 text: document.text.clone(),
@@ -354,25 +528,80 @@ impl Server {
             };
             let outcomes = self.outcomes.clone();
             rayon::spawn(move || {
-                let _ = outcomes.send(check::run(job));
+                let _ = outcomes.send(Finished::Document(check::run(job)));
             });
         }
     }
 
-    fn publish(&mut self, outcome: Outcome) {
+    fn document_checked(&mut self, outcome: Outcome) {
         if self.latest.get(&outcome.uri) != Some(&outcome.generation) {
             return; // stale: the document changed or closed since
         }
         for problem in outcome.problems {
-            self.notify::<ShowMessage>(ShowMessageParams {
-                typ: MessageType::ERROR,
-                message: problem,
-            });
+            self.show_error(problem);
         }
-        let version = self.documents.get(&outcome.uri).map(|d| d.version);
+        let uri = outcome.uri.clone();
+        self.own
+            .insert(outcome.uri, (outcome.version, outcome.diagnostics));
+        // Each check of a document answers for its version, changed or not.
+        self.publish_file(&uri, true);
+    }
+
+    /// Publishes what is known of a file: an open document's own findings and the
+    /// workspace's of the same version; a closed file's workspace findings. Nothing while an
+    /// open document's newest check is still running, and, unless `always`, nothing that was
+    /// just published.
+    fn publish_file(&mut self, uri: &Uri, always: bool) {
+        let workspace = self.workspace.by_file.get(uri).into_iter().flatten();
+        let (version, mut diagnostics) = match self.documents.get(uri) {
+            Some(document) => {
+                let Some((version, own)) = self.own.get(uri) else {
+                    return;
+                };
+                if *version != document.version {
+                    return;
+                }
+                // Whole-input rules see the other files only in the workspace check: when
+                // it read this version, its findings of them replace the buffer's own.
+                let current = self.workspace.versions.get(uri) == Some(version);
+                let mut all: Vec<_> = own
+                    .iter()
+                    .filter(|d| {
+                        let rule = diagnostics::rule_of(d);
+                        !(current && rule.is_some_and(crate::rules::is_whole_input))
+                    })
+                    .cloned()
+                    .collect();
+                if current {
+                    all.extend(workspace.cloned());
+                }
+                (Some(*version), all)
+            }
+            None => (None, workspace.cloned().collect()),
+        };
+        let mut seen = std::collections::HashSet::new();
+        diagnostics.retain(|d| {
+            let range = (d.range.start.line, d.range.start.character);
+            let end = (d.range.end.line, d.range.end.character);
+            seen.insert((d.code.clone(), range, end, d.message.clone()))
+        });
+        let unchanged = match self.published.get(uri) {
+            Some((v, d)) => *v == version && *d == diagnostics,
+            None => diagnostics.is_empty(),
+        };
+        if unchanged && !always {
+            return;
+        }
         self.published
-            .insert(outcome.uri.clone(), outcome.diagnostics.clone());
-        self.send_diagnostics(outcome.uri, outcome.diagnostics, version);
+            .insert(uri.clone(), (version, diagnostics.clone()));
+        self.send_diagnostics(uri.clone(), diagnostics, version);
+    }
+
+    fn show_error(&self, message: String) {
+        self.notify::<ShowMessage>(ShowMessageParams {
+            typ: MessageType::ERROR,
+            message,
+        });
     }
 
     fn send_diagnostics(

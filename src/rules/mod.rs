@@ -220,6 +220,17 @@ pub fn registry() -> &'static [&'static RuleMeta] {
     })
 }
 
+/// Whether a built-in rule looks at the whole input at once (objects of several files): an
+/// editor's check of one buffer alone cannot tell what it finds.
+pub fn is_whole_input(id: &str) -> bool {
+    let rust = RULES
+        .iter()
+        .any(|r| r.meta.id == id && matches!(r.check, Check::Stream(_)));
+    rust || crate::policy::builtin::policies()
+        .iter()
+        .any(|p| p.meta.id == id && p.scope == crate::policy::Scope::Stream)
+}
+
 /// A rule of the registry by id.
 pub fn meta(id: &str) -> Option<&'static RuleMeta> {
     registry().iter().copied().find(|m| m.id == id)
