@@ -245,6 +245,18 @@ pub struct InvalidConfig {
     at: SourceSpan,
     #[help]
     help: Option<String>,
+    /// Where, as lines and columns (an editor puts its diagnostic there).
+    span: Span,
+}
+
+impl ConfigError {
+    /// Where in the config file the problem is; `None` when the file could not be read.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            ConfigError::Read { .. } => None,
+            ConfigError::Invalid(invalid) => Some(invalid.span),
+        }
+    }
 }
 
 impl Config {
@@ -360,6 +372,7 @@ impl ConfigParser<'_> {
             src: NamedSource::new(self.name, self.text.clone()),
             at: (start, end - start).into(),
             help,
+            span,
         }))
     }
 

@@ -15,6 +15,8 @@ struct Client {
     child: Child,
     stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
+    /// Messages received since the last notification that no wait wanted yet.
+    backlog: Vec<Value>,
     next_id: i64,
 }
 
@@ -63,6 +65,7 @@ impl Client {
             stdin: child.stdin.take(),
             child,
             incoming,
+            backlog: Vec::new(),
             next_id: 0,
         };
         let uri = uri_of(root);
@@ -85,7 +88,9 @@ impl Client {
         stdin.flush().unwrap();
     }
 
+    /// Sends a notification: what the server sent before it is forgotten.
     fn notify(&mut self, method: &str, params: Value) {
+        self.backlog.clear();
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
@@ -97,8 +102,11 @@ impl Client {
         self.wait_for(|m| m["id"] == id && m.get("method").is_none())
     }
 
-    /// The next message that `wanted`, skipping others.
+    /// The first message since the last notification that `wanted`.
     fn wait_for(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.backlog.iter().position(&wanted) {
+            return self.backlog.remove(i);
+        }
         loop {
             let message = self
                 .incoming
@@ -113,6 +121,7 @@ impl Client {
             if wanted(&message) {
                 return message;
             }
+            self.backlog.push(message);
         }
     }
 
@@ -464,12 +473,32 @@ fn a_config_changed_on_disk_checks_open_documents_again_and_a_broken_one_is_show
 
     // A broken config: an error message, and the last good config stays in force.
     std::fs::write(&config, "rules:\n  image-tag-latest: [\n").unwrap();
-    client.notify("workspace/didChangeWatchedFiles", changed);
+    client.notify("workspace/didChangeWatchedFiles", changed.clone());
     let shown = client.wait_for(|m| m["method"] == "window/showMessage");
     assert_eq!(shown["params"]["type"], 1);
     let published = client.diagnostics(&uri, 1);
     assert!(!has(&published, "image-tag-latest"), "{published}");
     assert!(has(&published, "run-as-root"));
+    // ...and a diagnostic on the config file, where it breaks, until it is mended.
+    let config_uri = uri_of(&config);
+    let on_config = client.diagnostics_where(&config_uri, |p| p["diagnostics"] != json!([]));
+    let problem = &on_config["diagnostics"][0];
+    assert_eq!(problem["severity"], 1);
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("last one that loaded")
+    );
+    assert_ne!(
+        problem["range"]["start"],
+        json!({"line": 0, "character": 0}),
+        "{problem}"
+    );
+    std::fs::write(&config, "rules: {}\n").unwrap();
+    client.notify("workspace/didChangeWatchedFiles", changed);
+    client.diagnostics_where(&config_uri, |p| p["diagnostics"] == json!([]));
+    assert!(has(&client.diagnostics(&uri, 1), "image-tag-latest"));
     assert_eq!(client.shut_down(), 0);
 }
 

@@ -36,12 +36,13 @@ pub struct Outcome {
     pub diagnostics: Vec<lsp_types::Diagnostic>,
     /// What the user should be told apart from the document (a broken config or policy).
     pub problems: Vec<String>,
+    pub config_file: Option<ConfigFile>,
 }
 
 pub fn run(job: Job) -> Outcome {
     let mut problems = Vec::new();
     let folder = job.path.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let config = config_for(&folder, &job.configs, &mut problems);
+    let (config, config_file) = config_for(&folder, &job.configs, &mut problems);
     let name = job.path.display().to_string();
     let opts = LintOptions {
         paths: vec!["-".to_owned()],
@@ -78,18 +79,30 @@ pub fn run(job: Job) -> Outcome {
         generation: job.generation,
         diagnostics,
         problems,
+        config_file,
     }
 }
 
 /// The `.kvet.yaml` of `folder` (or the nearest above); when it does not load, the last one
-/// that did, and a problem to show.
-fn config_for(folder: &Path, configs: &Configs, problems: &mut Vec<String>) -> Arc<Config> {
+/// that did, and a problem to show. With the config file and its problem, if any.
+fn config_for(
+    folder: &Path,
+    configs: &Configs,
+    problems: &mut Vec<String>,
+) -> (Arc<Config>, Option<ConfigFile>) {
     let mut known = configs.lock().unwrap_or_else(|e| e.into_inner());
     match Config::discover(folder) {
         Ok(config) => {
+            let file = config.path.as_deref().and_then(|path| {
+                let path = std::path::absolute(path).ok()?;
+                Some(ConfigFile {
+                    uri: super::uri_of(&path)?,
+                    problem: None,
+                })
+            });
             let config = Arc::new(config);
             known.insert(folder.to_path_buf(), Arc::clone(&config));
-            config
+            (config, file)
         }
         Err(e) => {
             let last = known.get(folder).cloned();
@@ -97,10 +110,32 @@ fn config_for(folder: &Path, configs: &Configs, problems: &mut Vec<String>) -> A
                 Some(_) => "the last one that loaded stays in force",
                 None => "kvet's defaults apply",
             };
-            problems.push(format!("{e} ({kept})"));
-            last.unwrap_or_default()
+            let message = format!("{e} ({kept})");
+            problems.push(message.clone());
+            let path = folder
+                .ancestors()
+                .map(|dir| dir.join(crate::config::FILE_NAME))
+                .find(|p| p.is_file());
+            let file = path.and_then(|path| {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let span = e.span().unwrap_or(crate::load::spans::Span::FIRST_CHAR);
+                let start = (span.start.line, span.start.col);
+                let mut problem = failure(message);
+                problem.range = super::text::range(&text, start, (span.end.line, span.end.col));
+                Some(ConfigFile {
+                    uri: super::uri_of(&path)?,
+                    problem: Some(problem),
+                })
+            });
+            (last.unwrap_or_default(), file)
         }
     }
+}
+
+/// The config file a check read, and what is wrong with it.
+pub struct ConfigFile {
+    pub uri: Uri,
+    pub problem: Option<lsp_types::Diagnostic>,
 }
 
 /// A check of the whole workspace, as `kvet check ROOT` with the open documents' unsaved
@@ -129,11 +164,12 @@ pub struct WorkspaceOutcome {
     pub versions: HashMap<Uri, i32>,
     pub files: usize,
     pub problems: Vec<String>,
+    pub config_file: Option<ConfigFile>,
 }
 
 pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     let mut problems = Vec::new();
-    let config = config_for(&job.root, &job.configs, &mut problems);
+    let (config, config_file) = config_for(&job.root, &job.configs, &mut problems);
     // Open documents by real path: how the check names the files it reads.
     let open: HashMap<PathBuf, &Buffer> = job
         .buffers
@@ -190,5 +226,6 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
             .collect(),
         files,
         problems,
+        config_file,
     }
 }

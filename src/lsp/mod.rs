@@ -120,6 +120,7 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         workspace_due: root.as_ref().map(|_| Instant::now()),
         workspace: Workspace::default(),
         progress,
+        config_problems: HashMap::new(),
         connection,
         root,
         settings: Arc::new(settings),
@@ -184,6 +185,8 @@ struct Server {
     workspace: Workspace,
     /// Whether the client shows `$/progress`.
     progress: bool,
+    /// What is wrong with each config file the checks read (on that file).
+    config_problems: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
 }
 
 /// What a check sends back.
@@ -487,6 +490,7 @@ impl Server {
         for problem in outcome.problems {
             self.show_error(problem);
         }
+        self.config_read(outcome.config_file);
         let before = std::mem::take(&mut self.workspace.by_file);
         self.workspace.by_file = outcome.by_file;
         self.workspace.versions = outcome.versions;
@@ -540,11 +544,29 @@ impl Server {
         for problem in outcome.problems {
             self.show_error(problem);
         }
+        self.config_read(outcome.config_file);
         let uri = outcome.uri.clone();
         self.own
             .insert(outcome.uri, (outcome.version, outcome.diagnostics));
         // Each check of a document answers for its version, changed or not.
         self.publish_file(&uri, true);
+    }
+
+    /// A check read this config file: its problem, or none any more, shows on it.
+    fn config_read(&mut self, file: Option<check::ConfigFile>) {
+        let Some(file) = file else {
+            return;
+        };
+        let problems: Vec<_> = file.problem.into_iter().collect();
+        if self
+            .config_problems
+            .get(&file.uri)
+            .map_or(problems.is_empty(), |p| *p == problems)
+        {
+            return;
+        }
+        self.config_problems.insert(file.uri.clone(), problems);
+        self.publish_file(&file.uri, false);
     }
 
     /// Publishes what is known of a file: an open document's own findings and the
@@ -579,6 +601,7 @@ impl Server {
             }
             None => (None, workspace.cloned().collect()),
         };
+        diagnostics.extend(self.config_problems.get(uri).into_iter().flatten().cloned());
         let mut seen = std::collections::HashSet::new();
         diagnostics.retain(|d| {
             let range = (d.range.start.line, d.range.start.character);

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""How long `kvet lsp` takes to answer an editor: didOpen -> publishDiagnostics (the file
-closed and opened again each round), and an edit -> publishDiagnostics (the 150 ms debounce
-included, and without it), medians of ROUNDS; and the server's peak RSS at the end.
+"""How long `kvet lsp` takes to answer an editor.
 
     tests/bench/lsp-latency.py target/release/kvet FILE [ROUNDS]
+        didOpen -> publishDiagnostics (the file closed and opened again each round) and an
+        edit -> publishDiagnostics (with the 150 ms debounce, and without it), medians of
+        ROUNDS, with no workspace (the document's own check alone); the server's peak RSS.
+    tests/bench/lsp-latency.py target/release/kvet DIR
+        the workspace check of DIR at start-up: initialize -> the end of its $/progress,
+        and the server's peak RSS after it.
 """
 
 import json
@@ -19,8 +23,9 @@ DEBOUNCE = 0.150
 def main() -> None:
     kvet, file = str(pathlib.Path(sys.argv[1]).resolve()), pathlib.Path(sys.argv[2]).resolve()
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    folder = file if file.is_dir() else file.parent
     server = subprocess.Popen(
-        [kvet, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=file.parent
+        [kvet, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=folder
     )
 
     def send(message: dict) -> None:
@@ -42,7 +47,37 @@ def main() -> None:
             if message.get("method") == "textDocument/publishDiagnostics" and params.get("version") == version:
                 return params
 
-    send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "rootUri": file.parent.as_uri()}})
+    def peak_rss() -> int:
+        status = pathlib.Path(f"/proc/{server.pid}/status").read_text()
+        return int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM"))) // 1024
+
+    def stop() -> None:
+        send({"id": 2, "method": "shutdown"})
+        while "id" not in receive():
+            pass
+        send({"method": "exit"})
+        server.wait()
+
+    if file.is_dir():
+        start = time.perf_counter()
+        capabilities = {"window": {"workDoneProgress": True}}
+        send({"id": 1, "method": "initialize", "params": {"capabilities": capabilities, "rootUri": file.as_uri()}})
+        receive()
+        send({"method": "initialized", "params": {}})
+        while True:
+            message = receive()
+            if message.get("method") == "window/workDoneProgress/create":
+                send({"id": message["id"], "result": None})
+            value = message.get("params", {}).get("value", {})
+            if message.get("method") == "$/progress" and value.get("kind") == "end":
+                break
+        took = time.perf_counter() - start
+        print(f"{file}: workspace checked in {took:.2f} s ({value.get('message')}); peak RSS {peak_rss()} MB")
+        stop()
+        return
+
+    # No workspace: the document's own check alone.
+    send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "rootUri": None}})
     receive()
     send({"method": "initialized", "params": {}})
     uri, text = file.as_uri(), file.read_text()
@@ -65,18 +100,14 @@ def main() -> None:
             "textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}})
         published(version)
         edits.append(time.perf_counter() - start)
-    status = pathlib.Path(f"/proc/{server.pid}/status").read_text()
-    peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-    send({"id": 2, "method": "shutdown"})
-    receive()
-    send({"method": "exit"})
-    server.wait()
+    peak = peak_rss()
+    stop()
     ms = lambda xs: f"{statistics.median(xs) * 1000:.1f} ms"
     print(f"{file.name}: {len(text)} bytes, {found} findings, {rounds} rounds")
     print(f"  didOpen -> diagnostics: median {ms(opens)} (min {min(opens) * 1000:.1f})")
     edited = [e - DEBOUNCE for e in edits]
     print(f"  edit -> diagnostics: median {ms(edits)}, {ms(edited)} past the debounce")
-    print(f"  server peak RSS: {int(peak) // 1024} MB")
+    print(f"  server peak RSS: {peak} MB")
 
 
 main()
