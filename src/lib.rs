@@ -396,7 +396,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             // Summaries are in file order, a file's in object order.
             let first = file_of.partition_point(|&f| f < file);
             let summary = summaries.get(first + object)?;
-            Some(format!("{}:{}", summary.file, summary.name_span.start.line))
+            Some((summary.file.to_string(), summary.name_span))
         },
     );
     report.diagnostics.extend(stream?);

@@ -397,6 +397,20 @@ fn quick_fixes_applied_fix_their_findings() {
     let mut client = Client::start(dir.path());
     let text = "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app: web}}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels: {app: web}\nspec:\n  containers:\n    - name: web\n      image: nginx:1.27\n      env:\n        - {name: MODE, value: a}\n        - {name: MODE, value: b}\n";
     let mut published = client.open(&uri, text);
+    // The duplicate links the entry it repeats.
+    let duplicate = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "duplicate-env")
+        .unwrap();
+    let related = &duplicate["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], uri.as_str());
+    assert_eq!(
+        related["location"]["range"]["start"],
+        json!({"line": 17, "character": 17})
+    );
+    assert_eq!(related["message"], "first at line 18");
     let mut text = text.to_owned();
     let steps = [
         ("removed-api", "Use apiVersion: policy/v1"),

@@ -422,6 +422,9 @@ pub(crate) fn place(
             .unwrap_or(located.span)
     };
     let mut d = Diagnostic::new(rule, level, file, span, finding.message);
+    d.related = finding
+        .related
+        .map(|(other, span)| (other.unwrap_or_else(|| file.to_owned()), span));
     d.metadata = finding.metadata;
     d.schema_source = finding.schema_source;
     d.help = finding.help;

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::{level_of, place, policy_level};
 use crate::config::Setting;
 use crate::diag::{Diagnostic, Finding, Level, Report};
+use crate::load::spans::Span;
 use crate::rules::{self, Check, ObjectSummary, RULES, StreamFinding};
 use crate::source::{Source, guarded, read_text};
 use crate::{Error, load, policy};
@@ -41,7 +42,7 @@ pub(crate) fn stream_policy_diagnostics(
     objects: &[StreamObject],
     sources: &[Source],
     settings: &[HashMap<String, Setting>],
-    whereabouts: impl Fn(usize, usize) -> Option<String> + Sync,
+    whereabouts: impl Fn(usize, usize) -> Option<(String, Span)> + Sync,
 ) -> Result<Vec<Diagnostic>, Error> {
     /// A finding on an object of a file, before it is placed.
     struct Hit<'a> {
@@ -80,12 +81,16 @@ pub(crate) fn stream_policy_diagnostics(
                     .into_iter()
                     .map(|result| {
                         let at = members[result.object.unwrap_or(0)];
-                        let place = result
+                        let related = result
                             .related
                             .and_then(|i| whereabouts(members[i].file, members[i].object));
+                        let place = related
+                            .as_ref()
+                            .map(|(file, span)| format!("{file}:{}", span.start.line));
                         let message = with_place(result.message, place);
                         let mut finding = Finding::new(result.pointer, message);
                         finding.metadata = result.metadata;
+                        finding.related = related.map(|(file, span)| (Some(file), span));
                         Hit {
                             file: at.file,
                             object: at.object,
@@ -165,6 +170,10 @@ pub(crate) fn run_stream_rules(
                 f.finding.message,
             );
             d.help = f.finding.help;
+            d.related = f
+                .finding
+                .related
+                .map(|(other, span)| (other.unwrap_or_else(|| summary.file.to_string()), span));
             d.pointer = Some(f.finding.pointer);
             d.object = Some(summary.id.clone());
             d.source_template = summary.source_template.clone();

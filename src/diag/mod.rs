@@ -71,6 +71,9 @@ pub struct Finding {
     pub part: Option<StringPart>,
     /// Which project's CRD in kvet's catalog the object was validated against.
     pub schema_source: Option<String>,
+    /// The other place the finding is about (the first of two duplicates): its file (`None`:
+    /// the finding's own) and span.
+    pub related: Option<(Option<String>, Span)>,
 }
 
 /// A part of a string value: its text (one line of it), and how many times that text appears
@@ -103,7 +106,20 @@ impl Finding {
             metadata: None,
             part: None,
             schema_source: None,
+            related: None,
         }
+    }
+
+    /// The finding is about `span` of the same file too (the first of two duplicates).
+    pub fn related_to(mut self, span: Span) -> Self {
+        self.related = Some((None, span));
+        self
+    }
+
+    /// The finding is about `span` of `file` too.
+    pub fn related_in(mut self, file: &str, span: Span) -> Self {
+        self.related = Some((Some(file.to_owned()), span));
+        self
     }
 
     pub fn at_key(mut self) -> Self {
@@ -147,6 +163,10 @@ pub struct Diagnostic {
     /// writes it (before `namePrefix`, `namespace`…), which the file's annotations suppress by.
     #[serde(skip)]
     pub origin_object: Option<(String, ObjectRef)>,
+    /// The other place the finding is about, `(file, span)` (the first of two duplicates, the
+    /// object referred to): an editor links it. Not in the JSON output, whose messages say it.
+    #[serde(skip)]
+    pub related: Option<(String, Span)>,
 }
 
 impl Diagnostic {
@@ -168,6 +188,7 @@ impl Diagnostic {
             schema_source: None,
             roots: Vec::new(),
             origin_object: None,
+            related: None,
         }
     }
 

@@ -55,7 +55,11 @@ pub fn run(job: Job) -> Outcome {
             .diagnostics
             .iter()
             .filter(|d| d.file == name)
-            .map(|d| to_lsp(d, &job.text))
+            .map(|d| {
+                let mut lsp = to_lsp(d, &job.text);
+                lsp.related_information = related(d, (&job.uri, &job.text), folder.as_path());
+                lsp
+            })
             .collect(),
         Ok(Err(e)) => {
             let message = format!("kvet could not check {name}: {e}");
@@ -228,4 +232,32 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
         problems,
         config_file,
     }
+}
+
+/// The other place a finding is about (the first of two duplicates), as the editor links it:
+/// in the finding's own file (`own`: its URI and text), or in another, read from `base`.
+fn related(
+    d: &crate::diag::Diagnostic,
+    own: (&Uri, &str),
+    base: &Path,
+) -> Option<Vec<lsp_types::DiagnosticRelatedInformation>> {
+    let (file, span) = d.related.as_ref()?;
+    let other;
+    let (uri, text) = if *file == d.file {
+        (own.0.clone(), own.1)
+    } else {
+        let path = base.join(file);
+        other = std::fs::read_to_string(&path).unwrap_or_default();
+        (super::uri_of(&path)?, other.as_str())
+    };
+    let start = (span.start.line, span.start.col);
+    let range = super::text::range(text, start, (span.end.line, span.end.col));
+    let message = match file == &d.file {
+        true => format!("first at line {}", span.start.line),
+        false => format!("first at {file}:{}", span.start.line),
+    };
+    Some(vec![lsp_types::DiagnosticRelatedInformation {
+        location: lsp_types::Location { uri, range },
+        message,
+    }])
 }

@@ -75,7 +75,8 @@ fn check(objects: &[ObjectSummary], out: &mut Vec<StreamFinding>) {
                     )
                     .with_help(
                         "remove one of the two objects; only one of them can exist in the cluster",
-                    ),
+                    )
+                    .related_in(&earlier.file, earlier.name_span),
                 });
             }
         }

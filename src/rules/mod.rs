@@ -272,7 +272,7 @@ pub(crate) fn report_repeats<K: Eq + std::hash::Hash>(
     let mut seen: std::collections::HashMap<K, Span> = std::collections::HashMap::new();
     for (pointer, key, span) in items {
         match seen.get(&key) {
-            Some(first) => out.push(report(&pointer, &key, *first)),
+            Some(first) => out.push(report(&pointer, &key, *first).related_to(*first)),
             None => {
                 seen.insert(key, span);
             }
