@@ -37,6 +37,8 @@ pub struct Outcome {
     /// What the user should be told apart from the document (a broken config or policy).
     pub problems: Vec<String>,
     pub config_file: Option<ConfigFile>,
+    /// Set when the check could not run: where a broken policy is, if that is why.
+    pub policy: Option<Option<(Uri, lsp_types::Diagnostic)>>,
 }
 
 pub fn run(job: Job) -> Outcome {
@@ -44,6 +46,8 @@ pub fn run(job: Job) -> Outcome {
     let folder = job.path.parent().unwrap_or(Path::new("/")).to_path_buf();
     let (config, config_file) = config_for(&folder, &job.configs, &mut problems);
     let name = job.path.display().to_string();
+    // `None` when the check ran: any policy problem shown before is gone.
+    let mut policy = None;
     let opts = LintOptions {
         paths: vec!["-".to_owned()],
         stdin_filename: Some(name.clone()),
@@ -64,6 +68,7 @@ pub fn run(job: Job) -> Outcome {
         Ok(Err(e)) => {
             let message = format!("kvet could not check {name}: {e}");
             problems.push(message.clone());
+            policy = Some(policy_problem(&e, &folder));
             vec![failure(message)]
         }
         Err(panic) => {
@@ -84,6 +89,7 @@ pub fn run(job: Job) -> Outcome {
         diagnostics,
         problems,
         config_file,
+        policy,
     }
 }
 
@@ -169,6 +175,8 @@ pub struct WorkspaceOutcome {
     pub files: usize,
     pub problems: Vec<String>,
     pub config_file: Option<ConfigFile>,
+    /// As [`Outcome::policy`].
+    pub policy: Option<Option<(Uri, lsp_types::Diagnostic)>>,
 }
 
 pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
@@ -191,6 +199,7 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     };
     let mut by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>> = HashMap::new();
     let mut files = 0;
+    let mut policy = None;
     match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
         Ok(Ok(report)) => {
             files = report.files.len();
@@ -217,7 +226,10 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
                 }
             }
         }
-        Ok(Err(e)) => problems.push(format!("kvet could not check the workspace: {e}")),
+        Ok(Err(e)) => {
+            problems.push(format!("kvet could not check the workspace: {e}"));
+            policy = Some(policy_problem(&e, &job.root));
+        }
         Err(_) => problems.push("kvet crashed checking the workspace: please report it".into()),
     }
     WorkspaceOutcome {
@@ -231,6 +243,7 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
         files,
         problems,
         config_file,
+        policy,
     }
 }
 
@@ -260,4 +273,20 @@ fn related(
         location: lsp_types::Location { uri, range },
         message,
     }])
+}
+
+/// The diagnostic on a broken policy's file, where it breaks, when that is why a check could
+/// not run.
+fn policy_problem(error: &crate::Error, base: &Path) -> Option<(Uri, lsp_types::Diagnostic)> {
+    let crate::Error::Policy(policy) = error else {
+        return None;
+    };
+    let (file, at) = policy.location()?;
+    let path = base.join(file);
+    let mut problem = failure(policy.to_string());
+    if let Some((line, col)) = at {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        problem.range = super::text::range(&text, (line, col), (line, col));
+    }
+    Some((super::uri_of(&path)?, problem))
 }

@@ -121,6 +121,7 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         workspace: Workspace::default(),
         progress,
         config_problems: HashMap::new(),
+        policy_problem: None,
         connection,
         root,
         settings: Arc::new(settings),
@@ -187,6 +188,8 @@ struct Server {
     progress: bool,
     /// What is wrong with each config file the checks read (on that file).
     config_problems: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
+    /// The broken policy that stops the checks, on its file.
+    policy_problem: Option<(Uri, lsp_types::Diagnostic)>,
 }
 
 /// What a check sends back.
@@ -491,6 +494,7 @@ impl Server {
             self.show_error(problem);
         }
         self.config_read(outcome.config_file);
+        self.policy_read(outcome.policy);
         let before = std::mem::take(&mut self.workspace.by_file);
         self.workspace.by_file = outcome.by_file;
         self.workspace.versions = outcome.versions;
@@ -545,6 +549,7 @@ impl Server {
             self.show_error(problem);
         }
         self.config_read(outcome.config_file);
+        self.policy_read(outcome.policy);
         let uri = outcome.uri.clone();
         self.own
             .insert(outcome.uri, (outcome.version, outcome.diagnostics));
@@ -567,6 +572,21 @@ impl Server {
         }
         self.config_problems.insert(file.uri.clone(), problems);
         self.publish_file(&file.uri, false);
+    }
+
+    /// A check ran (`None`: a policy problem shown is gone) or could not (`Some`: because
+    /// of the policy there, if any).
+    fn policy_read(&mut self, policy: Option<Option<(Uri, lsp_types::Diagnostic)>>) {
+        let now = policy.flatten();
+        if now == self.policy_problem {
+            return;
+        }
+        let before = std::mem::replace(&mut self.policy_problem, now);
+        let files = before.iter().chain(&self.policy_problem);
+        let files: Vec<Uri> = files.map(|(uri, _)| uri.clone()).collect();
+        for uri in files {
+            self.publish_file(&uri, false);
+        }
     }
 
     /// Publishes what is known of a file: an open document's own findings and the
@@ -602,6 +622,8 @@ impl Server {
             None => (None, workspace.cloned().collect()),
         };
         diagnostics.extend(self.config_problems.get(uri).into_iter().flatten().cloned());
+        let policy = self.policy_problem.iter().filter(|(file, _)| file == uri);
+        diagnostics.extend(policy.map(|(_, problem)| problem.clone()));
         let mut seen = std::collections::HashSet::new();
         diagnostics.retain(|d| {
             let range = (d.range.start.line, d.range.start.character);

@@ -83,6 +83,32 @@ pub enum PolicyError {
     NoRules { namespace: String, found: String },
 }
 
+impl PolicyError {
+    /// The file the error is in, with the line and column when known (an editor puts a
+    /// diagnostic there).
+    pub fn location(&self) -> Option<(&str, Option<(u32, u32)>)> {
+        match self {
+            PolicyError::Read { path, .. } | PolicyError::Data { path, .. } => Some((path, None)),
+            PolicyError::Parse { path, message } => {
+                // regorus's report: `--> FILE:LINE:COL`.
+                let at = message.lines().find_map(|l| {
+                    let rest = l.trim_start_matches([' ', '│']).strip_prefix("--> ")?;
+                    let (_, position) = rest.strip_prefix(path.as_str())?.split_at(1);
+                    let (line, col) = position.split_once(':')?;
+                    Some((line.parse().ok()?, col.trim().parse().ok()?))
+                });
+                Some((path, at))
+            }
+            PolicyError::Recursion { path, line, .. } | PolicyError::Network { path, line, .. } => {
+                Some((path, Some((*line as u32, 1))))
+            }
+            PolicyError::Compile { .. }
+            | PolicyError::Empty { .. }
+            | PolicyError::NoRules { .. } => None,
+        }
+    }
+}
+
 /// One rule kvet evaluates on each object.
 #[derive(Debug, Clone)]
 pub struct PolicyRule {
@@ -816,6 +842,40 @@ mod tests {
     /// The Rust rules and the policies' library find the pods of every workload kind at the
     /// same place (both read `crate::workload::WORKLOAD_KINDS`), and neither takes a kind of
     /// that name in another API group for a workload.
+    #[test]
+    fn a_parse_error_says_where() {
+        let message = "  --> p/bad.rego:3:11\n   |\n3 | deny[msg] {".to_owned();
+        let error = PolicyError::Parse {
+            path: "p/bad.rego".into(),
+            message,
+        };
+        assert_eq!(error.location(), Some(("p/bad.rego", Some((3, 11)))));
+        // As regorus reports it.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("bad.rego"),
+            "package main\n\ndeny[msg] {\n  input.kind ==\n}\n",
+        )
+        .unwrap();
+        let options = PolicyOptions {
+            policy_paths: vec![dir.path().to_path_buf()],
+            ..PolicyOptions::default()
+        };
+        let Err(error) = Policies::load(&options) else {
+            panic!("a broken policy loads");
+        };
+        let (path, at) = error.location().unwrap();
+        assert!(path.ends_with("bad.rego"), "{path}");
+        assert!(
+            at.is_some_and(|(line, _)| (3..=5).contains(&line)),
+            "{error}"
+        );
+        let compile = PolicyError::Compile {
+            message: "x".into(),
+        };
+        assert_eq!(compile.location(), None);
+    }
+
     #[test]
     fn rust_rules_and_the_library_find_the_same_pods() {
         let mut engine = new_engine();
