@@ -265,9 +265,23 @@ fn diagnostics_actions_and_hover_over_the_protocol() {
     );
     let docs = hover["result"]["contents"]["value"].as_str().unwrap();
     assert!(docs.contains("# image-tag-latest"), "{docs}");
+    // Hover on a key with no finding: what Kubernetes says of the field.
+    let field = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 3}}),
+    );
+    let docs = field["result"]["contents"]["value"].as_str().unwrap();
+    assert!(
+        docs.starts_with("**`name`** `string`\n\nName must be unique"),
+        "{docs}"
+    );
+    assert_eq!(
+        field["result"]["range"]["start"],
+        json!({"line": 3, "character": 2})
+    );
     let nothing = client.request(
         "textDocument/hover",
-        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}),
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 9}}),
     );
     assert_eq!(nothing["result"], Value::Null);
 

@@ -19,6 +19,7 @@ mod actions;
 mod check;
 mod diagnostics;
 mod fixes;
+mod hover;
 mod settings;
 mod text;
 
@@ -295,12 +296,14 @@ impl Server {
         }
     }
 
-    /// The documentation of the rules of kvet's diagnostics at `position`.
+    /// The documentation of the rules of kvet's diagnostics at `position`; elsewhere, of the
+    /// field whose key is there.
     fn hover(&self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
         let under: Vec<&lsp_types::Diagnostic> = self
             .published
-            .get(uri)?
-            .1
+            .get(uri)
+            .map(|(_, published)| published.as_slice())
+            .unwrap_or_default()
             .iter()
             .filter(|d| d.range.start <= position && position <= d.range.end)
             .collect();
@@ -313,7 +316,11 @@ impl Server {
             .iter()
             .filter_map(|r| crate::rules::explanation(r))
             .collect();
-        (!docs.is_empty()).then(|| Hover {
+        if docs.is_empty() {
+            let document = self.documents.get(uri)?;
+            return hover::field_hover(&document.text, position);
+        }
+        Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
                 kind: MarkupKind::Markdown,
                 value: docs.join("\n\n---\n\n"),

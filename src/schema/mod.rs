@@ -9,6 +9,7 @@ mod cel_k8s;
 pub mod crd;
 pub mod crd_files;
 pub mod defs;
+pub mod descriptions;
 pub mod location;
 pub mod served;
 mod shared;
