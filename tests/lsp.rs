@@ -654,6 +654,27 @@ fn findings_across_files_follow_the_workspace_and_its_unsaved_buffers() {
     assert_eq!(client.shut_down(), 0);
 }
 
+/// Once the workspace check has read a document, an edit does not bring back what the buffer
+/// alone would say of whole-input rules (a PodDisruptionBudget in another file is not seen).
+#[test]
+fn an_edit_shows_no_whole_input_finding_the_workspace_disproves() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = DEPLOYMENT.replace("spec:\n  selector:", "spec:\n  replicas: 2\n  selector:");
+    let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: web\n";
+    std::fs::write(dir.path().join("deploy.yaml"), &deployment).unwrap();
+    std::fs::write(dir.path().join("pdb.yaml"), pdb).unwrap();
+    let uri = uri_of(&dir.path().join("deploy.yaml"));
+    let mut client = Client::start(dir.path());
+    client.open(&uri, &deployment);
+    client.diagnostics_where(&uri, |p| has(p, "run-as-root") && !has(p, "missing-pdb"));
+    for version in 2..=3 {
+        let edited = format!("{deployment}# edit {version}\n");
+        let published = client.replace(&uri, version, &edited);
+        assert!(!has(&published, "missing-pdb"), "{published}");
+    }
+    assert_eq!(client.shut_down(), 0);
+}
+
 #[test]
 fn exit_without_shutdown_is_an_error_exit() {
     let dir = tempfile::tempdir().unwrap();

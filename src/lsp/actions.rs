@@ -47,14 +47,25 @@ pub fn code_actions(
         for (title, edit) in fixes::quick_fixes(text, &roots, diagnostic, rule) {
             out.push(action(title, edit, true));
         }
+        // Inside a multi-line string, a comment would be part of it: it goes above the line
+        // where the string starts, and covers the node that starts there.
+        let above = roots
+            .iter()
+            .find_map(|root| string_start(text, root, line + 1))
+            .map_or(line, |start| start - 1);
         out.push(action(
             format!("Suppress `{rule}` on this line"),
-            suppress_line(text, line, rule),
+            suppress_line(text, above, rule),
             false,
         ));
+        // Not a `kind: List`: its items are the objects, and its annotations suppress none.
         let object = roots
             .iter()
-            .find(|root| root.span.start.line <= line + 1 && line < root.span.end.line);
+            .find(|root| root.span.start.line <= line + 1 && line < root.span.end.line)
+            .filter(|root| {
+                let kind = root.get("kind").and_then(Node::as_str).unwrap_or_default();
+                !kind.ends_with("List")
+            });
         if let Some(edit) = object.and_then(|root| suppress_object(text, root, rule)) {
             out.push(action(
                 format!("Suppress `{rule}` for this object"),
@@ -64,6 +75,61 @@ pub fn code_actions(
         }
     }
     out
+}
+
+/// The line (1-based) that starts a string spanning several lines, `line` among them and not
+/// that first line: the key of a block scalar (`key: |`), the item of one (`- |`), the key of
+/// a multi-line quoted string.
+fn string_start(text: &str, node: &Node, line: u32) -> Option<u32> {
+    let spans = |n: &Node| n.span.start.line <= line && line <= last_line(n.span);
+    let multi_line = |n: &Node| {
+        !matches!(n.value, yaml::Value::Map(_) | yaml::Value::Seq(_))
+            && last_line(n.span) > n.span.start.line
+    };
+    match &node.value {
+        // A key on the line: the line is not inside a string (a block scalar's span runs on
+        // to the next key).
+        yaml::Value::Map(entries) if entries.iter().any(|e| e.key_span.start.line == line) => None,
+        yaml::Value::Map(entries) => entries.iter().find_map(|e| {
+            if !spans(&e.value) {
+                return None;
+            }
+            if multi_line(&e.value) || e.value.span.start.line > e.key_span.start.line {
+                let key = e.key_span.start.line;
+                if !matches!(e.value.value, yaml::Value::Map(_) | yaml::Value::Seq(_)) {
+                    return (key < line).then_some(key);
+                }
+            }
+            string_start(text, &e.value, line)
+        }),
+        yaml::Value::Seq(items) => items.iter().find_map(|item| {
+            if !spans(item) {
+                return None;
+            }
+            if matches!(item.value, yaml::Value::Map(_) | yaml::Value::Seq(_)) {
+                return string_start(text, item, line);
+            }
+            // A block scalar item's text starts the line after its `- |`.
+            let start = item.span.start.line;
+            let before = text::line_text(text, start.saturating_sub(2)).trim_start();
+            let dash = match start > 1 && before.starts_with('-') {
+                true => start - 1,
+                false => start,
+            };
+            (multi_line(item) || dash < start)
+                .then_some(dash)
+                .filter(|d| *d < line)
+        }),
+        _ => None,
+    }
+}
+
+/// The last line a span covers (one that ends at a line's start does not cover it).
+fn last_line(span: crate::load::spans::Span) -> u32 {
+    match span.end.col {
+        1 if span.end.line > span.start.line => span.end.line - 1,
+        _ => span.end.line,
+    }
 }
 
 /// A `# kvet:ignore <rule> -- ` comment on its own line above `line` (0-based), indented as
@@ -152,6 +218,21 @@ mod tests {
             apply(crlf, &suppress_line(crlf, 1, "x")),
             "a: 1\r\n# kvet:ignore x -- \r\nb: 2\r\n"
         );
+    }
+
+    #[test]
+    fn a_line_of_a_multi_line_string_is_suppressed_above_the_string() {
+        let text =
+            "kind: ConfigMap\ndata:\n  app.properties: |\n    user=a\n    password=b\n  one: x\n";
+        let root = yaml::first_root(text).unwrap();
+        assert_eq!(string_start(text, &root, 5), Some(3));
+        assert_eq!(string_start(text, &root, 4), Some(3));
+        assert_eq!(string_start(text, &root, 3), None);
+        assert_eq!(string_start(text, &root, 6), None);
+        let script = "spec:\n  command:\n  - sh\n  - |\n    echo a\n    echo b\n";
+        let root = yaml::first_root(script).unwrap();
+        assert_eq!(string_start(script, &root, 6), Some(4));
+        assert_eq!(string_start(script, &root, 3), None);
     }
 
     #[test]

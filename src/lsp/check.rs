@@ -170,7 +170,7 @@ pub struct WorkspaceOutcome {
     pub generation: u64,
     /// The findings of each file, placed in the text the check read.
     pub by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
-    /// The version of each open document the check read.
+    /// The version of each open document the check read (only those it read).
     pub versions: HashMap<Uri, i32>,
     pub files: usize,
     pub problems: Vec<String>,
@@ -200,9 +200,18 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     let mut by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>> = HashMap::new();
     let mut files = 0;
     let mut policy = None;
+    // The open documents the check read (not those outside the root, or left out by
+    // .gitignore or --exclude, nor any when it could not run).
+    let mut versions = HashMap::new();
     match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
         Ok(Ok(report)) => {
             files = report.files.len();
+            for name in &report.files {
+                let read = std::fs::canonicalize(job.root.join(name)).ok();
+                if let Some(buffer) = read.and_then(|path| open.get(&path)) {
+                    versions.insert(buffer.uri.clone(), buffer.version);
+                }
+            }
             let mut placed: HashMap<&str, Option<(Uri, std::borrow::Cow<str>)>> = HashMap::new();
             for d in &report.diagnostics {
                 let place = placed.entry(&d.file).or_insert_with(|| {
@@ -235,11 +244,7 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     WorkspaceOutcome {
         generation: job.generation,
         by_file,
-        versions: job
-            .buffers
-            .iter()
-            .map(|b| (b.uri.clone(), b.version))
-            .collect(),
+        versions,
         files,
         problems,
         config_file,

@@ -18,14 +18,14 @@ pub fn quick_fixes(
     rule: &str,
 ) -> Vec<(String, TextEdit)> {
     let data = FixData::from(diagnostic);
-    let line = diagnostic.range.start.line + 1;
+    let line = diagnostic.range.start.line.saturating_add(1);
     let root = roots
         .iter()
         .find(|root| root.span.start.line <= line && line <= root.span.end.line);
     let fix = match rule {
-        "deprecated-api" | "removed-api" => data
-            .api_version
-            .and_then(|to| new_api_version(text, diagnostic.range, &to)),
+        "deprecated-api" | "removed-api" => root
+            .zip(data.api_version)
+            .and_then(|(root, to)| new_api_version(text, root, diagnostic.range, &to)),
         "privilege-escalation" => root.and_then(|root| {
             security_context(
                 text,
@@ -46,14 +46,21 @@ pub fn quick_fixes(
     fix.into_iter().collect()
 }
 
-/// `apiVersion`'s value replaced by `to`, quoted as it was.
-fn new_api_version(text: &str, range: Range, to: &str) -> Option<(String, TextEdit)> {
-    let written = &text[text::offset(text, range.start)..text::offset(text, range.end)];
-    let quote = written.chars().next().filter(|c| ['"', '\''].contains(c));
-    let bare = written.trim_matches(['"', '\'']);
-    if bare.is_empty() || bare.contains(char::is_whitespace) {
+/// `apiVersion`'s value replaced by `to`, quoted as it was; only when the finding's range is
+/// still that value (the client sends back the diagnostic it was shown, maybe of older text).
+fn new_api_version(text: &str, root: &Node, range: Range, to: &str) -> Option<(String, TextEdit)> {
+    let written = root.get("apiVersion")?;
+    let span = written.span;
+    let at = text::range(
+        text,
+        (span.start.line, span.start.col),
+        (span.end.line, span.end.col),
+    );
+    if at != range || written.as_str().is_none() {
         return None;
     }
+    let source = &text[text::offset(text, range.start)..text::offset(text, range.end)];
+    let quote = source.chars().next().filter(|c| ['"', '\''].contains(c));
     let quote = quote.map(String::from).unwrap_or_default();
     let edit = TextEdit {
         range,
@@ -94,6 +101,12 @@ fn security_context(
     if !is_container || container.span.start.line != line || privileged(container) {
         return None;
     }
+    let first_char = text::line_text(text, line - 1)
+        .chars()
+        .nth(container.span.start.col as usize - 1);
+    if first_char == Some('{') {
+        return None; // - {name: a, image: x}
+    }
     let newline = text::line_break(text);
     match container.get("securityContext") {
         Some(context) => {
@@ -107,7 +120,7 @@ fn security_context(
             }
             let indent = " ".repeat(first.key_span.start.col as usize - 1);
             let new_text = format!("{indent}{field}: {value}{newline}");
-            Some((title, insert_at(first.key_span.start.line, new_text)))
+            Some((title, insert_at(text, first.key_span.start.line, new_text)))
         }
         None => {
             // Before the container's second field, or after its only one: both start a line.
@@ -123,7 +136,7 @@ fn security_context(
             let indent = " ".repeat(entry.key_span.start.col as usize - 1);
             let new_text =
                 format!("{indent}securityContext:{newline}{indent}  {field}: {value}{newline}");
-            Some((title, insert_at(at, new_text)))
+            Some((title, insert_at(text, at, new_text)))
         }
     }
 }
@@ -157,6 +170,16 @@ fn first_of_duplicate_env(text: &str, root: &Node, data: &FixData) -> Option<(St
     let first = items[..index]
         .iter()
         .position(|i| i.get("name").and_then(Node::as_str) == Some(name))?;
+    // `$(NAME)` in an entry between the two expands to the first value: removing it would
+    // change that entry.
+    let reference = format!("$({name})");
+    let refers = |item: &Node| {
+        let value = item.get("value").and_then(Node::as_str);
+        value.is_some_and(|v| v.contains(&reference))
+    };
+    if items[first + 1..index].iter().any(refers) {
+        return None;
+    }
     let (node, next) = (&items[first], items.get(first + 1)?);
     // Whole lines: `- ` alone before the item, the next item on a later line.
     let start = node.span.start;
@@ -202,11 +225,21 @@ fn first_of_duplicate_env(text: &str, root: &Node, data: &FixData) -> Option<(St
     ))
 }
 
-fn insert_at(line: u32, new_text: String) -> TextEdit {
-    let at = Position {
+/// `new_text` (whole lines) inserted before line `line` (1-based); after the last line, with
+/// a line break first when the text does not end with one.
+fn insert_at(text: &str, line: u32, mut new_text: String) -> TextEdit {
+    let mut at = Position {
         line: line - 1,
         character: 0,
     };
+    if text::line_start(text, line - 1) == text.len() && !text.is_empty() && !text.ends_with('\n') {
+        let last = text::line_text(text, line - 2);
+        at = Position {
+            line: line - 2,
+            character: last.chars().map(|c| c.len_utf16() as u32).sum(),
+        };
+        new_text.insert_str(0, text::line_break(text));
+    }
     TextEdit {
         range: Range::new(at, at),
         new_text,
@@ -271,13 +304,18 @@ mod tests {
             fixed(only, "run-as-root", "/spec/containers/0", 3).unwrap(),
             "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n"
         );
+        let unterminated = "spec:\n  containers:\n  - name: a";
+        assert_eq!(
+            fixed(unterminated, "run-as-root", "/spec/containers/0", 3).unwrap(),
+            "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n"
+        );
     }
 
     #[test]
     fn no_fix_where_the_edit_is_not_exactly_the_one_asked_for() {
         let privileged =
             "spec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n";
-        let flow = "spec:\n  containers:\n  - {name: a, image: x}\n";
+        let flow = "spec:\n  containers:\n  - {name: a}\n";
         let set = "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n      runAsUser: 0\n";
         for (text, rule, line) in [
             (privileged, "privilege-escalation", 3),
@@ -300,6 +338,16 @@ mod tests {
             fixed(text, "duplicate-env", "/spec/containers/0/env/2/name", 8).unwrap(),
             "spec:\n  containers:\n  - name: a\n    env:\n    - name: B\n    - name: A # this one wins\n      value: \"2\"\n"
         );
+        let referred = "spec:\n  containers:\n  - name: a\n    env:\n    - name: H\n      value: db\n    - name: URL\n      value: x://$(H)\n    - name: H\n      value: cache\n";
+        assert_eq!(
+            fixed(
+                referred,
+                "duplicate-env",
+                "/spec/containers/0/env/2/name",
+                9
+            ),
+            None
+        );
         let flow = "spec:\n  containers:\n  - name: a\n    env: [{name: A}, {name: A}]\n";
         assert_eq!(
             fixed(flow, "duplicate-env", "/spec/containers/0/env/1/name", 4),
@@ -308,11 +356,19 @@ mod tests {
     }
 
     #[test]
-    fn an_api_version_is_replaced_quoted_as_it_was() {
+    fn an_api_version_is_replaced_quoted_as_it_was_only_where_it_is() {
         let text = "apiVersion: \"policy/v1beta1\"\nkind: PodDisruptionBudget\n";
+        let root = yaml::first_root(text).unwrap();
         let range = Range::new(Position::new(0, 12), Position::new(0, 28));
-        let (title, edit) = new_api_version(text, range, "policy/v1").unwrap();
+        let (title, edit) = new_api_version(text, &root, range, "policy/v1").unwrap();
         assert_eq!(title, "Use apiVersion: policy/v1");
         assert_eq!(edit.new_text, "\"policy/v1\"");
+        // A range of older text, an inverted one.
+        for stale in [
+            Range::new(Position::new(1, 0), Position::new(1, 4)),
+            Range::new(Position::new(0, 28), Position::new(0, 12)),
+        ] {
+            assert_eq!(new_api_version(text, &root, stale, "policy/v1"), None);
+        }
     }
 }

@@ -123,6 +123,9 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         progress,
         config_problems: HashMap::new(),
         policy_problem: None,
+        in_flight: Default::default(),
+        waiting: Default::default(),
+        shown: Default::default(),
         connection,
         root,
         settings: Arc::new(settings),
@@ -191,6 +194,11 @@ struct Server {
     config_problems: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
     /// The broken policy that stops the checks, on its file.
     policy_problem: Option<(Uri, lsp_types::Diagnostic)>,
+    /// Documents being checked, and those to check again once that check ends.
+    in_flight: std::collections::HashSet<Uri>,
+    waiting: std::collections::HashSet<Uri>,
+    /// The problems shown (`window/showMessage`) and not yet gone.
+    shown: std::collections::HashSet<String>,
 }
 
 /// What a check sends back.
@@ -208,12 +216,17 @@ struct Workspace {
     progress: Option<String>,
     by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
     versions: HashMap<Uri, i32>,
+    /// The open documents a workspace check has read, at any version.
+    read: std::collections::HashSet<Uri>,
 }
 
 impl Server {
     fn main_loop(&mut self, finished: &Receiver<Finished>) -> Result<u8, LspError> {
         loop {
-            let next = self.due.values().chain(&self.workspace_due).min();
+            // A workspace check that is due while one runs waits for its end, which wakes the
+            // loop (a due time in the past would make it spin).
+            let workspace_due = self.workspace_due.filter(|_| !self.workspace.running);
+            let next = self.due.values().chain(&workspace_due).min();
             let wait = next.map_or(Duration::from_secs(3600), |at| {
                 at.saturating_duration_since(Instant::now())
             });
@@ -345,6 +358,9 @@ impl Server {
                         version: document.version,
                     },
                 );
+                // Whatever was known of an earlier opening (a version number may come again).
+                self.own.remove(&uri);
+                self.workspace.versions.remove(&uri);
                 self.due.insert(uri, Instant::now());
                 self.workspace_changed();
             }
@@ -372,6 +388,9 @@ impl Server {
                 self.due.remove(&uri);
                 self.latest.remove(&uri);
                 self.own.remove(&uri);
+                self.workspace.versions.remove(&uri);
+                self.workspace.read.remove(&uri);
+                self.waiting.remove(&uri);
                 // What the workspace check found in it, until it reads the file on disk.
                 self.publish_file(&uri, false);
                 self.workspace_changed();
@@ -497,13 +516,12 @@ impl Server {
         if outcome.generation != self.workspace.generation {
             return;
         }
-        for problem in outcome.problems {
-            self.show_error(problem);
-        }
+        self.show_errors(outcome.problems);
         self.config_read(outcome.config_file);
         self.policy_read(outcome.policy);
         let before = std::mem::take(&mut self.workspace.by_file);
         self.workspace.by_file = outcome.by_file;
+        self.workspace.read.extend(outcome.versions.keys().cloned());
         self.workspace.versions = outcome.versions;
         let mut files: Vec<Uri> = before.into_keys().collect();
         files.extend(self.workspace.by_file.keys().cloned());
@@ -524,6 +542,11 @@ impl Server {
             .collect();
         for uri in due {
             self.due.remove(&uri);
+            if self.in_flight.contains(&uri) {
+                // One check of a document at a time: this one starts when that one ends.
+                self.waiting.insert(uri);
+                continue;
+            }
             let Some(document) = self.documents.get(&uri) else {
                 continue;
             };
@@ -532,6 +555,7 @@ impl Server {
             };
             self.generation += 1;
             self.latest.insert(uri.clone(), self.generation);
+            self.in_flight.insert(uri.clone());
             let job = Job {
                 uri,
                 version: document.version,
@@ -549,12 +573,14 @@ impl Server {
     }
 
     fn document_checked(&mut self, outcome: Outcome) {
+        self.in_flight.remove(&outcome.uri);
+        if self.waiting.remove(&outcome.uri) {
+            self.due.insert(outcome.uri.clone(), Instant::now());
+        }
         if self.latest.get(&outcome.uri) != Some(&outcome.generation) {
             return; // stale: the document changed or closed since
         }
-        for problem in outcome.problems {
-            self.show_error(problem);
-        }
+        self.show_errors(outcome.problems);
         self.config_read(outcome.config_file);
         self.policy_read(outcome.policy);
         let uri = outcome.uri.clone();
@@ -610,19 +636,24 @@ impl Server {
                 if *version != document.version {
                     return;
                 }
-                // Whole-input rules see the other files only in the workspace check: when
-                // it read this version, its findings of them replace the buffer's own.
+                // Whole-input rules see the other files only in the workspace check: once it
+                // has read this document, its findings of them replace the buffer's own (which
+                // cannot see the others), and stay, at the lines of the version it read, until
+                // the next one; the rest of its findings join when it read this version.
                 let current = self.workspace.versions.get(uri) == Some(version);
+                let covered = self.workspace.read.contains(uri);
+                let whole_input = |d: &&lsp_types::Diagnostic| {
+                    diagnostics::rule_of(d).is_some_and(crate::rules::is_whole_input)
+                };
                 let mut all: Vec<_> = own
                     .iter()
-                    .filter(|d| {
-                        let rule = diagnostics::rule_of(d);
-                        !(current && rule.is_some_and(crate::rules::is_whole_input))
-                    })
+                    .filter(|d| !(covered && whole_input(d)))
                     .cloned()
                     .collect();
                 if current {
                     all.extend(workspace.cloned());
+                } else if covered {
+                    all.extend(workspace.filter(whole_input).cloned());
                 }
                 (Some(*version), all)
             }
@@ -649,11 +680,20 @@ impl Server {
         self.send_diagnostics(uri.clone(), diagnostics, version);
     }
 
-    fn show_error(&self, message: String) {
-        self.notify::<ShowMessage>(ShowMessageParams {
-            typ: MessageType::ERROR,
-            message,
-        });
+    /// Shows each problem once, not once per check, while it lasts: a check without
+    /// problems forgets those shown.
+    fn show_errors(&mut self, problems: Vec<String>) {
+        if problems.is_empty() {
+            self.shown.clear();
+        }
+        for message in problems {
+            if self.shown.insert(message.clone()) {
+                self.notify::<ShowMessage>(ShowMessageParams {
+                    typ: MessageType::ERROR,
+                    message,
+                });
+            }
+        }
     }
 
     fn send_diagnostics(

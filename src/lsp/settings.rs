@@ -25,7 +25,13 @@ impl Settings {
     /// The settings in `value`: `{"kvet": {...}}` as editors nest them, or `{...}`; `None`
     /// when they are not settings of kvet's.
     pub fn from_value(value: &serde_json::Value, root: Option<&Path>) -> Option<Settings> {
-        let value = value.get("kvet").unwrap_or(value);
+        const FIELDS: [&str; 4] = ["crds", "policy", "kubernetesVersion", "schemaLocations"];
+        // Another server's settings (`{"yaml": ...}`) or none: not a change of kvet's.
+        let value = match value.get("kvet") {
+            Some(ours) => ours,
+            None if FIELDS.iter().any(|f| value.get(f).is_some()) => value,
+            None => return None,
+        };
         let mut settings: Settings = serde_json::from_value(value.clone()).ok()?;
         if let Some(root) = root {
             // Relative paths are the workspace's, whatever folder the server started in.
