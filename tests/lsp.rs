@@ -675,6 +675,28 @@ fn an_edit_shows_no_whole_input_finding_the_workspace_disproves() {
     assert_eq!(client.shut_down(), 0);
 }
 
+/// A duplicate across files links the first copy, in its file.
+#[test]
+fn a_duplicate_in_another_file_is_linked() {
+    let dir = tempfile::tempdir().unwrap();
+    let configmap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n";
+    std::fs::write(dir.path().join("a.yaml"), configmap).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), configmap).unwrap();
+    let mut client = Client::start(dir.path());
+    let second = uri_of(&dir.path().join("b.yaml"));
+    let published = client.diagnostics_where(&second, |p| has(p, "duplicate-object"));
+    let related = &published["diagnostics"][0]["relatedInformation"][0];
+    assert_eq!(
+        related["location"]["uri"],
+        uri_of(&dir.path().join("a.yaml"))
+    );
+    assert_eq!(
+        related["location"]["range"]["start"],
+        json!({"line": 3, "character": 8})
+    );
+    assert_eq!(client.shut_down(), 0);
+}
+
 #[test]
 fn exit_without_shutdown_is_an_error_exit() {
     let dir = tempfile::tempdir().unwrap();

@@ -228,10 +228,9 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
                     Some((uri, text))
                 });
                 if let Some((uri, text)) = place {
-                    by_file
-                        .entry(uri.clone())
-                        .or_default()
-                        .push(to_lsp(d, text));
+                    let mut lsp = to_lsp(d, text);
+                    lsp.related_information = related(d, (uri, text), &job.root);
+                    by_file.entry(uri.clone()).or_default().push(lsp);
                 }
             }
         }
