@@ -627,7 +627,7 @@ fn list_rules() -> miette::Result<u8> {
 }
 
 fn explain(id: &str) -> miette::Result<u8> {
-    let Some(text) = rules::explanation(id) else {
+    let Some(text) = crate::diag::explain::explanation(id) else {
         let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
         miette::bail!(
             help = format!("known rules: {}", ids.join(", ")),

@@ -1,6 +1,7 @@
 //! Diagnostics: what rules find, placed in files; and the report every renderer reads.
 
 pub mod baseline;
+pub mod explain;
 pub mod render;
 pub mod suppress;
 

@@ -327,7 +327,7 @@ impl Server {
         rules.dedup();
         let docs: Vec<String> = rules
             .iter()
-            .filter_map(|r| crate::rules::explanation(r))
+            .filter_map(|r| crate::diag::explain::explanation(r))
             .collect();
         if docs.is_empty() {
             let document = self.documents.get(uri)?;
@@ -469,9 +469,14 @@ impl Server {
             settings: Arc::clone(&self.settings),
             configs: Arc::clone(&self.configs),
         };
+        self.spawn(move || Finished::Workspace(check::run_workspace(job)));
+    }
+
+    /// Runs a check on rayon's threads; its outcome comes back to the main loop.
+    fn spawn(&self, check: impl FnOnce() -> Finished + Send + 'static) {
         let outcomes = self.outcomes.clone();
         rayon::spawn(move || {
-            let _ = outcomes.send(Finished::Workspace(check::run_workspace(job)));
+            let _ = outcomes.send(check());
         });
     }
 
@@ -565,10 +570,7 @@ impl Server {
                 settings: Arc::clone(&self.settings),
                 configs: Arc::clone(&self.configs),
             };
-            let outcomes = self.outcomes.clone();
-            rayon::spawn(move || {
-                let _ = outcomes.send(Finished::Document(check::run(job)));
-            });
+            self.spawn(move || Finished::Document(check::run(job)));
         }
     }
 

@@ -15,7 +15,6 @@ mod duplicate_object;
 mod duplicate_port;
 mod duplicate_volume;
 mod duplicate_volume_mount;
-mod explain;
 mod helm_not_rendered;
 mod helm_render_failed;
 mod helm_values_schema;
@@ -37,7 +36,6 @@ mod yaml_syntax;
 
 pub use deprecated_api::{RULE as DEPRECATED_API, named_instead};
 pub use duplicate_key::RULE as DUPLICATE_KEY;
-pub use explain::explanation;
 pub use helm_not_rendered::RULE as HELM_NOT_RENDERED;
 pub use helm_render_failed::RULE as HELM_RENDER_FAILED;
 pub use helm_values_schema::RULE as HELM_VALUES_SCHEMA;

@@ -1,7 +1,7 @@
 //! A rule's documentation as Markdown: what `kvet explain` prints and an editor shows on
 //! hover.
 
-use super::{SCHEMA, meta};
+use crate::rules::{SCHEMA, meta};
 
 /// The documentation of the rule `id`, `None` for an unknown rule.
 pub fn explanation(id: &str) -> Option<String> {
