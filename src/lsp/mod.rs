@@ -54,7 +54,9 @@ use settings::Settings;
 
 /// How long a document must stay unchanged before an edit is checked.
 const DEBOUNCE: Duration = Duration::from_millis(150);
-/// How long the workspace must stay unchanged before it is checked again.
+/// How long the workspace must stay unchanged before it is checked again, at least; twice
+/// as long as the last check took when that is longer, so that a large repository's checks
+/// take at most a third of the machine while someone types.
 const WORKSPACE_DEBOUNCE: Duration = Duration::from_millis(1000);
 
 /// Why the server stopped before the client asked it to.
@@ -208,16 +210,33 @@ enum Finished {
 }
 
 /// The workspace check's state and last findings.
-#[derive(Default)]
 struct Workspace {
     generation: u64,
     running: bool,
+    /// When the running check started, and how long the last one took.
+    started: Instant,
+    took: Duration,
     /// The progress token of the running check, once the client has accepted it.
     progress: Option<String>,
     by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
     versions: HashMap<Uri, i32>,
     /// The open documents a workspace check has read, at any version.
     read: std::collections::HashSet<Uri>,
+}
+
+impl Default for Workspace {
+    fn default() -> Workspace {
+        Workspace {
+            generation: 0,
+            running: false,
+            started: Instant::now(),
+            took: Duration::ZERO,
+            progress: None,
+            by_file: HashMap::new(),
+            versions: HashMap::new(),
+            read: Default::default(),
+        }
+    }
 }
 
 impl Server {
@@ -426,7 +445,8 @@ impl Server {
 
     fn workspace_changed(&mut self) {
         if self.root.is_some() {
-            self.workspace_due = Some(Instant::now() + WORKSPACE_DEBOUNCE);
+            let quiet = WORKSPACE_DEBOUNCE.max(self.workspace.took * 2);
+            self.workspace_due = Some(Instant::now() + quiet);
         }
     }
 
@@ -441,6 +461,7 @@ impl Server {
         }
         self.workspace_due = None;
         self.workspace.running = true;
+        self.workspace.started = Instant::now();
         self.workspace.generation += 1;
         let generation = self.workspace.generation;
         if self.progress {
@@ -508,6 +529,7 @@ impl Server {
 
     fn workspace_checked(&mut self, outcome: WorkspaceOutcome) {
         self.workspace.running = false;
+        self.workspace.took = self.workspace.started.elapsed();
         let found: usize = outcome.by_file.values().map(Vec::len).sum();
         if let Some(token) = self.workspace.progress.take() {
             let message = format!("{} files, {found} findings", outcome.files);
