@@ -25,6 +25,15 @@ impl Span {
         start: Pos { line: 1, col: 1 },
         end: Pos { line: 1, col: 1 },
     };
+
+    /// The last line the span covers: a block node's span ends at the start of the line
+    /// after it, which it does not cover.
+    pub fn last_line(&self) -> u32 {
+        match self.end.col {
+            1 if self.end.line > self.start.line => self.end.line - 1,
+            _ => self.end.line,
+        }
+    }
 }
 
 /// Where a pointer landed.

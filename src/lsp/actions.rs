@@ -81,10 +81,10 @@ pub fn code_actions(
 /// that first line: the key of a block scalar (`key: |`), the item of one (`- |`), the key of
 /// a multi-line quoted string.
 fn string_start(text: &str, node: &Node, line: u32) -> Option<u32> {
-    let spans = |n: &Node| n.span.start.line <= line && line <= last_line(n.span);
+    let spans = |n: &Node| n.span.start.line <= line && line <= n.span.last_line();
     let multi_line = |n: &Node| {
         !matches!(n.value, yaml::Value::Map(_) | yaml::Value::Seq(_))
-            && last_line(n.span) > n.span.start.line
+            && n.span.last_line() > n.span.start.line
     };
     match &node.value {
         // A key on the line: the line is not inside a string (a block scalar's span runs on
@@ -121,14 +121,6 @@ fn string_start(text: &str, node: &Node, line: u32) -> Option<u32> {
                 .filter(|d| *d < line)
         }),
         _ => None,
-    }
-}
-
-/// The last line a span covers (one that ends at a line's start does not cover it).
-fn last_line(span: crate::load::spans::Span) -> u32 {
-    match span.end.col {
-        1 if span.end.line > span.start.line => span.end.line - 1,
-        _ => span.end.line,
     }
 }
 

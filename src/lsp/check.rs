@@ -129,9 +129,8 @@ fn config_for(
             let file = path.and_then(|path| {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let span = e.span().unwrap_or(crate::load::spans::Span::FIRST_CHAR);
-                let start = (span.start.line, span.start.col);
                 let mut problem = failure(message);
-                problem.range = super::text::range(&text, start, (span.end.line, span.end.col));
+                problem.range = super::text::span_range(&text, span);
                 Some(ConfigFile {
                     uri: super::uri_of(&path)?,
                     problem: Some(problem),
@@ -267,8 +266,7 @@ fn related(
         other = std::fs::read_to_string(&path).unwrap_or_default();
         (super::uri_of(&path)?, other.as_str())
     };
-    let start = (span.start.line, span.start.col);
-    let range = super::text::range(text, start, (span.end.line, span.end.col));
+    let range = super::text::span_range(text, *span);
     let message = match file == &d.file {
         true => format!("first at line {}", span.start.line),
         false => format!("first at {file}:{}", span.start.line),

@@ -50,13 +50,7 @@ pub fn quick_fixes(
 /// still that value (the client sends back the diagnostic it was shown, maybe of older text).
 fn new_api_version(text: &str, root: &Node, range: Range, to: &str) -> Option<(String, TextEdit)> {
     let written = root.get("apiVersion")?;
-    let span = written.span;
-    let at = text::range(
-        text,
-        (span.start.line, span.start.col),
-        (span.end.line, span.end.col),
-    );
-    if at != range || written.as_str().is_none() {
+    if text::span_range(text, written.span) != range || written.as_str().is_none() {
         return None;
     }
     let source = &text[text::offset(text, range.start)..text::offset(text, range.end)];
@@ -87,11 +81,7 @@ fn security_context(
         if !is_scalar || written.span.start.line != line || privileged(container) {
             return None;
         }
-        let range = text::range(
-            text,
-            (written.span.start.line, written.span.start.col),
-            (written.span.end.line, written.span.end.col),
-        );
+        let range = text::span_range(text, written.span);
         let new_text = value.to_owned();
         return Some((title, TextEdit { range, new_text }));
     }
@@ -183,10 +173,7 @@ fn first_of_duplicate_env(text: &str, root: &Node, data: &FixData) -> Option<(St
     let (node, next) = (&items[first], items.get(first + 1)?);
     // Whole lines: `- ` alone before the item, the next item on a later line.
     let start = node.span.start;
-    let last_line = match node.span.end.col {
-        1 => node.span.end.line - 1,
-        _ => node.span.end.line,
-    };
+    let last_line = node.span.last_line();
     let prefix: String = text::line_text(text, start.line - 1)
         .chars()
         .take(start.col as usize - 1)
@@ -279,36 +266,52 @@ mod tests {
 
     #[test]
     fn a_security_context_field_is_added_or_set() {
-        assert_eq!(
-            fixed(POD, "run-as-root", "/spec/containers/0", 4).unwrap(),
-            "kind: Pod\nspec:\n  containers:\n    - name: a\n      securityContext:\n        runAsNonRoot: true\n      image: x\n"
-        );
-        let with_context = "spec:\n  containers:\n  - name: a\n    securityContext:\n      # why\n      runAsUser: 1\n";
-        assert_eq!(
-            fixed(with_context, "writable-root-fs", "/spec/containers/0", 3).unwrap(),
-            "spec:\n  containers:\n  - name: a\n    securityContext:\n      # why\n      readOnlyRootFilesystem: true\n      runAsUser: 1\n"
-        );
-        let wrong = "spec:\n  containers:\n  - name: a\n    securityContext: {allowPrivilegeEscalation: true}\n";
-        assert_eq!(
-            fixed(
-                wrong,
+        let set = "/spec/containers/0/securityContext/allowPrivilegeEscalation";
+        // (text, rule, pointer, line, fixed)
+        let cases = [
+            (
+                POD,
+                "run-as-root",
+                "/spec/containers/0",
+                4,
+                "kind: Pod\nspec:\n  containers:\n    - name: a\n      securityContext:\n        runAsNonRoot: true\n      image: x\n",
+            ),
+            (
+                "spec:\n  containers:\n  - name: a\n    securityContext:\n      # why\n      runAsUser: 1\n",
+                "writable-root-fs",
+                "/spec/containers/0",
+                3,
+                "spec:\n  containers:\n  - name: a\n    securityContext:\n      # why\n      readOnlyRootFilesystem: true\n      runAsUser: 1\n",
+            ),
+            (
+                "spec:\n  containers:\n  - name: a\n    securityContext: {allowPrivilegeEscalation: true}\n",
                 "privilege-escalation",
-                "/spec/containers/0/securityContext/allowPrivilegeEscalation",
-                4
-            )
-            .unwrap(),
-            "spec:\n  containers:\n  - name: a\n    securityContext: {allowPrivilegeEscalation: false}\n"
-        );
-        let only = "spec:\n  containers:\n  - name: a\n";
-        assert_eq!(
-            fixed(only, "run-as-root", "/spec/containers/0", 3).unwrap(),
-            "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n"
-        );
-        let unterminated = "spec:\n  containers:\n  - name: a";
-        assert_eq!(
-            fixed(unterminated, "run-as-root", "/spec/containers/0", 3).unwrap(),
-            "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n"
-        );
+                set,
+                4,
+                "spec:\n  containers:\n  - name: a\n    securityContext: {allowPrivilegeEscalation: false}\n",
+            ),
+            (
+                "spec:\n  containers:\n  - name: a\n",
+                "run-as-root",
+                "/spec/containers/0",
+                3,
+                "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n",
+            ),
+            (
+                "spec:\n  containers:\n  - name: a",
+                "run-as-root",
+                "/spec/containers/0",
+                3,
+                "spec:\n  containers:\n  - name: a\n    securityContext:\n      runAsNonRoot: true\n",
+            ),
+        ];
+        for (text, rule, pointer, line, expected) in cases {
+            assert_eq!(
+                fixed(text, rule, pointer, line).unwrap(),
+                expected,
+                "{text}"
+            );
+        }
     }
 
     #[test]

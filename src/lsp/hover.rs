@@ -46,11 +46,7 @@ pub fn field_hover(text: &str, position: Position) -> Option<Hover> {
             kind: MarkupKind::Markdown,
             value,
         }),
-        range: Some(text::range(
-            text,
-            (key.start.line, key.start.col),
-            (key.end.line, key.end.col),
-        )),
+        range: Some(text::span_range(text, key)),
     })
 }
 

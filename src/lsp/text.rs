@@ -58,6 +58,15 @@ pub fn range(text: &str, (line, column): (u32, u32), (end_line, end_column): (u3
     }
 }
 
+/// The editor range of a span of kvet's YAML tree.
+pub fn span_range(text: &str, span: crate::load::spans::Span) -> Range {
+    range(
+        text,
+        (span.start.line, span.start.col),
+        (span.end.line, span.end.col),
+    )
+}
+
 /// The text after the client's changes, applied in order (a change without a range replaces
 /// the whole text).
 pub fn apply(text: &mut String, changes: Vec<TextDocumentContentChangeEvent>) {
