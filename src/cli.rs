@@ -346,7 +346,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
             set_file: args.set_file.clone(),
             include_crds: args.include_crds,
             application: None,
-            overlay: None,
+            buffers: Default::default(),
         })
         .collect();
     let paths = if args.paths.is_empty() && !(helm.is_empty() && args.kustomize.is_empty()) {

@@ -152,30 +152,37 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         None => read_stdin(&discovered.inputs)?,
     };
     let render = config.render && !opts.no_render;
+    // Editors' unsaved buffers (and a buffer on stdin named after its file): charts,
+    // kustomizations and Applications that read them are rendered with them in their files' place.
+    let stdin_buffer = opts.stdin_filename.as_deref().zip(stdin.as_deref());
+    let buffers = load::buffers::Buffers::new(
+        opts.overlays
+            .iter()
+            .map(|(path, bytes)| (path.clone(), bytes.clone()))
+            .chain(stdin_buffer.map(|(name, bytes)| (PathBuf::from(name), bytes.to_vec()))),
+    );
     // What the Argo CD Applications of the input deploy from this repository.
     let mut deployed = match render {
         true => repo::applications::deployed(
             &discovered.inputs,
             &opts.paths,
             config.repository.as_deref(),
+            &buffers,
         ),
         false => repo::applications::Deployed::default(),
     };
-    // An editor's buffer of a template: its chart is rendered with the buffer in its place.
-    let buffer = opts
-        .stdin_filename
-        .as_deref()
-        .zip(stdin.as_deref())
-        .and_then(|(name, bytes)| Some((PathBuf::from(name), load::decode(bytes.to_vec()).ok()?)));
-    let charts = repo::charts::roots(
+    let mut charts = repo::charts::roots(
         &discovered.inputs,
         &opts.paths,
         config,
         &opts.helm,
         &deployed,
-        buffer.as_ref(),
+        stdin_buffer.map(|(name, _)| Path::new(name)),
         render,
     );
+    for chart in &mut charts {
+        chart.release.buffers = buffers.clone();
+    }
     // The cluster charts render for serves every CRD the run knows: those under --crds, those
     // of the input and those charts bring in their crds/ folders.
     let capabilities = match charts.is_empty() {
@@ -213,6 +220,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
                 .clone()
                 .or_else(schema::location::default_cache_dir)
                 .map(|dir| dir.join("kustomize")),
+            buffers,
         },
         std::mem::take(&mut deployed.layers),
     )?;

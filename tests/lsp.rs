@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+mod common;
+
 /// A client speaking to a `kvet lsp` process.
 struct Client {
     child: Child,
@@ -702,4 +704,71 @@ fn exit_without_shutdown_is_an_error_exit() {
     let dir = tempfile::tempdir().unwrap();
     let client = Client::start(dir.path());
     assert_eq!(client.exit(), 1);
+}
+
+/// Kustomize renders read the open buffers too: an unsaved edit of a base moves the findings
+/// its overlay's render makes to the buffer's lines, and an unsaved kustomization's render is
+/// what it says, before either is saved.
+#[test]
+fn renders_in_the_workspace_read_unsaved_buffers() {
+    if !common::tool_available("kubectl", &["--client"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/render/kustomize");
+    common::copy_tree(&root, dir.path());
+    let base = dir.path().join("base/deployment.yaml");
+    let overlay = dir.path().join("overlay/kustomization.yaml");
+    let (base_text, overlay_text) = (
+        std::fs::read_to_string(&base).unwrap(),
+        std::fs::read_to_string(&overlay).unwrap(),
+    );
+    let (base, overlay) = (uri_of(&base), uri_of(&overlay));
+    let mut client = Client::start(dir.path());
+    let on_disk = client.diagnostics_where(&base, |p| has(p, "missing-probes"));
+    assert!(
+        findings(&on_disk).contains(&"missing-probes 12:10-13:47".to_owned()),
+        "{on_disk}"
+    );
+
+    // The pod no longer mounts a token, a line above the container: the render's findings
+    // follow the buffer.
+    client.open(&base, &base_text);
+    let edited = base_text.replace(
+        "    spec:\n",
+        "    spec:\n      automountServiceAccountToken: false\n",
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": base, "version": 2},
+               "contentChanges": [{"text": edited}]}),
+    );
+    let published =
+        client.diagnostics_where(&base, |p| p["version"] == 2 && has(p, "missing-probes"));
+    let found = findings(&published);
+    assert!(
+        found.contains(&"missing-probes 13:10-14:47".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        !has(&published, "automount-service-account-token"),
+        "{found:?}"
+    );
+
+    // The overlay pins its tag, unsaved: `latest` is gone from its render.
+    client.open(&overlay, &overlay_text);
+    let pinned = overlay_text.replace("newTag: latest", "newTag: \"1.1\"");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": overlay, "version": 2},
+               "contentChanges": [{"text": pinned}]}),
+    );
+    client.diagnostics_where(&overlay, |p| {
+        p["version"] == 2 && !has(p, "image-tag-latest")
+    });
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("base/deployment.yaml")).unwrap(),
+        base_text
+    );
+    assert_eq!(client.shut_down(), 0);
 }

@@ -103,6 +103,52 @@ fn helm_charts_are_rendered_and_findings_point_into_their_templates() {
         ));
 }
 
+/// A values file open in an editor, unsaved (`-` named after it): helm reads the buffer, from
+/// a copy, and a finding says where in the buffer the value is set.
+#[test]
+fn an_unsaved_values_file_is_what_helm_renders_with() {
+    if !available("helm", &[]) {
+        return;
+    }
+    let values = "testdata/render/prod-values.yaml";
+    let on_disk = fs::read_to_string(values).unwrap();
+    let out = kvet()
+        .args([
+            "check", "--format", "json", "--helm", CHART, "--values", values,
+        ])
+        .args(["-", "--stdin-filename", values])
+        .write_stdin("# unsaved\nimage:\n  tag: latest\n")
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(
+        findings(&doc).contains(
+            &"testdata/render/shop/templates/deployment.yaml:19:11 image-tag-latest".into()
+        ),
+        "{doc}"
+    );
+    let latest = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            d["rule"] == "image-tag-latest"
+                && d["file"] == "testdata/render/shop/templates/deployment.yaml"
+        })
+        .unwrap();
+    assert!(
+        latest["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(`image.tag` is set in testdata/render/prod-values.yaml:3)"),
+        "{latest}"
+    );
+    assert_eq!(fs::read_to_string(values).unwrap(), on_disk);
+}
+
 #[test]
 fn kustomizations_are_rendered_with_kubectl() {
     if !available("kubectl", &["--client"]) {

@@ -315,3 +315,69 @@ fn a_helm_chart_kustomize_would_download_is_not_rendered_and_nothing_is_written(
     let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1, "only the kustomization is there");
 }
+
+/// `kvet check - --stdin-filename FILE` (an editor's unsaved buffer; `kvet lsp` passes its
+/// open documents alike): every render that reads the file reads the buffer, from a copy.
+fn check_with_buffer(file: &str, from: &str, to: &str, code: i32) -> Vec<String> {
+    let on_disk = fs::read_to_string(Path::new(REPO).join(file)).unwrap();
+    assert!(on_disk.contains(from));
+    let cache = tempfile::tempdir().unwrap();
+    let name = format!("{REPO}/{file}");
+    let out = kvet()
+        .args(["check", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .args([REPO, "-", "--stdin-filename", &name])
+        .write_stdin(on_disk.replace(from, to))
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
+    // The user's file is as it was.
+    assert_eq!(
+        fs::read_to_string(Path::new(REPO).join(file)).unwrap(),
+        on_disk
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let placed = doc["diagnostics"].as_array().unwrap().iter();
+    placed.map(common::placed).collect()
+}
+
+#[test]
+fn renders_read_an_editors_buffer_in_place_of_its_file() {
+    if !kubectl() {
+        return;
+    }
+    // A base buffer that mounts /tmp, which the prod overlay's JSON patch mounts first: the
+    // overlay's render reads the buffer, and the finding is on the buffer's line.
+    let found = check_with_buffer(
+        "base/deployment.yaml",
+        "              mountPath: /var/cache/web\n",
+        "              mountPath: /var/cache/web\n            - name: cache\n              mountPath: /tmp\n",
+        1,
+    );
+    assert!(
+        found.contains(&format!(
+            "{REPO}/base/deployment.yaml:45:26 duplicate-volume-mount"
+        )),
+        "{found:#?}"
+    );
+    // A kustomization buffer that pins the tag: its render has no `latest` any more, and the
+    // buffer's new field is where kustomize's warning goes.
+    let found = check_with_buffer(
+        "overlays/prod/kustomization.yaml",
+        "    newTag: latest\n",
+        "    newTag: \"1.2\"\ncommonLabels: {team: shop}\n",
+        1,
+    );
+    assert!(
+        !found.iter().any(|f| f.ends_with("image-tag-latest")),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&format!(
+            "{REPO}/overlays/prod/kustomization.yaml:10:1 render-warning"
+        )),
+        "{found:#?}"
+    );
+}

@@ -18,7 +18,9 @@ use crate::schema::validate;
 /// does not compile, which helm reports itself).
 pub fn check(release: &HelmRelease) -> Vec<Located> {
     let schema_file = release.chart.join("values.schema.json");
-    let Some(schema) = crate::load::read_file_text(&schema_file)
+    let Some(schema) = release
+        .buffers
+        .read_text(&schema_file)
         .ok()
         .and_then(|text| serde_json::from_str::<Value>(&text).ok())
     else {
@@ -30,7 +32,7 @@ pub fn check(release: &HelmRelease) -> Vec<Located> {
     let schema = KindSchema::custom(validator, Arc::new(schema));
     let files: Vec<(PathBuf, Node)> = std::iter::once(release.chart.join("values.yaml"))
         .chain(release.values.iter().cloned())
-        .filter_map(|file| Some((file.clone(), read_values(&file)?)))
+        .filter_map(|file| Some((file.clone(), read_values(&file, &release.buffers)?)))
         .collect();
     let mut values = Value::Object(serde_json::Map::new());
     for (_, root) in &files {
@@ -65,8 +67,8 @@ pub fn check(release: &HelmRelease) -> Vec<Located> {
         .collect()
 }
 
-fn read_values(file: &Path) -> Option<Node> {
-    let text = crate::load::read_file_text(file).ok()?;
+fn read_values(file: &Path, buffers: &crate::load::buffers::Buffers) -> Option<Node> {
+    let text = buffers.read_text(file).ok()?;
     let parsed = super::yaml::parse(&text);
     Some(parsed.documents.into_iter().next()?.root)
 }

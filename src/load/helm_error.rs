@@ -3,7 +3,7 @@
 //! of a template whose output is not YAML (found in the output `--debug` prints), a dependency
 //! of `Chart.yaml` that is not vendored; else `Chart.yaml` itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -37,7 +37,8 @@ pub fn locate(
         .map(|c| c[1].trim().to_owned())
     {
         let first = names.split(',').next().unwrap_or("").trim();
-        let span = dependency_entry(&chart_yaml, first).unwrap_or(Span::FIRST_CHAR);
+        let span =
+            dependency_entry(&chart_yaml, first, &release.buffers).unwrap_or(Span::FIRST_CHAR);
         return HelmFailure::NotRendered(Located {
             file: chart_yaml,
             span,
@@ -53,7 +54,7 @@ pub fn locate(
         let rendered = debug_output().and_then(|out| rendered_document(&out, &source));
         let (span, shown) = match rendered.as_deref().and_then(first_yaml_problem) {
             Some((_, text)) => (
-                template_line_for(&file, &text).unwrap_or(Span::FIRST_CHAR),
+                template_line_for(&file, &text, &release.buffers).unwrap_or(Span::FIRST_CHAR),
                 format!("{message} (it renders `{}`)", text.trim()),
             ),
             None => (Span::FIRST_CHAR, message),
@@ -71,7 +72,7 @@ pub fn locate(
         let line: u32 = at[2].parse().unwrap_or(1).max(1);
         let col: u32 = at.get(3).and_then(|c| c.as_str().parse().ok()).unwrap_or(1);
         return HelmFailure::Failed(Located {
-            span: line_span(&file, line, col),
+            span: line_span(&file, line, col, &release.buffers),
             file,
             message,
         });
@@ -115,8 +116,12 @@ fn first_yaml_problem(document: &str) -> Option<(u32, String)> {
 /// The line of the template that writes the start of a rendered line: the first whose literal
 /// text (no template action on it) begins the rendered line, as `apiVersion: v1` begins
 /// `apiVersion: v1kind: ConfigMap` when a trim glued the next line onto it.
-fn template_line_for(template: &Path, rendered: &str) -> Option<Span> {
-    let text = crate::load::read_file_text(template).ok()?;
+fn template_line_for(
+    template: &Path,
+    rendered: &str,
+    buffers: &crate::load::buffers::Buffers,
+) -> Option<Span> {
+    let text = buffers.read_text(template).ok()?;
     let rendered = rendered.trim();
     let (index, line) = text.lines().enumerate().find(|(_, line)| {
         let literal = line.trim();
@@ -139,8 +144,9 @@ fn template_line_for(template: &Path, rendered: &str) -> Option<Span> {
 }
 
 /// A line and column of a file, up to the end of the line.
-fn line_span(file: &Path, line: u32, col: u32) -> Span {
-    let end = crate::load::read_file_text(file)
+fn line_span(file: &Path, line: u32, col: u32, buffers: &crate::load::buffers::Buffers) -> Span {
+    let end = buffers
+        .read_text(file)
         .ok()
         .and_then(|t| {
             t.lines()
@@ -155,8 +161,12 @@ fn line_span(file: &Path, line: u32, col: u32) -> Span {
 }
 
 /// Where `Chart.yaml` names a dependency.
-fn dependency_entry(chart_yaml: &PathBuf, name: &str) -> Option<Span> {
-    let text = crate::load::read_file_text(chart_yaml).ok()?;
+fn dependency_entry(
+    chart_yaml: &Path,
+    name: &str,
+    buffers: &crate::load::buffers::Buffers,
+) -> Option<Span> {
+    let text = buffers.read_text(chart_yaml).ok()?;
     let parsed = super::yaml::parse(&text);
     let doc = parsed.documents.into_iter().next()?;
     let dependencies = doc.root.get("dependencies")?.as_seq()?;

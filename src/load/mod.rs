@@ -1,5 +1,6 @@
 //! From bytes to objects: decoding, YAML with positions, Kubernetes objects.
 
+pub mod buffers;
 mod chart_values;
 pub mod discover;
 pub mod helm;

@@ -24,9 +24,9 @@ pub struct HelmRelease {
     pub include_crds: bool,
     /// The Argo CD Application (`namespace/name`) that deploys the release, if one does.
     pub application: Option<String>,
-    /// A file of the chart (absolute) whose text is this instead of what is on disk: an
-    /// editor's unsaved buffer. The chart is then rendered from a copy.
-    pub overlay: Option<(PathBuf, String)>,
+    /// Editors' unsaved buffers: when one is of a file of the chart or a values file, the
+    /// release is rendered from a copy with it in place.
+    pub buffers: super::buffers::Buffers,
 }
 
 /// What the cluster a chart is rendered for serves, for `.Capabilities`: its Kubernetes
@@ -109,12 +109,35 @@ pub struct Rendered {
 }
 
 impl HelmRelease {
+    /// A copy of the chart and the release's values files with the editor's buffers in place,
+    /// when one of them has a buffer.
+    fn buffered_copy(&self) -> std::io::Result<Option<super::buffers::Mirror>> {
+        if self.buffers.is_empty() {
+            return Ok(None);
+        }
+        let chart = crate::repo::identity(&self.chart);
+        let mut files: std::collections::BTreeSet<PathBuf> = ignore::WalkBuilder::new(&chart)
+            .standard_filters(false)
+            .build()
+            .flatten()
+            .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+            .map(|e| e.into_path())
+            .collect();
+        files.extend(self.values.iter().map(|v| crate::repo::identity(v)));
+        if !self.buffers.any(files.iter()) {
+            return Ok(None);
+        }
+        let folders = files.iter().filter_map(|f| f.parent());
+        let base = super::buffers::common_folder(folders).unwrap_or_else(|| PathBuf::from("/"));
+        self.buffers.mirror(&base, &files).map(Some)
+    }
+
     /// Whether `value` is written in the release's values: the chart's `values.yaml`, the
     /// release's values files, its `--set` pairs.
     pub fn values_hold(&self, value: &str) -> bool {
         let files = std::iter::once(self.chart.join("values.yaml")).chain(self.values.clone());
         files
-            .filter_map(|f| crate::load::read_file_text(f).ok())
+            .filter_map(|f| self.buffers.read_text(&f).ok())
             .chain(self.set.iter().chain(&self.set_string).cloned())
             .any(|text| text.contains(value))
     }
@@ -273,28 +296,35 @@ impl HelmRelease {
             }));
         };
         // An editor's buffer goes into a copy of the chart, never into the user's files.
-        let copy = match &self.overlay {
-            Some((file, text)) => Some(overlaid_copy(&self.chart, file, text).map_err(|e| {
-                HelmFailure::Tool(RenderError::Run {
-                    tool: "helm".to_owned(),
-                    message: format!("cannot copy the chart to render the buffer: {e}"),
-                })
-            })?),
-            None => None,
-        };
+        let copy = self.buffered_copy().map_err(|e| {
+            HelmFailure::Tool(RenderError::Run {
+                tool: "helm".to_owned(),
+                message: format!("cannot copy the chart to render the editor's buffers: {e}"),
+            })
+        })?;
         let target = match &copy {
-            Some(dir) => HelmRelease {
-                chart: dir.path().to_path_buf(),
+            Some(mirror) => HelmRelease {
+                chart: mirror.place(&crate::repo::identity(&self.chart)),
+                values: self
+                    .values
+                    .iter()
+                    .map(|v| mirror.place(&crate::repo::identity(v)))
+                    .collect(),
                 ..self.clone()
             },
             None => self.clone(),
+        };
+        let restore = |text: String| match &copy {
+            Some(mirror) => mirror.restore(&text),
+            None => text,
         };
         let render =
             |stand_in: bool| match output(&helm, &target.args(capabilities, false, stand_in)) {
                 Ok(text) => Ok(text),
                 Err(RenderError::Failed { stderr, .. }) => {
-                    Err(super::helm_error::locate(self, &stderr, || {
+                    Err(super::helm_error::locate(self, &restore(stderr), || {
                         run_for_output(&helm, &target.args(capabilities, true, stand_in))
+                            .map(restore)
                     }))
                 }
                 Err(e) => Err(HelmFailure::Tool(e)),
@@ -364,31 +394,6 @@ fn valid_release_name(name: &str) -> bool {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
-}
-
-/// A temporary copy of a chart with `file` (absolute, in the chart) holding `text`.
-fn overlaid_copy(chart: &Path, file: &Path, text: &str) -> std::io::Result<tempfile::TempDir> {
-    let copy = tempfile::Builder::new().prefix("kvet-chart-").tempdir()?;
-    let chart = std::fs::canonicalize(chart)?;
-    for entry in ignore::WalkBuilder::new(&chart)
-        .standard_filters(false)
-        .build()
-        .flatten()
-    {
-        let Ok(relative) = entry.path().strip_prefix(&chart) else {
-            continue;
-        };
-        let target = copy.path().join(relative);
-        if entry.file_type().is_some_and(|t| t.is_dir()) {
-            std::fs::create_dir_all(&target)?;
-        } else if entry.file_type().is_some_and(|t| t.is_file()) {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    if let Ok(relative) = file.strip_prefix(&chart) {
-        std::fs::write(copy.path().join(relative), text)?;
-    }
-    Ok(copy)
 }
 
 /// How many objects of a rendered stream repeat one before them (kind, namespace, name).

@@ -498,10 +498,7 @@ pub fn map_to_templates(
             if let Some((_, text)) = texts.iter().find(|(n, _)| *n == name) {
                 return Some(text.clone());
             }
-            let text = match &stream.release.overlay {
-                Some((buffer, text)) if crate::repo::identity(file) == *buffer => text.clone(),
-                _ => crate::load::read_file_text(file).ok()?,
-            };
+            let text = stream.release.buffers.read_text(file).ok()?;
             texts.push((name, text.clone()));
             Some(text)
         });
@@ -520,7 +517,7 @@ pub fn map_to_templates(
             let chart_yaml = crate::load::render::chart_file(chart);
             let name = chart_yaml.display().to_string();
             if !texts.iter().any(|(n, _)| *n == name)
-                && let Ok(text) = crate::load::read_file_text(&chart_yaml)
+                && let Ok(text) = stream.release.buffers.read_text(&chart_yaml)
             {
                 texts.push((name.clone(), text));
             }
@@ -566,7 +563,8 @@ pub fn template_line_of(
     objects: &[crate::load::object::Object],
 ) -> Option<String> {
     let source = d.source_template.as_deref()?;
-    let text = crate::load::read_file_text(template_file(stream.chart.as_ref()?, source)?).ok()?;
+    let file = template_file(stream.chart.as_ref()?, source)?;
+    let text = stream.release.buffers.read_text(&file).ok()?;
     let mut probe = d.clone();
     probe.pointer = Some(pointer.to_owned());
     match place(&probe, stream, objects, source, &text) {
@@ -598,7 +596,7 @@ fn value_sources(release: &crate::load::render::HelmRelease, line: &str) -> Opti
             continue;
         }
         let set_in = release.values.iter().rev().find_map(|file| {
-            let text = crate::load::read_file_text(file).ok()?;
+            let text = release.buffers.read_text(file).ok()?;
             let doc = crate::load::yaml::parse(&text)
                 .documents
                 .into_iter()

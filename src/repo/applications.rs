@@ -46,7 +46,13 @@ pub struct Deployed {
 /// this repository, if it names one. For files named alone (`paths`, as pre-commit names
 /// them) in a chart or a kustomization, the Applications that deploy them may be anywhere in
 /// the repository: it is searched for them, and only what they do to the named files counts.
-pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) -> Deployed {
+/// Files are read from `buffers` where they have one.
+pub fn deployed(
+    inputs: &[Input],
+    paths: &[String],
+    repository: Option<&str>,
+    buffers: &crate::load::buffers::Buffers,
+) -> Deployed {
     let mut out = Deployed::default();
     let mut files: Vec<(PathBuf, bool)> = inputs
         .iter()
@@ -83,7 +89,7 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
         .par_iter()
         .map(|(path, _)| {
             let mut one = Deployed::default();
-            read_file(path, repository, &mut one);
+            read_file(path, repository, buffers, &mut one);
             one
         })
         .collect();
@@ -98,9 +104,14 @@ pub fn deployed(inputs: &[Input], paths: &[String], repository: Option<&str>) ->
 }
 
 /// The Applications of one file.
-fn read_file(path: &Path, repository: Option<&str>, out: &mut Deployed) {
+fn read_file(
+    path: &Path,
+    repository: Option<&str>,
+    buffers: &crate::load::buffers::Buffers,
+    out: &mut Deployed,
+) {
     {
-        let Ok(text) = crate::load::read_file_text(path) else {
+        let Ok(text) = buffers.read_text(path) else {
             return;
         };
         // Most files are no Application: not parsed twice.
@@ -130,7 +141,7 @@ fn read_file(path: &Path, repository: Option<&str>, out: &mut Deployed) {
                 _ => Vec::new(),
             };
             for app in &applications {
-                application(app, path, &root, &urls, out);
+                application(app, (path, &root), &urls, buffers, out);
             }
         }
     }
@@ -209,7 +220,15 @@ impl App {
 }
 
 /// One Application's sources.
-fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut Deployed) {
+/// One Application's sources; `at` is its file and the repository's root.
+fn application(
+    app: &App,
+    at: (&Path, &Path),
+    urls: &[String],
+    buffers: &crate::load::buffers::Buffers,
+    out: &mut Deployed,
+) {
+    let (file, root) = at;
     let spec = app.root.get("spec");
     let name = app.name.clone();
     let app_name = match &app.namespace {
@@ -278,7 +297,8 @@ fn application(app: &App, file: &Path, root: &Path, urls: &[String], out: &mut D
             if kustomization::file_in(&chart).is_some() {
                 out.layers.push(layer(file, &app_name, source, &chart));
             } else if chart.is_dir() {
-                let release = super::directories::read(&app_name, source, &chart, shown(&chart));
+                let release =
+                    super::directories::read(&app_name, source, &chart, shown(&chart), buffers);
                 out.directories.push(release);
             }
             continue;

@@ -40,7 +40,7 @@ pub fn roots(
     config: &Config,
     explicit: &[HelmRelease],
     deployed: &super::applications::Deployed,
-    buffer: Option<&(PathBuf, String)>,
+    buffer: Option<&Path>,
     render: bool,
 ) -> Vec<ChartRoot> {
     let mut roots: Vec<ChartRoot> = explicit
@@ -94,12 +94,10 @@ pub fn roots(
             add(chart, false);
         }
     }
-    // An editor's buffer of a chart's file: the chart, with the buffer in the file's place.
-    let overlay = buffer.and_then(|(name, text)| {
-        let chart = chart_of(name)?;
-        add(chart.clone(), false);
-        Some((identity(&chart), (identity(name), text.clone())))
-    });
+    // An editor's buffer of a chart's file: the chart (rendered with the buffer in place).
+    if let Some(chart) = buffer.and_then(chart_of) {
+        add(chart, false);
+    }
     // A values file of a configured release, named on its own.
     for file in &named {
         let id = identity(file);
@@ -139,15 +137,8 @@ pub fn roots(
                 .map(|entry| entry.release(&chart, &config.root))
                 .collect()
         };
-        let overlay = overlay
-            .as_ref()
-            .filter(|(chart, _)| *chart == id)
-            .map(|(_, file)| file.clone());
         roots.extend(releases.into_iter().map(|release| ChartRoot {
-            release: HelmRelease {
-                overlay: overlay.clone(),
-                ..release
-            },
+            release,
             report_all,
             explicit: false,
         }));

@@ -26,8 +26,15 @@ pub struct DirectoryRelease {
     pub partial: bool,
 }
 
-/// The directory source of `application` in `dir` (`source` its node, for `directory`).
-pub fn read(application: &str, source: &Node, dir: &Path, shown: PathBuf) -> DirectoryRelease {
+/// The directory source of `application` in `dir` (`source` its node, for `directory`), its
+/// files read from `buffers` where they have one.
+pub fn read(
+    application: &str,
+    source: &Node,
+    dir: &Path,
+    shown: PathBuf,
+    buffers: &crate::load::buffers::Buffers,
+) -> DirectoryRelease {
     let directory = source.get("directory");
     let option = |key: &str| directory.and_then(|d| d.get(key));
     let recurse = option("recurse").and_then(Node::scalar_text).as_deref() == Some("true");
@@ -67,10 +74,7 @@ pub fn read(application: &str, source: &Node, dir: &Path, shown: PathBuf) -> Dir
     let mut text = String::new();
     let mut placed = Vec::new();
     for file in files {
-        let Some(content) = crate::load::read_file(&file)
-            .ok()
-            .and_then(|bytes| crate::load::decode(bytes).ok())
-        else {
+        let Ok(content) = buffers.read_text(&file) else {
             continue;
         };
         if !text.is_empty() {

@@ -109,7 +109,7 @@ pub fn place_rendered(
             rendered: &s.rendered,
         })
         .collect();
-    let mut files = Files::default();
+    let mut files = Files::new(plan.repo.buffers.clone());
     let name_of = |p: &Path| names.name_of(p);
     let moved = place::place_all(
         &mut report.diagnostics,

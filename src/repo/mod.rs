@@ -63,6 +63,8 @@ pub struct Repository {
     /// Every local file (identities) each kustomization reads itself: the file, its resource
     /// files, patches and generator sources.
     read_files: Vec<Vec<PathBuf>>,
+    /// Editors' buffers: what the plan, the renders and the placing read in their files' place.
+    pub buffers: crate::load::buffers::Buffers,
 }
 
 /// The identity of a path: canonical where it exists, else absolute and normalized.
@@ -78,13 +80,21 @@ impl Repository {
     /// Reads the kustomizations `seeds` (files of the input) and every kustomization they
     /// include, directly or not.
     pub fn plan(seeds: &[PathBuf]) -> Repository {
-        Repository::plan_with(seeds, Vec::new())
+        Repository::plan_with(seeds, Vec::new(), Default::default())
     }
 
     /// [`Repository::plan`], with the layers Argo CD Applications add over the kustomizations
-    /// they deploy (`layers`, see [`Kustomization::application`]): roots of their own.
-    pub fn plan_with(seeds: &[PathBuf], layers: Vec<Kustomization>) -> Repository {
-        let mut repo = Repository::default();
+    /// they deploy (`layers`, see [`Kustomization::application`]): roots of their own; files
+    /// read from `buffers` where they have one.
+    pub fn plan_with(
+        seeds: &[PathBuf],
+        layers: Vec<Kustomization>,
+        buffers: crate::load::buffers::Buffers,
+    ) -> Repository {
+        let mut repo = Repository {
+            buffers,
+            ..Repository::default()
+        };
         let mut queue: Vec<PathBuf> = seeds.iter().rev().cloned().collect();
         let mut pending_links: Vec<(usize, PathBuf)> = Vec::new();
         let mut layer_ids = Vec::new();
@@ -105,7 +115,9 @@ impl Repository {
             if repo.by_file.contains_key(&id) {
                 continue;
             }
-            let root = crate::load::read_file(&file)
+            let root = repo
+                .buffers
+                .read(&file)
                 .ok()
                 .and_then(|b| crate::load::decode(b).ok())
                 .and_then(|text| crate::load::yaml::first_root(&text))

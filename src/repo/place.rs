@@ -98,9 +98,11 @@ pub struct Placed {
     pub how: How,
 }
 
-/// Files read while placing: their text and parsed documents.
+/// Files read while placing (from editors' buffers where they have one): their text and
+/// parsed documents.
 #[derive(Default)]
 pub struct Files {
+    buffers: crate::load::buffers::Buffers,
     loaded: HashMap<PathBuf, Option<(String, Vec<Node>)>>,
     /// Patches' documents, by the kustomization file and the patch's pointer in it.
     patches: HashMap<(PathBuf, String), Option<std::rc::Rc<PatchDocuments>>>,
@@ -114,13 +116,18 @@ struct PatchDocuments {
 }
 
 impl Files {
+    pub fn new(buffers: crate::load::buffers::Buffers) -> Files {
+        Files {
+            buffers,
+            ..Files::default()
+        }
+    }
+
     fn get(&mut self, path: &Path) -> Option<&(String, Vec<Node>)> {
         self.loaded
             .entry(path.to_path_buf())
             .or_insert_with(|| {
-                let text = crate::load::read_file(path)
-                    .ok()
-                    .and_then(|b| crate::load::decode(b).ok())?;
+                let text = self.buffers.read_text(path).ok()?;
                 let roots = crate::load::yaml::parse(&text)
                     .documents
                     .into_iter()

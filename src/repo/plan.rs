@@ -26,6 +26,8 @@ pub struct PlanOptions<'a> {
     pub tool_path: Option<OsString>,
     /// Where renders are cached; no cache when `None`.
     pub cache_dir: Option<PathBuf>,
+    /// Editors' unsaved buffers, read in their files' place.
+    pub buffers: crate::load::buffers::Buffers,
 }
 
 /// A root's render, checked as a stream of its own.
@@ -125,7 +127,7 @@ pub fn plan(
             ..Plan::default()
         });
     }
-    let repo = Repository::plan_with(&seeds, layers);
+    let repo = Repository::plan_with(&seeds, layers, o.buffers.clone());
     let forced_roots: Vec<usize> = forced.iter().filter_map(|f| repo.index_of(f)).collect();
     let under_folder = |root: usize| {
         let file = identity(&repo.kustomizations[root].file);

@@ -12,6 +12,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 
 use super::Repository;
+use crate::load::buffers::{Buffers, Mirror, common_folder};
 use crate::load::yaml::Node;
 
 /// Annotations kustomize adds with `buildMetadata: [originAnnotations]`.
@@ -101,7 +102,8 @@ pub fn render(
         .closure(root)
         .into_iter()
         .any(|k| repo.kustomizations[k].helm_charts);
-    let key = (!repo.reads_outside(root)).then(|| cache_key(repo, root, tool, hashes));
+    let inputs = inputs(repo, root);
+    let key = (!repo.reads_outside(root)).then(|| cache_key(repo, root, tool, hashes, &inputs));
     let cached = cache
         .zip(key.as_ref())
         .map(|(c, k)| c.join(format!("{k}.json")));
@@ -118,7 +120,21 @@ pub fn render(
     }
     let shown =
         crate::load::discover::clean(repo.kustomizations[root].file.parent().unwrap_or(dir));
-    let rendered = run(dir, &shown, tool, helm, &layer_fields(repo, root))?;
+    // An editor's unsaved buffer among the files: the render reads a copy with it in place.
+    let mirror = match repo.buffers.any(inputs.iter()) {
+        true => Some(mirror(repo, root, &inputs).map_err(|e| RenderFailure {
+            message: format!("cannot copy the kustomization to render the editor's buffers: {e}"),
+        })?),
+        false => None,
+    };
+    let rendered = run(
+        dir,
+        &shown,
+        tool,
+        helm,
+        &layer_fields(repo, root),
+        mirror.as_ref(),
+    )?;
     if let Some(file) = cached
         && let Ok(bytes) = serde_json::to_vec(&rendered)
     {
@@ -175,15 +191,24 @@ fn layer_fields(repo: &Repository, root: usize) -> String {
 }
 
 /// Renders the kustomization in `dir` (absolute), with `fields` added to the wrapper (an
-/// Application's options); `shown` is the folder as the user names it.
+/// Application's options), from `mirror` when there is one; `shown` is the folder as the user
+/// names it.
 fn run(
     dir: &Path,
     shown: &Path,
     tool: &Tool,
     helm: bool,
     fields: &str,
+    mirror: Option<&Mirror>,
 ) -> Result<RenderedRoot, RenderFailure> {
     let failure = |message: String| RenderFailure { message };
+    let restore = |text: String| match mirror {
+        Some(mirror) => mirror.restore(&text),
+        None => text,
+    };
+    let original = dir;
+    let copied = mirror.map(|m| m.place(dir));
+    let dir = copied.as_deref().unwrap_or(dir);
     let wrapper = tempfile::Builder::new()
         .prefix("kvet-kustomize-")
         .tempdir()
@@ -210,24 +235,26 @@ fn run(
     })?;
     let shown_wrapper = wrapper_dir.display().to_string();
     let readable = |text: &[u8]| {
-        String::from_utf8_lossy(text)
-            .trim_end()
-            .replace(
-                &format!("{shown_wrapper}/{}", relative.display()),
-                &dir.display().to_string(),
-            )
-            .replace(&shown_wrapper, "<kvet wrapper>")
-            .replace(
-                &format!("'{}'", relative.display()),
-                &format!("'{}'", shown.display()),
-            )
+        restore(
+            String::from_utf8_lossy(text)
+                .trim_end()
+                .replace(
+                    &format!("{shown_wrapper}/{}", relative.display()),
+                    &dir.display().to_string(),
+                )
+                .replace(&shown_wrapper, "<kvet wrapper>")
+                .replace(
+                    &format!("'{}'", relative.display()),
+                    &format!("'{}'", shown.display()),
+                ),
+        )
     };
     if !out.status.success() {
         return Err(failure(format!(
             "`{} {}` failed: {}",
             tool.describe(),
             shown.display(),
-            tidy(&readable(&out.stderr), dir)
+            tidy(&readable(&out.stderr), original)
         )));
     }
     let text = String::from_utf8(out.stdout).map_err(|_| {
@@ -238,6 +265,17 @@ fn run(
     })?;
     let mut rendered = strip(&text, &wrapper_dir);
     rendered.warnings = crate::load::render::warnings(&readable(&out.stderr));
+    if let Some(mirror) = mirror {
+        for origin in &mut rendered.origins {
+            match origin {
+                Origin::File(path) => *path = mirror.original(path),
+                Origin::Generated { kustomization, .. } => {
+                    *kustomization = mirror.original(kustomization)
+                }
+                Origin::Remote { .. } | Origin::Unknown => {}
+            }
+        }
+    }
     Ok(rendered)
 }
 
@@ -387,8 +425,9 @@ fn parse_origin(text: &str, wrapper: &Path) -> Origin {
 pub struct FileHashes(std::sync::Mutex<std::collections::HashMap<PathBuf, [u64; 2]>>);
 
 impl FileHashes {
-    /// Two differently seeded hashes of a file's bytes (of nothing, when it cannot be read).
-    fn of(&self, file: &Path) -> [u64; 2] {
+    /// Two differently seeded hashes of a file's bytes, its buffer's if it has one (of
+    /// nothing, when it cannot be read).
+    fn of(&self, file: &Path, buffers: &Buffers) -> [u64; 2] {
         let known = self
             .0
             .lock()
@@ -398,7 +437,7 @@ impl FileHashes {
         if let Some(hashes) = known {
             return hashes;
         }
-        let bytes = std::fs::read(file).unwrap_or_default();
+        let bytes = buffers.read(file).unwrap_or_default();
         let hashes = [0u8, 1].map(|seed| {
             let mut h = std::hash::DefaultHasher::new();
             h.write_u8(seed);
@@ -413,9 +452,9 @@ impl FileHashes {
     }
 }
 
-/// A hash of everything a root's render reads: the tool, and the path and bytes of every file
-/// in the folders of its kustomizations and every file they name.
-fn cache_key(repo: &Repository, root: usize, tool: &Tool, hashes: &FileHashes) -> String {
+/// Every local file a root's render reads, as far as kvet can tell: every file its
+/// kustomizations name and every file in their folders.
+fn inputs(repo: &Repository, root: usize) -> BTreeSet<PathBuf> {
     let mut files: BTreeSet<PathBuf> = repo.files_of(root);
     for k in repo.closure(root) {
         if let Ok(entries) = std::fs::read_dir(&repo.kustomizations[k].dir) {
@@ -427,6 +466,46 @@ fn cache_key(repo: &Repository, root: usize, tool: &Tool, hashes: &FileHashes) -
             );
         }
     }
+    files
+}
+
+/// A copy of what a root's render reads (`inputs`, and the whole folder of a kustomization
+/// that inflates Helm charts from its chart home), with the editor's buffers in place.
+fn mirror(repo: &Repository, root: usize, inputs: &BTreeSet<PathBuf>) -> std::io::Result<Mirror> {
+    let mut files = inputs.clone();
+    let closure = repo.closure(root);
+    for k in &closure {
+        let k = &repo.kustomizations[*k];
+        if k.helm_charts {
+            let walk = ignore::WalkBuilder::new(&k.dir)
+                .standard_filters(false)
+                .filter_entry(|e| e.file_name() != ".git")
+                .build();
+            files.extend(
+                walk.flatten()
+                    .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                    .map(|e| e.into_path()),
+            );
+        }
+    }
+    let folders = files.iter().filter_map(|f| f.parent()).chain(
+        closure
+            .iter()
+            .map(|&k| repo.kustomizations[k].dir.as_path()),
+    );
+    let base = common_folder(folders).unwrap_or_else(|| PathBuf::from("/"));
+    repo.buffers.mirror(&base, &files)
+}
+
+/// A hash of everything a root's render reads: the tool, and the path and bytes of each of
+/// its `inputs`.
+fn cache_key(
+    repo: &Repository,
+    root: usize,
+    tool: &Tool,
+    hashes: &FileHashes,
+    inputs: &BTreeSet<PathBuf>,
+) -> String {
     // Two differently seeded hashes: 128 bits make a collision (a stale render) implausible.
     let mut hashers = [
         std::hash::DefaultHasher::new(),
@@ -441,9 +520,9 @@ fn cache_key(repo: &Repository, root: usize, tool: &Tool, hashes: &FileHashes) -
         tool_version(tool).hash(h);
         repo.kustomizations[root].dir.hash(h);
         layer_fields(repo, root).hash(h);
-        for file in &files {
+        for file in inputs {
             file.hash(h);
-            hashes.of(file)[seed].hash(h);
+            hashes.of(file, &repo.buffers)[seed].hash(h);
         }
     }
     format!("{:016x}{:016x}", hashers[0].finish(), hashers[1].finish())
