@@ -370,6 +370,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         stdin_filename: args.stdin_filename,
         stdin_bytes: None,
         overlays: Default::default(),
+        cache: None,
         include: split_globs(args.include),
         exclude: split_globs(args.exclude),
         keep_sources: targets.iter().any(|t| t.format == Format::Human),

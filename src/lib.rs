@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+pub use check::cache::CheckCache;
 use check::{
     FileResult, StreamObject, check_file, check_pending, level_of, policy_level, run_stream_rules,
     stream_policy_diagnostics,
@@ -50,6 +51,9 @@ pub struct LintOptions {
     /// Files read from these bytes instead of the disk, by real path: an editor's unsaved
     /// buffers in a workspace check (`kvet lsp`).
     pub overlays: HashMap<PathBuf, Vec<u8>>,
+    /// Each file's findings kept from the last run with this cache, reused for files whose
+    /// text, role and settings are unchanged (`kvet lsp` checks its workspace after every edit).
+    pub cache: Option<Arc<CheckCache>>,
     /// Globs of files to read in folders; empty for `*.yaml` and `*.yml`.
     pub include: Vec<String>,
     /// Globs of files and folders to leave out.
@@ -326,14 +330,25 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         locations: &locations,
     };
 
+    if let Some(cache) = &opts.cache {
+        cache.begin(check::cache::fingerprint(opts, config));
+    }
     let results: Vec<FileResult> = sources
         .par_iter()
         .map(|source| {
             guarded(source, || {
-                check_file(source, config, &context, &policies, opts.keep_sources)
+                check_file(
+                    source,
+                    (config, &context, &policies),
+                    opts.keep_sources,
+                    opts.cache.as_deref(),
+                )
             })
         })
         .collect::<Result<_, Error>>()?;
+    if let Some(cache) = &opts.cache {
+        cache.end();
+    }
 
     let mut summaries = Vec::new();
     // For each summary, the index of its file (for the file's rule settings).

@@ -15,6 +15,7 @@ use crate::rules::{self, Check, Context, ObjectSummary, RULES, Rule};
 use crate::source::{Role, Source, read_text};
 use crate::{load, policy, schema};
 
+pub mod cache;
 mod repository;
 mod stream;
 
@@ -23,6 +24,7 @@ pub(crate) use stream::{StreamObject, run_stream_rules, stream_policy_diagnostic
 type ObjectCheck = fn(&Object, &Context, &mut Vec<Finding>);
 
 /// What checking one file produced.
+#[derive(Clone)]
 pub(crate) struct FileResult {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// CRDs the file defines, their schemas as JSON text.
@@ -41,13 +43,15 @@ pub(crate) struct FileResult {
     pub(crate) settings: HashMap<String, Setting>,
 }
 
+/// Checks a file with the run's config, context and policies (`with`), or takes what the last
+/// run found in it from `cache` when its text, role and settings are unchanged.
 pub(crate) fn check_file(
     source: &Source,
-    config: &Config,
-    context: &Context,
-    policies: &policy::Policies,
+    with: (&Config, &Context, &policy::Policies),
     keep_source: bool,
+    cache: Option<&cache::CheckCache>,
 ) -> FileResult {
+    let (config, context, policies) = with;
     let settings = config.settings_for(&source.config_path);
     let mut result = FileResult {
         diagnostics: Vec::new(),
@@ -84,6 +88,26 @@ pub(crate) fn check_file(
         }
     };
 
+    let key = cache.map(|_| cache::Key::of(source, &text));
+    if let Some(kept) = cache.zip(key.as_ref()).and_then(|(c, k)| c.get(k)) {
+        return kept;
+    }
+    let result = check_text(source, text, (context, policies), result, keep_source);
+    if let Some((cache, key)) = cache.zip(key) {
+        cache.put(key, source, &result);
+    }
+    result
+}
+
+/// [`check_file`] once the file's text is read.
+fn check_text(
+    source: &Source,
+    text: String,
+    with: (&Context, &policy::Policies),
+    mut result: FileResult,
+    keep_source: bool,
+) -> FileResult {
+    let (context, policies) = with;
     let loaded = load::load_text(&text);
     match &source.role {
         Role::Patch(patch) => {

@@ -14,6 +14,7 @@ use crate::source::{Source, guarded, read_text};
 use crate::{Error, load, policy};
 
 /// An object a whole-stream policy looks at: where it is, and its value as policy input.
+#[derive(Clone)]
 pub(crate) struct StreamObject {
     /// Index of its source.
     pub(crate) file: usize,

@@ -2,7 +2,7 @@
 //! the file's `.kvet.yaml` and the client's settings. Never panics into the server: a crash
 //! or a broken policy is one diagnostic on the document.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -11,6 +11,7 @@ use lsp_types::Uri;
 
 use super::diagnostics::{failure, to_lsp};
 use super::settings::Settings;
+use super::text::Lines;
 use crate::config::Config;
 use crate::{LintOptions, lint};
 
@@ -54,14 +55,17 @@ pub fn run(job: Job) -> Outcome {
         stdin_bytes: Some(job.text.clone().into_bytes()),
         ..job.settings.lint_options()
     };
+    let lines = Lines::new(&job.text);
+    let mut others = Texts::default();
     let diagnostics = match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
         Ok(Ok(report)) => report
             .diagnostics
             .iter()
             .filter(|d| d.file == name)
             .map(|d| {
-                let mut lsp = to_lsp(d, &job.text);
-                lsp.related_information = related(d, (&job.uri, &job.text), folder.as_path());
+                let mut lsp = to_lsp(d, &lines);
+                lsp.related_information =
+                    related(d, (&job.uri, &lines), folder.as_path(), &mut others);
                 lsp
             })
             .collect(),
@@ -156,6 +160,8 @@ pub struct WorkspaceJob {
     pub buffers: Vec<Buffer>,
     pub settings: Arc<Settings>,
     pub configs: Configs,
+    /// What the last workspace check found in each file.
+    pub cache: Arc<crate::CheckCache>,
 }
 
 /// An open document as a workspace check reads it.
@@ -194,6 +200,7 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
             .map(|(path, b)| (path.clone(), b.text.clone().into_bytes()))
             .collect(),
         keep_sources: true,
+        cache: Some(job.cache),
         ..job.settings.lint_options()
     };
     let mut by_file: HashMap<Uri, Vec<lsp_types::Diagnostic>> = HashMap::new();
@@ -205,32 +212,50 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
         Ok(Ok(report)) => {
             files = report.files.len();
+            // Which open documents it read: only names of open files are looked up.
+            let open_names: HashSet<&std::ffi::OsStr> =
+                open.keys().filter_map(|p| p.file_name()).collect();
             for name in &report.files {
+                if !Path::new(name)
+                    .file_name()
+                    .is_some_and(|n| open_names.contains(n))
+                {
+                    continue;
+                }
                 let read = std::fs::canonicalize(job.root.join(name)).ok();
                 if let Some(buffer) = read.and_then(|path| open.get(&path)) {
                     versions.insert(buffer.uri.clone(), buffer.version);
                 }
             }
-            let mut placed: HashMap<&str, Option<(Uri, std::borrow::Cow<str>)>> = HashMap::new();
+            // Each file's findings, placed in the text the check read, indexed once.
+            let mut of_file: HashMap<&str, Vec<&crate::diag::Diagnostic>> = HashMap::new();
             for d in &report.diagnostics {
-                let place = placed.entry(&d.file).or_insert_with(|| {
-                    let path = job.root.join(&d.file);
-                    let real = std::fs::canonicalize(&path).ok();
-                    if let Some(buffer) = real.as_ref().and_then(|r| open.get(r)) {
-                        return Some((buffer.uri.clone(), buffer.text.as_str().into()));
+                of_file.entry(&d.file).or_default().push(d);
+            }
+            let mut others = Texts::default();
+            for (file, found) in of_file {
+                let path = job.root.join(file);
+                let real = std::fs::canonicalize(&path).ok();
+                let (uri, text) = match real.as_ref().and_then(|r| open.get(r)) {
+                    Some(buffer) => (buffer.uri.clone(), buffer.text.as_str().into()),
+                    None => {
+                        let Some(uri) = super::uri_of(&path) else {
+                            continue;
+                        };
+                        let text: std::borrow::Cow<str> = match report.sources.get(file) {
+                            Some(text) => text.to_string().into(),
+                            None => std::fs::read_to_string(&path).unwrap_or_default().into(),
+                        };
+                        (uri, text)
                     }
-                    let uri = super::uri_of(&path)?;
-                    let text = match report.sources.get(&d.file) {
-                        Some(text) => text.to_string().into(),
-                        None => std::fs::read_to_string(&path).unwrap_or_default().into(),
-                    };
-                    Some((uri, text))
+                };
+                let lines = Lines::new(&text);
+                let converted = found.into_iter().map(|d| {
+                    let mut lsp = to_lsp(d, &lines);
+                    lsp.related_information = related(d, (&uri, &lines), &job.root, &mut others);
+                    lsp
                 });
-                if let Some((uri, text)) = place {
-                    let mut lsp = to_lsp(d, text);
-                    lsp.related_information = related(d, (uri, text), &job.root);
-                    by_file.entry(uri.clone()).or_default().push(lsp);
-                }
+                by_file.entry(uri.clone()).or_default().extend(converted);
             }
         }
         Ok(Err(e)) => {
@@ -250,23 +275,29 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     }
 }
 
+/// The texts of other files that findings link to, each read once.
+#[derive(Default)]
+struct Texts(HashMap<PathBuf, String>);
+
 /// The other place a finding is about (the first of two duplicates), as the editor links it:
 /// in the finding's own file (`own`: its URI and text), or in another, read from `base`.
 fn related(
     d: &crate::diag::Diagnostic,
-    own: (&Uri, &str),
+    own: (&Uri, &Lines),
     base: &Path,
+    others: &mut Texts,
 ) -> Option<Vec<lsp_types::DiagnosticRelatedInformation>> {
     let (file, span) = d.related.as_ref()?;
-    let other;
-    let (uri, text) = if *file == d.file {
-        (own.0.clone(), own.1)
+    let (uri, range) = if *file == d.file {
+        (own.0.clone(), own.1.span_range(*span))
     } else {
         let path = base.join(file);
-        other = std::fs::read_to_string(&path).unwrap_or_default();
-        (super::uri_of(&path)?, other.as_str())
+        let text = others
+            .0
+            .entry(path.clone())
+            .or_insert_with(|| std::fs::read_to_string(&path).unwrap_or_default());
+        (super::uri_of(&path)?, super::text::span_range(text, *span))
     };
-    let range = super::text::span_range(text, *span);
     let message = match file == &d.file {
         true => format!("first at line {}", span.start.line),
         false => format!("first at {file}:{}", span.start.line),

@@ -9,8 +9,8 @@ use crate::rules::{DEPRECATED_API, REMOVED_API, named_instead};
 /// What every diagnostic of kvet's says it comes from.
 pub const SOURCE: &str = "kvet";
 
-/// `diagnostic`, placed in the document's `text` (its columns counted again in UTF-16).
-pub fn to_lsp(diagnostic: &Diagnostic, text: &str) -> lsp_types::Diagnostic {
+/// `diagnostic`, placed in the document text `lines` indexes (its columns counted again in UTF-16).
+pub fn to_lsp(diagnostic: &Diagnostic, lines: &text::Lines) -> lsp_types::Diagnostic {
     let d = diagnostic;
     let severity = match d.level {
         Level::Error => DiagnosticSeverity::ERROR,
@@ -23,7 +23,7 @@ pub fn to_lsp(diagnostic: &Diagnostic, text: &str) -> lsp_types::Diagnostic {
         None => d.message.clone(),
     };
     lsp_types::Diagnostic {
-        range: text::range(text, (d.line, d.column), (d.end_line, d.end_column)),
+        range: lines.range((d.line, d.column), (d.end_line, d.end_column)),
         severity: Some(severity),
         code: Some(NumberOrString::String(d.rule.clone())),
         code_description: None,

@@ -57,7 +57,7 @@ const DEBOUNCE: Duration = Duration::from_millis(150);
 /// How long the workspace must stay unchanged before it is checked again, at least; twice
 /// as long as the last check took when that is longer, so that a large repository's checks
 /// take at most a third of the machine while someone types.
-const WORKSPACE_DEBOUNCE: Duration = Duration::from_millis(1000);
+const WORKSPACE_DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// Why the server stopped before the client asked it to.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -222,6 +222,8 @@ struct Workspace {
     versions: HashMap<Uri, i32>,
     /// The open documents a workspace check has read, at any version.
     read: std::collections::HashSet<Uri>,
+    /// What each file's check found, for the next check: only changed files are checked again.
+    cache: Arc<crate::CheckCache>,
 }
 
 impl Default for Workspace {
@@ -235,6 +237,7 @@ impl Default for Workspace {
             by_file: HashMap::new(),
             versions: HashMap::new(),
             read: Default::default(),
+            cache: Default::default(),
         }
     }
 }
@@ -489,6 +492,7 @@ impl Server {
                 .collect(),
             settings: Arc::clone(&self.settings),
             configs: Arc::clone(&self.configs),
+            cache: Arc::clone(&self.workspace.cache),
         };
         self.spawn(move || Finished::Workspace(check::run_workspace(job)));
     }

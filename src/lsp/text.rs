@@ -40,7 +40,12 @@ pub fn offset(text: &str, position: Position) -> usize {
 /// The editor position of kvet's 1-based line and character column.
 pub fn position(text: &str, line: u32, column: u32) -> Position {
     let line = line.saturating_sub(1);
-    let character = line_text(text, line)
+    position_in(line_text(text, line), line, column)
+}
+
+/// The position of 1-based `column` of the 0-based `line`, whose text is `written`.
+fn position_in(written: &str, line: u32, column: u32) -> Position {
+    let character = written
         .chars()
         .take(column.saturating_sub(1) as usize)
         .map(|c| c.len_utf16() as u32)
@@ -50,8 +55,13 @@ pub fn position(text: &str, line: u32, column: u32) -> Position {
 
 /// The editor range of kvet's span (an empty or inverted end is the start).
 pub fn range(text: &str, (line, column): (u32, u32), (end_line, end_column): (u32, u32)) -> Range {
-    let start = position(text, line, column);
-    let end = position(text, end_line, end_column);
+    ordered(
+        position(text, line, column),
+        position(text, end_line, end_column),
+    )
+}
+
+fn ordered(start: Position, end: Position) -> Range {
     Range {
         start,
         end: if end < start { start } else { end },
@@ -60,11 +70,58 @@ pub fn range(text: &str, (line, column): (u32, u32), (end_line, end_column): (u3
 
 /// The editor range of a span of kvet's YAML tree.
 pub fn span_range(text: &str, span: crate::load::spans::Span) -> Range {
-    range(
-        text,
-        (span.start.line, span.start.col),
-        (span.end.line, span.end.col),
-    )
+    Lines::new(text).span_range(span)
+}
+
+/// A text with where its lines start: the ranges of many findings in one text, without
+/// reading it from its start for each.
+pub struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(text: &'a str) -> Lines<'a> {
+        let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1);
+        Lines {
+            text,
+            starts: std::iter::once(0).chain(breaks).collect(),
+        }
+    }
+
+    /// The text of line `line` (0-based), without its line break; empty past the end.
+    fn line(&self, line: u32) -> &'a str {
+        let Some(&start) = self.starts.get(line as usize) else {
+            return "";
+        };
+        let end = self
+            .starts
+            .get(line as usize + 1)
+            .map_or(self.text.len(), |next| next - 1);
+        self.text[start..end].trim_end_matches('\r')
+    }
+
+    /// [`position`], for this text.
+    pub fn position(&self, line: u32, column: u32) -> Position {
+        let line = line.saturating_sub(1);
+        position_in(self.line(line), line, column)
+    }
+
+    /// [`range`], for this text.
+    pub fn range(&self, (line, column): (u32, u32), (end_line, end_column): (u32, u32)) -> Range {
+        ordered(
+            self.position(line, column),
+            self.position(end_line, end_column),
+        )
+    }
+
+    /// [`span_range`], for this text.
+    pub fn span_range(&self, span: crate::load::spans::Span) -> Range {
+        self.range(
+            (span.start.line, span.start.col),
+            (span.end.line, span.end.col),
+        )
+    }
 }
 
 /// The text after the client's changes, applied in order (a change without a range replaces
@@ -110,6 +167,12 @@ mod tests {
         assert_eq!(position(text, 1, 6), at(0, 6)); // kvet's column 6 is after 😀
         assert_eq!(position(text, 2, 1), at(1, 0));
         assert_eq!(position(text, 9, 3), at(8, 0));
+        let lines = Lines::new("a: é😀x\r\nb: 1\n");
+        assert_eq!(lines.position(1, 6), at(0, 6));
+        assert_eq!(lines.position(1, 99), at(0, 7));
+        assert_eq!(lines.position(2, 3), at(1, 2));
+        assert_eq!(lines.position(3, 3), at(2, 0));
+        assert_eq!(lines.position(9, 3), at(8, 0));
     }
 
     #[test]

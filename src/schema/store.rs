@@ -98,6 +98,7 @@ enum CrdSource {
 }
 
 /// A custom resource version with its schema as JSON text (see [`CrdStore::add_serialized`]).
+#[derive(Clone)]
 pub struct SerializedCrd {
     crd: super::crd::CrdSchema,
     json: Box<[u8]>,

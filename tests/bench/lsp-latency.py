@@ -5,16 +5,21 @@
         didOpen -> publishDiagnostics (the file closed and opened again each round) and an
         edit -> publishDiagnostics (with the 150 ms debounce, and without it), medians of
         ROUNDS, with no workspace (the document's own check alone); the server's peak RSS.
-    tests/bench/lsp-latency.py target/release/kvet DIR
+    tests/bench/lsp-latency.py target/release/kvet DIR [FILE [ROUNDS]]
         the workspace check of DIR at start-up: initialize -> the end of its $/progress,
-        and the server's peak RSS after it.
+        and the server's peak RSS after it; with FILE (in DIR), then ROUNDS edits of it, each
+        followed by the workspace check it causes: edit -> the end of that check's
+        $/progress (the wait after the last change included), and the check alone (its
+        progress token asked for -> its end), medians.
 """
 
 import json
 import pathlib
+import queue
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 DEBOUNCE = 0.150
@@ -22,7 +27,7 @@ DEBOUNCE = 0.150
 
 def main() -> None:
     kvet, file = str(pathlib.Path(sys.argv[1]).resolve()), pathlib.Path(sys.argv[2]).resolve()
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 and not file.is_dir() else 20
     folder = file if file.is_dir() else file.parent
     server = subprocess.Popen(
         [kvet, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=folder
@@ -33,12 +38,23 @@ def main() -> None:
         server.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         server.stdin.flush()
 
+    # Read on a thread of its own, as editors do: the server's writes never wait for ours.
+    incoming: queue.Queue = queue.Queue()
+
+    def read_all() -> None:
+        while True:
+            length = 0
+            while line := server.stdout.readline().strip():
+                if line.startswith(b"Content-Length:"):
+                    length = int(line.split(b":")[1])
+            if not length:
+                return
+            incoming.put(json.loads(server.stdout.read(length)))
+
+    threading.Thread(target=read_all, daemon=True).start()
+
     def receive() -> dict:
-        length = 0
-        while line := server.stdout.readline().strip():
-            if line.startswith(b"Content-Length:"):
-                length = int(line.split(b":")[1])
-        return json.loads(server.stdout.read(length))
+        return incoming.get(timeout=120)
 
     def published(version: int) -> dict:
         while True:
@@ -47,9 +63,12 @@ def main() -> None:
             if message.get("method") == "textDocument/publishDiagnostics" and params.get("version") == version:
                 return params
 
-    def peak_rss() -> int:
+    def rss(field: str) -> int:
         status = pathlib.Path(f"/proc/{server.pid}/status").read_text()
-        return int(next(l.split()[1] for l in status.splitlines() if l.startswith("VmHWM"))) // 1024
+        return int(next(l.split()[1] for l in status.splitlines() if l.startswith(field))) // 1024
+
+    def peak_rss() -> str:
+        return f"{rss('VmHWM')} MB (now {rss('VmRSS')} MB)"
 
     def stop() -> None:
         send({"id": 2, "method": "shutdown"})
@@ -72,7 +91,34 @@ def main() -> None:
             if message.get("method") == "$/progress" and value.get("kind") == "end":
                 break
         took = time.perf_counter() - start
-        print(f"{file}: workspace checked in {took:.2f} s ({value.get('message')}); peak RSS {peak_rss()} MB")
+        print(f"{file}: workspace checked in {took:.2f} s ({value.get('message')}); peak RSS {peak_rss()}")
+        if len(sys.argv) > 3:
+            edited = pathlib.Path(sys.argv[3]).resolve()
+            rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 10
+            uri, text = edited.as_uri(), edited.read_text()
+            send({"method": "textDocument/didOpen", "params": {"textDocument": {
+                "uri": uri, "languageId": "yaml", "version": 0, "text": text}}})
+            totals, checks = [], []
+            for version in range(1, rounds + 1):
+                text += f"# edit {version}\n"
+                start = time.perf_counter()
+                send({"method": "textDocument/didChange", "params": {
+                    "textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}})
+                asked = None
+                while True:
+                    message = receive()
+                    if message.get("method") == "window/workDoneProgress/create":
+                        asked = time.perf_counter()
+                        send({"id": message["id"], "result": None})
+                    value = message.get("params", {}).get("value", {})
+                    if asked and message.get("method") == "$/progress" and value.get("kind") == "end":
+                        break
+                now = time.perf_counter()
+                totals.append(now - start)
+                checks.append(now - asked)
+            ms = lambda xs: f"{statistics.median(xs) * 1000:.0f} ms"
+            print(f"  edit of {edited.name} -> workspace findings: median {ms(totals)}; the check alone {ms(checks)} ({rounds} rounds)")
+            print(f"  server peak RSS: {peak_rss()}")
         stop()
         return
 
@@ -107,7 +153,7 @@ def main() -> None:
     print(f"  didOpen -> diagnostics: median {ms(opens)} (min {min(opens) * 1000:.1f})")
     edited = [e - DEBOUNCE for e in edits]
     print(f"  edit -> diagnostics: median {ms(edits)}, {ms(edited)} past the debounce")
-    print(f"  server peak RSS: {peak} MB")
+    print(f"  server peak RSS: {peak}")
 
 
 main()
