@@ -772,3 +772,35 @@ fn renders_in_the_workspace_read_unsaved_buffers() {
     );
     assert_eq!(client.shut_down(), 0);
 }
+
+/// Hover on a custom resource's field: what its CRD, found in the workspace, says of it.
+#[test]
+fn a_custom_resources_field_is_documented_by_its_crd_in_the_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              properties:\n                gears:\n                  type: integer\n                  description: How many gears the widget turns.\n";
+    std::fs::create_dir(dir.path().join("crds")).unwrap();
+    std::fs::write(dir.path().join("crds/widget.yaml"), crd).unwrap();
+    let widget =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  gears: 3\n";
+    let uri = uri_of(&dir.path().join("widget.yaml"));
+    std::fs::write(dir.path().join("widget.yaml"), widget).unwrap();
+    let mut client = Client::start(dir.path());
+    client.open(&uri, widget);
+    let hover = |client: &mut Client, line: u32, character: u32| {
+        let answer = client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        answer["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        hover(&mut client, 5, 4),
+        "**`gears`** `integer`\n\nHow many gears the widget turns.\n\n*Widget (example.com/v1), its CRD in crds/widget.yaml*"
+    );
+    // Its metadata is every kind's ObjectMeta.
+    assert!(hover(&mut client, 3, 3).starts_with("**`name`** `string`\n\nName must be unique"));
+    assert_eq!(client.shut_down(), 0);
+}

@@ -13,12 +13,15 @@ use super::diagnostics::rule_of;
 use super::{fixes, text};
 use crate::load::yaml::{self, Node};
 
-/// The actions for the client's diagnostics of kvet in the document `text`.
+/// The actions for the client's diagnostics of kvet in the document `text`; with `snippets`
+/// (the client takes LSP 3.18 snippet edits), a suppression comment leaves the cursor where
+/// its reason goes.
 pub fn code_actions(
     uri: &Uri,
     text: &str,
     diagnostics: &[lsp_types::Diagnostic],
-) -> Vec<CodeActionOrCommand> {
+    snippets: bool,
+) -> Vec<serde_json::Value> {
     let documents = yaml::parse(text).documents;
     let roots: Vec<&Node> = documents.iter().map(|d| &d.root).collect();
     let mut seen = BTreeSet::new();
@@ -32,7 +35,7 @@ pub fn code_actions(
             continue;
         }
         let action = |title: String, edit: TextEdit, preferred: bool| {
-            CodeActionOrCommand::CodeAction(CodeAction {
+            json(CodeAction {
                 title,
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![diagnostic.clone()]),
@@ -53,11 +56,12 @@ pub fn code_actions(
             .iter()
             .find_map(|root| string_start(text, root, line + 1))
             .map_or(line, |start| start - 1);
-        out.push(action(
-            format!("Suppress `{rule}` on this line"),
-            suppress_line(text, above, rule),
-            false,
-        ));
+        let title = format!("Suppress `{rule}` on this line");
+        let comment = suppress_line(text, above, rule);
+        out.push(match snippets {
+            true => with_cursor_at_end(action(title, comment.clone(), false), uri, comment),
+            false => action(title, comment, false),
+        });
         // Not a `kind: List`: its items are the objects, and its annotations suppress none.
         let object = roots
             .iter()
@@ -75,6 +79,32 @@ pub fn code_actions(
         }
     }
     out
+}
+
+fn json(action: CodeAction) -> serde_json::Value {
+    serde_json::to_value(CodeActionOrCommand::CodeAction(action)).unwrap_or_default()
+}
+
+/// The action with its one edit as a snippet edit (LSP 3.18 `SnippetTextEdit`) that leaves
+/// the cursor at the end of the inserted line, before its line break.
+fn with_cursor_at_end(
+    mut action: serde_json::Value,
+    uri: &Uri,
+    edit: TextEdit,
+) -> serde_json::Value {
+    let line = edit.new_text.trim_end_matches(['\r', '\n']);
+    let escaped = line
+        .replace('\\', "\\\\")
+        .replace('$', "\\$")
+        .replace('}', "\\}");
+    let snippet = format!("{escaped}$0{}", &edit.new_text[line.len()..]);
+    action["edit"] = serde_json::json!({
+        "documentChanges": [{
+            "textDocument": {"uri": uri, "version": null},
+            "edits": [{"range": edit.range, "snippet": {"kind": "snippet", "value": snippet}}],
+        }],
+    });
+    action
 }
 
 /// The line (1-based) that starts a string spanning several lines, `line` among them and not
@@ -210,6 +240,42 @@ mod tests {
             apply(crlf, &suppress_line(crlf, 1, "x")),
             "a: 1\r\n# kvet:ignore x -- \r\nb: 2\r\n"
         );
+    }
+
+    #[test]
+    fn a_client_that_takes_snippets_gets_the_cursor_where_the_reason_goes() {
+        let text = "spec:\n  replicas: 1\n";
+        let uri: Uri = "file:///w/a.yaml".parse().unwrap();
+        let at = Position {
+            line: 1,
+            character: 2,
+        };
+        let diagnostic = lsp_types::Diagnostic {
+            range: Range::new(at, at),
+            code: Some(lsp_types::NumberOrString::String("x-rule".into())),
+            source: Some("kvet".into()),
+            ..Default::default()
+        };
+        let suppress = |snippets: bool| {
+            let actions = code_actions(&uri, text, std::slice::from_ref(&diagnostic), snippets);
+            actions
+                .into_iter()
+                .find(|a| a["title"] == "Suppress `x-rule` on this line")
+                .unwrap()
+        };
+        let edit = &suppress(true)["edit"]["documentChanges"][0];
+        assert_eq!(edit["textDocument"]["uri"], "file:///w/a.yaml");
+        assert_eq!(
+            edit["edits"][0]["snippet"],
+            serde_json::json!({"kind": "snippet", "value": "  # kvet:ignore x-rule -- $0\n"})
+        );
+        assert_eq!(
+            edit["edits"][0]["range"]["start"],
+            serde_json::json!({"line": 1, "character": 0})
+        );
+        // Other clients get the plain edit.
+        let plain = &suppress(false)["edit"]["changes"]["file:///w/a.yaml"][0];
+        assert_eq!(plain["newText"], "  # kvet:ignore x-rule -- \n");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Hover on a field's key: what Kubernetes says the field is for (the descriptions bundle of
-//! [`crate::schema::descriptions`], loaded on the first hover).
+//! Hover on a field's key: what the schema says the field is for — Kubernetes' descriptions
+//! (the bundle of [`crate::schema::descriptions`], loaded on the first hover), and a custom
+//! resource's CRD ([`super::crd_docs`]).
 
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position};
 
@@ -8,9 +9,51 @@ use crate::load::spans::{Pos, Span};
 use crate::load::yaml::{self, Node, Value};
 use crate::schema::descriptions::{self, Step};
 
-/// The documentation of the key at `position` of the document `text`, if Kubernetes
-/// documents that field of the object's kind.
-pub fn field_hover(text: &str, position: Position) -> Option<Hover> {
+/// What a hover says of a field.
+#[derive(Debug, PartialEq)]
+pub struct FieldHelp {
+    pub field: String,
+    pub type_name: String,
+    pub description: String,
+    /// Whose description it is: `Deployment (apps/v1), Kubernetes 1.33`.
+    pub from: String,
+}
+
+impl FieldHelp {
+    fn of_kubernetes(doc: descriptions::FieldDoc, whose: &str) -> FieldHelp {
+        FieldHelp {
+            field: doc.field,
+            type_name: doc.type_name,
+            description: doc.description,
+            from: format!("{whose}, Kubernetes {}", doc.version),
+        }
+    }
+}
+
+/// What Kubernetes says of the field `path` leads to in `api_version`/`kind`; of the
+/// `metadata` of any kind, custom resources' too.
+pub fn kubernetes_field(api_version: &str, kind: &str, path: &[Step]) -> Option<FieldHelp> {
+    if let Some(doc) = descriptions::field(api_version, kind, path) {
+        return Some(FieldHelp::of_kubernetes(
+            doc,
+            &format!("{kind} ({api_version})"),
+        ));
+    }
+    // Every kind's metadata is an ObjectMeta, documented as any built-in kind's.
+    if path.len() > 1 && path[0] == Step::Key("metadata".to_owned()) {
+        let doc = descriptions::field("v1", "ConfigMap", path)?;
+        return Some(FieldHelp::of_kubernetes(doc, "ObjectMeta"));
+    }
+    None
+}
+
+/// The documentation of the key at `position` of the document `text`, as `lookup` finds it
+/// for the object's `apiVersion`, `kind` and the path to the key.
+pub fn field_hover(
+    text: &str,
+    position: Position,
+    lookup: impl Fn(&str, &str, &[Step]) -> Option<FieldHelp>,
+) -> Option<Hover> {
     let line = text::line_text(text, position.line);
     // kvet counts characters from 1 where the editor counts UTF-16 units from 0.
     let mut units = 0;
@@ -36,10 +79,10 @@ pub fn field_hover(text: &str, position: Position) -> Option<Hover> {
     );
     let mut path = Vec::new();
     let key = key_at(root, at, &mut path)?;
-    let doc = descriptions::field(api_version, kind, &path)?;
+    let help = lookup(api_version, kind, &path)?;
     let value = format!(
-        "**`{}`** `{}`\n\n{}\n\n*{kind} ({api_version}), Kubernetes {}*",
-        doc.field, doc.type_name, doc.description, doc.version
+        "**`{}`** `{}`\n\n{}\n\n*{}*",
+        help.field, help.type_name, help.description, help.from
     );
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
@@ -92,7 +135,7 @@ mod tests {
     use super::*;
 
     fn hover(text: &str, line: u32, character: u32) -> Option<String> {
-        let hover = field_hover(text, Position { line, character })?;
+        let hover = field_hover(text, Position { line, character }, kubernetes_field)?;
         match hover.contents {
             HoverContents::Markup(m) => Some(m.value),
             _ => None,
@@ -115,5 +158,9 @@ mod tests {
             None
         );
         assert_eq!(hover(text, 40, 0), None);
+        // A custom resource's metadata is documented as every kind's.
+        let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  labels: {a: b}\n";
+        let labels = hover(widget, 3, 3).unwrap();
+        assert!(labels.contains("*ObjectMeta, Kubernetes 1."), "{labels}");
     }
 }

@@ -17,6 +17,7 @@
 
 mod actions;
 mod check;
+mod crd_docs;
 mod diagnostics;
 mod fixes;
 mod hover;
@@ -81,6 +82,12 @@ pub fn run() -> Result<u8, LspError> {
 
 fn serve(connection: Connection) -> Result<u8, LspError> {
     let (id, params) = connection.initialize_start()?;
+    // LSP 3.18's snippet edits, which lsp-types does not know yet: the cursor can be left
+    // where the user writes next (a suppression's reason).
+    let snippets = params
+        .pointer("/capabilities/workspace/workspaceEdit/snippetEditSupport")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
     let params: InitializeParams = serde_json::from_value(params)?;
     let capabilities = ServerCapabilities {
         text_document_sync: Some(TextDocumentSyncCapability::Options(
@@ -120,6 +127,7 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         .and_then(|w| w.work_done_progress)
         .unwrap_or(false);
     let mut server = Server {
+        snippets,
         workspace_due: root.as_ref().map(|_| Instant::now()),
         workspace: Workspace::default(),
         progress,
@@ -128,6 +136,7 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         in_flight: Default::default(),
         waiting: Default::default(),
         shown: Default::default(),
+        crd_docs: Default::default(),
         connection,
         root,
         settings: Arc::new(settings),
@@ -172,6 +181,8 @@ struct Document {
 
 struct Server {
     connection: Connection,
+    /// Whether the client takes snippet edits in a workspace edit (LSP 3.18).
+    snippets: bool,
     root: Option<PathBuf>,
     settings: Arc<Settings>,
     configs: Configs,
@@ -201,6 +212,9 @@ struct Server {
     waiting: std::collections::HashSet<Uri>,
     /// The problems shown (`window/showMessage`) and not yet gone.
     shown: std::collections::HashSet<String>,
+    /// Where the CRDs of the settings and the workspace are, for hovers on custom resources:
+    /// found on the first, forgotten when files or settings change.
+    crd_docs: std::cell::OnceCell<crd_docs::CrdIndex>,
 }
 
 /// What a check sends back.
@@ -311,10 +325,10 @@ impl Server {
                 let params: CodeActionParams =
                     serde_json::from_value(request.params).map_err(invalid)?;
                 let uri = &params.text_document.uri;
-                let actions = self
-                    .documents
-                    .get(uri)
-                    .map(|d| actions::code_actions(uri, &d.text, &params.context.diagnostics));
+                let actions = self.documents.get(uri).map(|d| {
+                    let diagnostics = &params.context.diagnostics;
+                    actions::code_actions(uri, &d.text, diagnostics, self.snippets)
+                });
                 Ok(serde_json::to_value(actions.unwrap_or_default()).unwrap_or_default())
             }
             HoverRequest::METHOD => {
@@ -353,7 +367,17 @@ impl Server {
             .collect();
         if docs.is_empty() {
             let document = self.documents.get(uri)?;
-            return hover::field_hover(&document.text, position);
+            let crds = || {
+                self.crd_docs.get_or_init(|| {
+                    let settings: Vec<PathBuf> =
+                        self.settings.crds.iter().map(PathBuf::from).collect();
+                    crd_docs::CrdIndex::build(&settings, self.root.as_deref())
+                })
+            };
+            return hover::field_hover(&document.text, position, |api_version, kind, path| {
+                hover::kubernetes_field(api_version, kind, path)
+                    .or_else(|| crds().field(api_version, kind, path))
+            });
         }
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {
@@ -435,6 +459,7 @@ impl Server {
     /// Checks every open document and the workspace again: settings, a config, a policy or
     /// a CRD changed, so no finding known so far is current.
     fn check_all(&mut self) {
+        self.crd_docs = Default::default();
         let now = Instant::now();
         for uri in self.documents.keys() {
             self.due.insert(uri.clone(), now);
