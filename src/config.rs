@@ -86,6 +86,9 @@ pub struct Config {
     pub charts: Vec<ChartRelease>,
     /// The URL Argo CD Applications name this repository by, besides its Git remotes.
     pub repository: Option<String>,
+    /// A hash of the text it was parsed from (0 for the defaults): configs of one text at one
+    /// place are the same config, which is how the cache of checks tells them apart.
+    pub text_hash: u64,
 }
 
 /// A `charts` entry: a release of a chart of the repository, with its paths as written
@@ -300,7 +303,11 @@ impl Config {
             name,
             text: Arc::from(text),
         };
-        parser.parse()
+        let mut config = parser.parse()?;
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(text, &mut h);
+        config.text_hash = std::hash::Hasher::finish(&h);
+        Ok(config)
     }
 
     /// The effective setting of every rule that differs from its default, for one file.
@@ -338,6 +345,7 @@ impl Default for Config {
             render: true,
             charts: Vec::new(),
             repository: None,
+            text_hash: 0,
         }
     }
 }

@@ -330,7 +330,13 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         locations: &locations,
     };
 
-    if let Some(cache) = &opts.cache {
+    // Schemas from --schema-location (downloads that may fail, files that may change) are
+    // not what a kept result can be trusted to have seen.
+    let cache = opts
+        .cache
+        .as_deref()
+        .filter(|_| opts.schema_locations.is_empty());
+    if let Some(cache) = cache {
         cache.begin(check::cache::fingerprint(opts, config));
     }
     let results: Vec<FileResult> = sources
@@ -341,12 +347,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
                     source,
                     (config, &context, &policies),
                     opts.keep_sources,
-                    opts.cache.as_deref(),
+                    cache,
                 )
             })
         })
         .collect::<Result<_, Error>>()?;
-    if let Some(cache) = &opts.cache {
+    if let Some(cache) = cache {
         cache.end();
     }
 

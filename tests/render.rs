@@ -386,3 +386,45 @@ fn a_baseline_of_a_rendered_chart_is_the_same_however_often_it_is_written() {
     assert_eq!(write(), first);
     assert_eq!(write(), first);
 }
+
+/// A chart whose template is a symbolic link renders from the copy holding an unsaved values
+/// file as it does from disk: the link's file is copied where the link is.
+#[cfg(unix)]
+#[test]
+fn a_buffer_renders_a_chart_with_linked_templates() {
+    if !available("helm", &[]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart");
+    fs::create_dir_all(chart.join("templates")).unwrap();
+    fs::create_dir_all(chart.join("shared")).unwrap();
+    fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    fs::write(chart.join("values.yaml"), "image: nginx:1.27\n").unwrap();
+    fs::write(
+        chart.join("shared/pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: {{ .Values.image }}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../shared/pod.yaml", chart.join("templates/pod.yaml")).unwrap();
+    let out = kvet()
+        .current_dir(dir.path())
+        .args(["check", "--format", "json", "chart", "-"])
+        .args(["--stdin-filename", "chart/values.yaml"])
+        .write_stdin("image: nginx:latest\n")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["rule"] == "image-tag-latest"),
+        "{doc}"
+    );
+}

@@ -381,3 +381,49 @@ fn renders_read_an_editors_buffer_in_place_of_its_file() {
         "{found:#?}"
     );
 }
+
+/// A kustomization that includes its base through a symbolic link renders from the copy that
+/// holds an unsaved buffer as it does from disk.
+#[cfg(unix)]
+#[test]
+fn a_buffer_renders_through_linked_folders() {
+    if !kubectl() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::create_dir_all(d.join("base")).unwrap();
+    fs::create_dir_all(d.join("app")).unwrap();
+    fs::write(d.join("base/kustomization.yaml"), "resources: [cm.yaml]\n").unwrap();
+    fs::write(
+        d.join("base/cm.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: nginx:latest\n",
+    )
+    .unwrap();
+    fs::write(d.join("app/kustomization.yaml"), "resources: [shared]\n").unwrap();
+    std::os::unix::fs::symlink("../base", d.join("app/shared")).unwrap();
+    // The buffer prefixes every name: the render reads it, and the base through the link.
+    let cache = tempfile::tempdir().unwrap();
+    let out = kvet()
+        .current_dir(d)
+        .args(["check", "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .args(["app", "-", "--stdin-filename", "app/kustomization.yaml"])
+        .write_stdin("resources: [shared]\nnamePrefix: x-\n")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let latest = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "image-tag-latest")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(latest["object"]["name"], "x-web", "{doc}");
+    assert!(
+        !doc.to_string().contains("kustomize-render-failed"),
+        "{doc}"
+    );
+    // Nothing of the render is kept: the next edit makes it useless.
+    assert_eq!(fs::read_dir(cache.path()).map_or(0, |d| d.count()), 0);
+}

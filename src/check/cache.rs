@@ -122,12 +122,12 @@ impl CheckCache {
 
 /// What every file's result depends on besides the file: the config, the flags that change
 /// findings, and the files behind them (policies, data, CRDs: path, size and time changed).
+/// Runs with `--schema-location` keep nothing (see [`crate::lint`]).
 pub(crate) fn fingerprint(opts: &crate::LintOptions, config: &crate::config::Config) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
-    format!("{config:?}").hash(&mut h);
+    (&config.root, &config.path, config.text_hash).hash(&mut h);
     opts.kubernetes_version.hash(&mut h);
     opts.crds.hash(&mut h);
-    opts.schema_locations.hash(&mut h);
     format!("{:?}", opts.policy).hash(&mut h);
     opts.no_catalog.hash(&mut h);
     let behind = opts
@@ -205,5 +205,44 @@ mod tests {
         let without = report(&cached, &quiet);
         assert!(!without.iter().any(|f| f.ends_with("run-as-root")));
         assert_eq!(without, report(&plain, &quiet));
+    }
+
+    #[test]
+    fn a_config_parsed_again_is_the_same_config() {
+        let text = "rules: {run-as-root: off, missing-probes: warning, image-tag-latest: error, writable-root-fs: off}\n";
+        let opts = LintOptions::default();
+        let first = fingerprint(&opts, &Config::parse("c", text).unwrap());
+        for _ in 0..10 {
+            assert_eq!(
+                fingerprint(&opts, &Config::parse("c", text).unwrap()),
+                first
+            );
+        }
+        let other = Config::parse("c", "rules: {run-as-root: off}\n").unwrap();
+        assert_ne!(fingerprint(&opts, &other), first);
+    }
+
+    #[test]
+    fn a_kustomization_is_checked_again_every_run() {
+        // Whether the files it lists exist is not in its text.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("kustomization.yaml"),
+            "resources: [app.yaml]\n",
+        )
+        .unwrap();
+        let cache = Arc::new(CheckCache::default());
+        let opts = LintOptions {
+            paths: vec![dir.path().display().to_string()],
+            no_render: true,
+            cache: Some(Arc::clone(&cache)),
+            ..LintOptions::default()
+        };
+        let config = Config::default();
+        let missing =
+            |found: &[String]| found.iter().any(|f| f.ends_with("kustomize-missing-file"));
+        assert!(missing(&report(&opts, &config)));
+        std::fs::write(dir.path().join("app.yaml"), POD.replace("NAME", "app")).unwrap();
+        assert!(!missing(&report(&opts, &config)));
     }
 }

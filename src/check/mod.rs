@@ -92,36 +92,63 @@ pub(crate) fn check_file(
     if let Some(kept) = cache.zip(key.as_ref()).and_then(|(c, k)| c.get(k)) {
         return kept;
     }
-    let result = check_text(source, text, (context, policies), result, keep_source);
-    if let Some((cache, key)) = cache.zip(key) {
+    let (result, alone) = check_text(source, text, (context, policies), result, keep_source);
+    if let Some((cache, key)) = cache.zip(key).filter(|_| alone) {
         cache.put(key, source, &result);
     }
     result
 }
 
-/// [`check_file`] once the file's text is read.
+/// [`check_file`] once the file's text is read; with whether what it found depends on the
+/// file alone (not so for a kustomization, whose listed files may come and go, nor for the
+/// repository's other files).
 fn check_text(
     source: &Source,
     text: String,
+    with: (&Context, &policy::Policies),
+    result: FileResult,
+    keep_source: bool,
+) -> (FileResult, bool) {
+    let (context, policies) = with;
+    let loaded = load::load_text(&text);
+    let checked = match &source.role {
+        Role::Patch(patch) => {
+            repository::check_patch(source, &text, patch, context, result, keep_source)
+        }
+        Role::Kustomization => {
+            repository::check_kustomization(source, &text, context, result, keep_source)
+        }
+        Role::Data => repository::check_data(source, &text, result, keep_source),
+        _ if repository::declares_kustomization(&loaded) => {
+            repository::check_kustomization(source, &text, context, result, keep_source)
+        }
+        _ => {
+            return (
+                check_objects(
+                    source,
+                    text,
+                    loaded,
+                    (context, policies),
+                    result,
+                    keep_source,
+                ),
+                true,
+            );
+        }
+    };
+    (checked, false)
+}
+
+/// [`check_text`] for a file of objects.
+fn check_objects(
+    source: &Source,
+    text: String,
+    loaded: load::Loaded,
     with: (&Context, &policy::Policies),
     mut result: FileResult,
     keep_source: bool,
 ) -> FileResult {
     let (context, policies) = with;
-    let loaded = load::load_text(&text);
-    match &source.role {
-        Role::Patch(patch) => {
-            return repository::check_patch(source, &text, patch, context, result, keep_source);
-        }
-        Role::Kustomization => {
-            return repository::check_kustomization(source, &text, context, result, keep_source);
-        }
-        Role::Data => return repository::check_data(source, &text, result, keep_source),
-        _ if repository::declares_kustomization(&loaded) => {
-            return repository::check_kustomization(source, &text, context, result, keep_source);
-        }
-        _ => {}
-    }
     // A file a render reads: the rules run on what the render made of its objects.
     let rendered = matches!(source.role, Role::Manifest { rendered: true });
     let kubernetes = loaded.is_kubernetes();

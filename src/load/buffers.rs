@@ -58,9 +58,16 @@ impl Buffers {
     }
 
     /// Copies `files` (absolute paths under `base`) into a new temporary folder, each at its
-    /// path relative to `base`, with the buffers' text in place of their files'. Files that
-    /// cannot be read are left out, as a tool would fail to read them.
-    pub fn mirror(&self, base: &Path, files: &BTreeSet<PathBuf>) -> std::io::Result<Mirror> {
+    /// path relative to `base`, with the buffers' text in place of their files'; `links`
+    /// (path as written → the path it resolves to) are made symbolic links to their copies,
+    /// so that a path through a linked folder leads where it does on disk. Files that cannot
+    /// be read are left out, as a tool would fail to read them.
+    pub fn mirror(
+        &self,
+        base: &Path,
+        files: &BTreeSet<PathBuf>,
+        links: &[(PathBuf, PathBuf)],
+    ) -> std::io::Result<Mirror> {
         let dir = tempfile::Builder::new().prefix("kvet-buffers-").tempdir()?;
         let path = std::fs::canonicalize(dir.path())?;
         for file in files {
@@ -76,11 +83,47 @@ impl Buffers {
             }
             std::fs::write(target, bytes)?;
         }
-        Ok(Mirror {
+        let mirror = Mirror {
             _dir: dir,
             path,
             base: base.to_path_buf(),
-        })
+        };
+        for (written, resolved) in links {
+            let link = mirror.place(written);
+            if !link.starts_with(&mirror.path) || link.symlink_metadata().is_ok() {
+                continue;
+            }
+            if let Some(parent) = link.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            symlink(&mirror.place(resolved), &link)?;
+        }
+        Ok(mirror)
+    }
+
+    /// Whether a buffer is of a file under `folder` (an identity), or is one of `files`.
+    pub fn any_under<'a>(
+        &self,
+        folder: &Path,
+        mut files: impl Iterator<Item = &'a PathBuf>,
+    ) -> bool {
+        !self.is_empty()
+            && (self.0.keys().any(|f| f.starts_with(folder))
+                || files.any(|f| self.0.contains_key(f)))
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    if target.is_dir() {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
     }
 }
 
@@ -173,7 +216,7 @@ mod tests {
         std::fs::write(&edited, "resources: [base]\n").unwrap();
         let buffers = Buffers::new([(edited.clone(), b"resources: []\n".to_vec())]);
         let files = BTreeSet::from([kept.clone(), edited.clone()]);
-        let mirror = buffers.mirror(&base, &files).unwrap();
+        let mirror = buffers.mirror(&base, &files, &[]).unwrap();
         let read = |p: &Path| std::fs::read_to_string(mirror.place(p)).unwrap();
         assert_eq!(read(&kept), "kind: Deployment\n");
         assert_eq!(read(&edited), "resources: []\n");

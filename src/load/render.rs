@@ -112,24 +112,29 @@ impl HelmRelease {
     /// A copy of the chart and the release's values files with the editor's buffers in place,
     /// when one of them has a buffer.
     fn buffered_copy(&self) -> std::io::Result<Option<super::buffers::Mirror>> {
-        if self.buffers.is_empty() {
+        let chart = crate::repo::identity(&self.chart);
+        let values: Vec<PathBuf> = self
+            .values
+            .iter()
+            .map(|v| crate::repo::identity(v))
+            .collect();
+        if !self.buffers.any_under(&chart, values.iter()) {
             return Ok(None);
         }
-        let chart = crate::repo::identity(&self.chart);
+        // Linked templates are copied where the link is, as helm reads them.
         let mut files: std::collections::BTreeSet<PathBuf> = ignore::WalkBuilder::new(&chart)
             .standard_filters(false)
+            .follow_links(true)
+            .filter_entry(|e| e.file_name() != ".git")
             .build()
             .flatten()
             .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
             .map(|e| e.into_path())
             .collect();
-        files.extend(self.values.iter().map(|v| crate::repo::identity(v)));
-        if !self.buffers.any(files.iter()) {
-            return Ok(None);
-        }
+        files.extend(values);
         let folders = files.iter().filter_map(|f| f.parent());
         let base = super::buffers::common_folder(folders).unwrap_or_else(|| PathBuf::from("/"));
-        self.buffers.mirror(&base, &files).map(Some)
+        self.buffers.mirror(&base, &files, &[]).map(Some)
     }
 
     /// Whether `value` is written in the release's values: the chart's `values.yaml`, the

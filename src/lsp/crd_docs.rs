@@ -11,10 +11,35 @@ use crate::schema::descriptions::Step;
 
 use super::hover::FieldHelp;
 
-/// Where each custom resource kind's CRD is: `(apiVersion, kind)` → file and line.
+/// The CRD index of a server's settings and workspace, built when first needed.
+pub struct CrdDocs {
+    index: std::sync::OnceLock<CrdIndex>,
+    paths: Vec<PathBuf>,
+    root: Option<PathBuf>,
+}
+
+impl CrdDocs {
+    /// The CRDs of the `crds` setting's paths and of the workspace's `root`.
+    pub fn new(crds: &[String], root: Option<&Path>) -> CrdDocs {
+        CrdDocs {
+            index: std::sync::OnceLock::new(),
+            paths: crds.iter().map(PathBuf::from).collect(),
+            root: root.map(Path::to_path_buf),
+        }
+    }
+
+    /// The index, built on the first call (the others wait for it).
+    pub fn index(&self) -> &CrdIndex {
+        self.index
+            .get_or_init(|| CrdIndex::build(&self.paths, self.root.as_deref()))
+    }
+}
+
+/// Where each custom resource kind's CRD is: `(apiVersion, kind)` → its file, the line it
+/// starts on there, and its name (checked when it is read: the file may have changed).
 #[derive(Debug, Default)]
 pub struct CrdIndex {
-    crds: HashMap<(String, String), (PathBuf, u32)>,
+    crds: HashMap<(String, String), (PathBuf, u32, String)>,
     /// The workspace's folder, which files are named relative to.
     root: Option<PathBuf>,
 }
@@ -43,10 +68,11 @@ impl CrdIndex {
                 let loaded = load::load_text(skeleton.as_deref().unwrap_or(&text));
                 for object in &loaded.objects {
                     let line = object.root.span.start.line;
+                    let name = object.id.name.clone().unwrap_or_default();
                     for version in crate::schema::crd::versions_of(object, |_, _| true) {
                         index
                             .entry((version.api_version, version.kind))
-                            .or_insert_with(|| (file.to_path_buf(), line));
+                            .or_insert_with(|| (file.to_path_buf(), line, name.clone()));
                     }
                 }
             }
@@ -59,14 +85,25 @@ impl CrdIndex {
 
     /// The field of `api_version`/`kind` that `path` ends on, as its CRD documents it.
     pub fn field(&self, api_version: &str, kind: &str, path: &[Step]) -> Option<FieldHelp> {
-        let (file, line) = self.crds.get(&(api_version.to_owned(), kind.to_owned()))?;
+        let (file, line, name) = self.crds.get(&(api_version.to_owned(), kind.to_owned()))?;
         let text = load::read_file_text(file).ok()?;
-        let document = load::yaml::document_at(&text, *line)?;
-        let root = load::yaml::parse(document)
+        let named = |root: &Node| {
+            let found = root.get("metadata").and_then(|m| m.get("name"));
+            found.and_then(Node::as_str) == Some(name.as_str())
+        };
+        // Where it was when indexed; anywhere in the file if that changed since.
+        let document = load::yaml::document_at(&text, *line).unwrap_or_default();
+        let mut roots = load::yaml::parse(document)
             .documents
             .into_iter()
-            .next()?
-            .root;
+            .map(|d| d.root);
+        let root = match roots.next().filter(|root| named(root)) {
+            Some(root) => root,
+            None => {
+                let all = load::yaml::parse(&text).documents.into_iter();
+                all.map(|d| d.root).find(|root| named(root))?
+            }
+        };
         let schema = version_schema(&root, api_version)?;
         let (node, field) = walk(schema, path)?;
         let description = node.get("description").and_then(Node::as_str)?;
@@ -214,5 +251,10 @@ spec:
             index.field("example.com/v2", "Widget", &[key("spec")]),
             None
         );
+        // The file changed since it was indexed: the CRD is found again by its name.
+        let moved = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\n---\n{CRD}");
+        std::fs::write(dir.path().join("widget.yaml"), moved).unwrap();
+        let size = field(&[key("spec"), key("size")]).unwrap();
+        assert_eq!(size.description, "How many gears the widget has.");
     }
 }

@@ -9,6 +9,38 @@ use crate::load::spans::{Pos, Span};
 use crate::load::yaml::{self, Node, Value};
 use crate::schema::descriptions::{self, Step};
 
+/// The hover at `position`: the documentation of the rules of the diagnostics `under` it;
+/// elsewhere, of the field whose key is there in the document `text`.
+pub fn answer(
+    under: &[lsp_types::Diagnostic],
+    text: Option<&str>,
+    position: Position,
+    crds: &super::crd_docs::CrdDocs,
+) -> Option<Hover> {
+    let mut rules: Vec<&str> = under
+        .iter()
+        .filter_map(super::diagnostics::rule_of)
+        .collect();
+    rules.dedup();
+    let docs: Vec<String> = rules
+        .iter()
+        .filter_map(|r| crate::diag::explain::explanation(r))
+        .collect();
+    if docs.is_empty() {
+        return field_hover(text?, position, |api_version, kind, path| {
+            kubernetes_field(api_version, kind, path)
+                .or_else(|| crds.index().field(api_version, kind, path))
+        });
+    }
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: docs.join("\n\n---\n\n"),
+        }),
+        range: under.first().map(|d| d.range),
+    })
+}
+
 /// What a hover says of a field.
 #[derive(Debug, PartialEq)]
 pub struct FieldHelp {

@@ -42,12 +42,12 @@ use lsp_types::request::{
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, Hover, HoverContents, HoverParams, HoverProviderCapability,
-    InitializeParams, MarkupContent, MarkupKind, MessageType, NumberOrString, ProgressParams,
-    ProgressParamsValue, PublishDiagnosticsParams, Registration, RegistrationParams,
-    ServerCapabilities, ServerInfo, ShowMessageParams, TextDocumentSyncCapability,
-    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
-    WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressCreateParams, WorkDoneProgressEnd,
+    DidOpenTextDocumentParams, HoverParams, HoverProviderCapability, InitializeParams, MessageType,
+    NumberOrString, ProgressParams, ProgressParamsValue, PublishDiagnosticsParams, Registration,
+    RegistrationParams, ServerCapabilities, ServerInfo, ShowMessageParams,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri, WorkDoneProgress, WorkDoneProgressBegin,
+    WorkDoneProgressCreateParams, WorkDoneProgressEnd,
 };
 
 use check::{Buffer, Configs, Job, Outcome, WorkspaceJob, WorkspaceOutcome};
@@ -136,7 +136,7 @@ fn serve(connection: Connection) -> Result<u8, LspError> {
         in_flight: Default::default(),
         waiting: Default::default(),
         shown: Default::default(),
-        crd_docs: Default::default(),
+        crd_docs: Arc::new(crd_docs::CrdDocs::new(&settings.crds, root.as_deref())),
         connection,
         root,
         settings: Arc::new(settings),
@@ -214,7 +214,7 @@ struct Server {
     shown: std::collections::HashSet<String>,
     /// Where the CRDs of the settings and the workspace are, for hovers on custom resources:
     /// found on the first, forgotten when files or settings change.
-    crd_docs: std::cell::OnceCell<crd_docs::CrdIndex>,
+    crd_docs: Arc<crd_docs::CrdDocs>,
 }
 
 /// What a check sends back.
@@ -304,6 +304,9 @@ impl Server {
             self.shut_down = true;
             return self.respond(Response::new_ok(id, ()));
         }
+        if request.method == HoverRequest::METHOD {
+            return self.hover(request);
+        }
         let answer =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(request)));
         let response = match answer {
@@ -331,13 +334,6 @@ impl Server {
                 });
                 Ok(serde_json::to_value(actions.unwrap_or_default()).unwrap_or_default())
             }
-            HoverRequest::METHOD => {
-                let params: HoverParams =
-                    serde_json::from_value(request.params).map_err(invalid)?;
-                let at = params.text_document_position_params;
-                let hover = self.hover(&at.text_document.uri, at.position);
-                Ok(serde_json::to_value(hover).unwrap_or_default())
-            }
             other => Err((
                 ErrorCode::MethodNotFound,
                 format!("kvet does not answer {other}"),
@@ -345,47 +341,45 @@ impl Server {
         }
     }
 
-    /// The documentation of the rules of kvet's diagnostics at `position`; elsewhere, of the
-    /// field whose key is there.
-    fn hover(&self, uri: &Uri, position: lsp_types::Position) -> Option<Hover> {
-        let under: Vec<&lsp_types::Diagnostic> = self
+    /// Answers a hover on a worker thread (finding a custom resource's CRD may read the
+    /// workspace): the documentation of the rules of kvet's diagnostics at the position;
+    /// elsewhere, of the field whose key is there.
+    fn hover(&self, request: Request) {
+        let id = request.id;
+        let params = match serde_json::from_value::<HoverParams>(request.params) {
+            Ok(params) => params.text_document_position_params,
+            Err(e) => {
+                let code = ErrorCode::InvalidParams as i32;
+                return self.respond(Response::new_err(id, code, e.to_string()));
+            }
+        };
+        let (uri, position) = (params.text_document.uri, params.position);
+        let under: Vec<lsp_types::Diagnostic> = self
             .published
-            .get(uri)
+            .get(&uri)
             .map(|(_, published)| published.as_slice())
             .unwrap_or_default()
             .iter()
             .filter(|d| d.range.start <= position && position <= d.range.end)
+            .cloned()
             .collect();
-        let mut rules: Vec<&str> = under
-            .iter()
-            .filter_map(|d| diagnostics::rule_of(d))
-            .collect();
-        rules.dedup();
-        let docs: Vec<String> = rules
-            .iter()
-            .filter_map(|r| crate::diag::explain::explanation(r))
-            .collect();
-        if docs.is_empty() {
-            let document = self.documents.get(uri)?;
-            let crds = || {
-                self.crd_docs.get_or_init(|| {
-                    let settings: Vec<PathBuf> =
-                        self.settings.crds.iter().map(PathBuf::from).collect();
-                    crd_docs::CrdIndex::build(&settings, self.root.as_deref())
-                })
+        let text = self.documents.get(&uri).map(|d| d.text.clone());
+        let crds = Arc::clone(&self.crd_docs);
+        let sender = self.connection.sender.clone();
+        rayon::spawn(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                hover::answer(&under, text.as_deref(), position, &crds)
+            }));
+            let response = match answer {
+                Ok(hover) => Response::new_ok(id, hover),
+                Err(_) => Response::new_err(
+                    id,
+                    ErrorCode::InternalError as i32,
+                    "kvet crashed answering this request".to_owned(),
+                ),
             };
-            return hover::field_hover(&document.text, position, |api_version, kind, path| {
-                hover::kubernetes_field(api_version, kind, path)
-                    .or_else(|| crds().field(api_version, kind, path))
-            });
-        }
-        Some(Hover {
-            contents: HoverContents::Markup(MarkupContent {
-                kind: MarkupKind::Markdown,
-                value: docs.join("\n\n---\n\n"),
-            }),
-            range: under.first().map(|d| d.range),
-        })
+            let _ = sender.send(response.into());
+        });
     }
 
     fn notification(&mut self, notification: Notification) {
@@ -459,7 +453,8 @@ impl Server {
     /// Checks every open document and the workspace again: settings, a config, a policy or
     /// a CRD changed, so no finding known so far is current.
     fn check_all(&mut self) {
-        self.crd_docs = Default::default();
+        let root = self.root.as_deref();
+        self.crd_docs = Arc::new(crd_docs::CrdDocs::new(&self.settings.crds, root));
         let now = Instant::now();
         for uri in self.documents.keys() {
             self.due.insert(uri.clone(), now);

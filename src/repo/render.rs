@@ -135,7 +135,9 @@ pub fn render(
         &layer_fields(repo, root),
         mirror.as_ref(),
     )?;
-    if let Some(file) = cached
+    // A render of unsaved buffers is not kept: the next edit makes it useless, and a render
+    // holds the values of generated Secrets.
+    if let Some(file) = cached.filter(|_| mirror.is_none())
         && let Ok(bytes) = serde_json::to_vec(&rendered)
     {
         // A cache that cannot be written only costs the next run a render.
@@ -488,13 +490,36 @@ fn mirror(repo: &Repository, root: usize, inputs: &BTreeSet<PathBuf>) -> std::io
             );
         }
     }
-    let folders = files.iter().filter_map(|f| f.parent()).chain(
-        closure
+    // Paths as kustomizations write them that lead through a symbolic link (`resources:
+    // [shared]`, `shared -> ../base`): links in the copy too.
+    let mut links = Vec::new();
+    for &k in &closure {
+        let k = &repo.kustomizations[k];
+        let written = k
+            .resources
             .iter()
-            .map(|&k| repo.kustomizations[k].dir.as_path()),
-    );
+            .chain(&k.components)
+            .chain(&k.files)
+            .chain(&k.plugins)
+            .filter_map(|entry| k.resolve(&entry.value));
+        for path in written {
+            let resolved = super::identity(&path);
+            if resolved != path && path.exists() {
+                links.push((path, resolved));
+            }
+        }
+    }
+    let folders = files
+        .iter()
+        .chain(links.iter().map(|(written, _)| written))
+        .filter_map(|f| f.parent())
+        .chain(
+            closure
+                .iter()
+                .map(|&k| repo.kustomizations[k].dir.as_path()),
+        );
     let base = common_folder(folders).unwrap_or_else(|| PathBuf::from("/"));
-    repo.buffers.mirror(&base, &files)
+    repo.buffers.mirror(&base, &files, &links)
 }
 
 /// A hash of everything a root's render reads: the tool, and the path and bytes of each of
