@@ -143,13 +143,18 @@ impl Client {
         self.diagnostics_where(uri, |p| p["version"] == version)
     }
 
-    /// Replaces the document's whole text; the diagnostics published for it.
-    fn replace(&mut self, uri: &str, version: i32, text: &str) -> Value {
+    /// Replaces the document's whole text.
+    fn change(&mut self, uri: &str, version: i32, text: &str) {
         self.notify(
             "textDocument/didChange",
             json!({"textDocument": {"uri": uri, "version": version},
                    "contentChanges": [{"text": text}]}),
         );
+    }
+
+    /// Replaces the document's whole text; the diagnostics published for it.
+    fn replace(&mut self, uri: &str, version: i32, text: &str) -> Value {
+        self.change(uri, version, text);
         self.diagnostics(uri, version.into())
     }
 
@@ -738,11 +743,7 @@ fn renders_in_the_workspace_read_unsaved_buffers() {
         "    spec:\n",
         "    spec:\n      automountServiceAccountToken: false\n",
     );
-    client.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": base, "version": 2},
-               "contentChanges": [{"text": edited}]}),
-    );
+    client.change(&base, 2, &edited);
     let published =
         client.diagnostics_where(&base, |p| p["version"] == 2 && has(p, "missing-probes"));
     let found = findings(&published);
@@ -758,11 +759,7 @@ fn renders_in_the_workspace_read_unsaved_buffers() {
     // The overlay pins its tag, unsaved: `latest` is gone from its render.
     client.open(&overlay, &overlay_text);
     let pinned = overlay_text.replace("newTag: latest", "newTag: \"1.1\"");
-    client.notify(
-        "textDocument/didChange",
-        json!({"textDocument": {"uri": overlay, "version": 2},
-               "contentChanges": [{"text": pinned}]}),
-    );
+    client.change(&overlay, 2, &pinned);
     client.diagnostics_where(&overlay, |p| {
         p["version"] == 2 && !has(p, "image-tag-latest")
     });
