@@ -352,9 +352,6 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             })
         })
         .collect::<Result<_, Error>>()?;
-    if let Some(cache) = cache {
-        cache.end();
-    }
 
     let mut summaries = Vec::new();
     // For each summary, the index of its file (for the file's rule settings).
@@ -362,19 +359,25 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
     let mut settings = Vec::new();
     let mut pending = Vec::new();
     let mut input_crds = Vec::new();
+    // The files that define CRDs, with the hashes of their text (zero when no cache keeps
+    // results).
+    let mut crd_files: Vec<(&str, [u64; 2])> = Vec::new();
     let mut stream_objects = Vec::new();
     let mut suppressions = Vec::new();
     for (i, result) in results.into_iter().enumerate() {
+        let text = result.text_hash;
+        if !result.crds.is_empty() {
+            crd_files.push((sources[i].name.as_str(), text));
+        }
         input_crds.extend(result.crds);
         suppressions.extend(result.suppressions);
-        stream_objects.extend(
-            result
-                .stream_inputs
-                .into_iter()
-                .map(|o| StreamObject { file: i, ..o }),
-        );
+        stream_objects.extend(result.stream_inputs.into_iter().map(|o| StreamObject {
+            file: i,
+            text,
+            ..o
+        }));
         if !result.pending.is_empty() {
-            pending.push((i, result.pending));
+            pending.push((i, result.pending, text));
         }
         report.summary.files += 1;
         report.summary.objects += result.objects;
@@ -399,13 +402,32 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         catalog: !opts.no_catalog,
         locations: &locations,
     };
+    // Kept results of the last run hold for a file's custom resources when neither the file
+    // nor any file that defines a CRD changed.
+    let known = |text: &[u64; 2]| *text != [0; 2];
+    let crds_key = cache
+        .filter(|_| crd_files.iter().all(|(_, text)| known(text)))
+        .map(|_| check::cache::hash128(&crd_files));
     let late: Vec<Vec<Diagnostic>> = pending
         .par_iter()
-        .map(|(i, objects)| {
+        .map(|(i, objects, text)| {
             let source = &sources[*i];
-            guarded(source, || {
+            let key = crds_key
+                .filter(|_| known(text))
+                .map(|crds| check::cache::hash128((&source.name, text, objects, crds)));
+            let kept = cache
+                .zip(key)
+                .and_then(|(cache, key)| cache.pending_get(key));
+            if let Some(found) = kept {
+                return Ok(found);
+            }
+            let found = guarded(source, || {
                 check_pending(source, objects, &settings[*i], &context)
-            })
+            })?;
+            if let (Some(cache), Some(key)) = (cache, key) {
+                cache.pending_put(key, &found);
+            }
+            Ok(found)
         })
         .collect::<Result<_, Error>>()?;
     report.diagnostics.extend(late.into_iter().flatten());
@@ -427,8 +449,12 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
             let summary = summaries.get(first + object)?;
             Some((summary.file.to_string(), summary.name_span))
         },
+        cache,
     );
     report.diagnostics.extend(stream?);
+    if let Some(cache) = cache {
+        cache.end();
+    }
 
     // Files whose only diagnostics came from whole-stream rules: read them again for snippets.
     let with_diagnostics: std::collections::HashSet<&str> =

@@ -9,6 +9,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use super::FileResult;
+use crate::diag::Diagnostic;
+use crate::policy::result::PolicyResult;
 use crate::source::Source;
 
 /// The kept results; one per workspace, shared by its runs (see [`crate::LintOptions::cache`]).
@@ -17,8 +19,7 @@ pub struct CheckCache(Mutex<Inner>);
 
 impl std::fmt::Debug for CheckCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        write!(f, "CheckCache({} files)", inner.entries.len())
+        write!(f, "CheckCache({} files)", self.len())
     }
 }
 
@@ -28,13 +29,38 @@ struct Inner {
     fingerprint: u64,
     /// The number of the current run.
     run: u64,
-    entries: HashMap<Key, Entry>,
+    files: Kept<Key, FileResult>,
+    /// Whole-stream rules' results, by the key of the rule and its objects (see
+    /// `stream::stream_key`).
+    streams: Kept<[u64; 2], Vec<PolicyResult>>,
+    /// A file's custom resources validated against the input's CRDs, by the file and the
+    /// files that define CRDs.
+    pending: Kept<[u64; 2], Vec<Diagnostic>>,
 }
 
-struct Entry {
-    result: FileResult,
-    /// The last run that used it.
-    used: u64,
+/// Values with the last run that used each.
+struct Kept<K, V>(HashMap<K, (V, u64)>);
+
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Kept(HashMap::new())
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Kept<K, V> {
+    fn get(&mut self, key: &K, run: u64) -> Option<V> {
+        let (value, used) = self.0.get_mut(key)?;
+        *used = run;
+        Some(value.clone())
+    }
+
+    fn put(&mut self, key: K, value: V, run: u64) {
+        self.0.insert(key, (value, run));
+    }
+
+    fn keep_used(&mut self, run: u64) {
+        self.0.retain(|_, (_, used)| *used == run);
+    }
 }
 
 /// A file as checked: its name, the path its settings come from, its folder, its role, and two
@@ -49,21 +75,30 @@ pub(crate) struct Key {
 }
 
 impl Key {
+    /// The hash of the file's text.
+    pub(crate) fn text(&self) -> [u64; 2] {
+        self.text
+    }
+
     pub(crate) fn of(source: &Source, text: &str) -> Key {
-        let text = [0u8, 1].map(|seed| {
-            let mut h = std::hash::DefaultHasher::new();
-            h.write_u8(seed);
-            text.hash(&mut h);
-            h.finish()
-        });
         Key {
             name: source.name.clone(),
             config_path: source.config_path.clone(),
             folder: source.folder.clone(),
             role: format!("{:?}", source.role),
-            text,
+            text: hash128(text),
         }
     }
+}
+
+/// Two differently seeded hashes of `value`.
+pub(crate) fn hash128(value: impl Hash) -> [u64; 2] {
+    [0u8, 1].map(|seed| {
+        let mut h = std::hash::DefaultHasher::new();
+        h.write_u8(seed);
+        value.hash(&mut h);
+        h.finish()
+    })
 }
 
 impl CheckCache {
@@ -72,8 +107,12 @@ impl CheckCache {
     pub(crate) fn begin(&self, fingerprint: u64) {
         let mut inner = self.lock();
         if inner.fingerprint != fingerprint {
-            inner.entries.clear();
-            inner.fingerprint = fingerprint;
+            let run = inner.run;
+            *inner = Inner {
+                fingerprint,
+                run,
+                ..Inner::default()
+            };
         }
         inner.run += 1;
     }
@@ -83,15 +122,15 @@ impl CheckCache {
     pub(crate) fn end(&self) {
         let mut inner = self.lock();
         let run = inner.run;
-        inner.entries.retain(|_, entry| entry.used == run);
+        inner.files.keep_used(run);
+        inner.streams.keep_used(run);
+        inner.pending.keep_used(run);
     }
 
     pub(crate) fn get(&self, key: &Key) -> Option<FileResult> {
         let mut inner = self.lock();
         let run = inner.run;
-        let entry = inner.entries.get_mut(key)?;
-        entry.used = run;
-        Some(entry.result.clone())
+        inner.files.get(key, run)
     }
 
     /// Keeps what checking a file found; its text only when it cannot be read again (stdin,
@@ -102,13 +141,37 @@ impl CheckCache {
             result.text = None;
         }
         let mut inner = self.lock();
-        let used = inner.run;
-        inner.entries.insert(key, Entry { result, used });
+        let run = inner.run;
+        inner.files.put(key, result, run);
+    }
+
+    pub(crate) fn stream_get(&self, key: [u64; 2]) -> Option<Vec<PolicyResult>> {
+        let mut inner = self.lock();
+        let run = inner.run;
+        inner.streams.get(&key, run)
+    }
+
+    pub(crate) fn stream_put(&self, key: [u64; 2], results: &[PolicyResult]) {
+        let mut inner = self.lock();
+        let run = inner.run;
+        inner.streams.put(key, results.to_vec(), run);
+    }
+
+    pub(crate) fn pending_get(&self, key: [u64; 2]) -> Option<Vec<Diagnostic>> {
+        let mut inner = self.lock();
+        let run = inner.run;
+        inner.pending.get(&key, run)
+    }
+
+    pub(crate) fn pending_put(&self, key: [u64; 2], found: &[Diagnostic]) {
+        let mut inner = self.lock();
+        let run = inner.run;
+        inner.pending.put(key, found.to_vec(), run);
     }
 
     /// How many files' results are kept.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().files.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,6 +268,49 @@ mod tests {
         let without = report(&cached, &quiet);
         assert!(!without.iter().any(|f| f.ends_with("run-as-root")));
         assert_eq!(without, report(&plain, &quiet));
+    }
+
+    #[test]
+    fn kept_whole_input_and_custom_resource_results_follow_the_files_they_depend_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: a, image: \"x:1\"}]}\n";
+        let pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app: APP}}\n";
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              properties:\n                size: {type: TYPE}\n";
+        write("deploy.yaml", deployment);
+        write("pdb.yaml", &pdb.replace("APP", "other"));
+        write("crd.yaml", &crd.replace("TYPE", "integer"));
+        write(
+            "widget.yaml",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n",
+        );
+        let cache = Arc::new(CheckCache::default());
+        let plain = LintOptions {
+            paths: vec![dir.path().display().to_string()],
+            ..LintOptions::default()
+        };
+        let cached = LintOptions {
+            cache: Some(Arc::clone(&cache)),
+            ..plain.clone()
+        };
+        let config = Config::default();
+        let both = || {
+            let expected = report(&plain, &config);
+            assert_eq!(report(&cached, &config), expected);
+            expected
+        };
+        let has = |found: &[String], rule: &str| found.iter().any(|f| f.ends_with(rule));
+        let first = both();
+        assert!(
+            has(&first, "missing-pdb") && !has(&first, " schema"),
+            "{first:?}"
+        );
+        assert_eq!(report(&cached, &config), first);
+        // The budget now selects the pods; the CRD now wants a string.
+        write("pdb.yaml", &pdb.replace("APP", "web"));
+        write("crd.yaml", &crd.replace("TYPE", "string"));
+        let now = both();
+        assert!(!has(&now, "missing-pdb") && has(&now, " schema"), "{now:?}");
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub(crate) struct FileResult {
     pub(crate) objects: usize,
     pub(crate) skipped: bool,
     pub(crate) settings: HashMap<String, Setting>,
+    /// The hash of the file's text when a cache keeps results (zero otherwise): what depends
+    /// on the file is kept with it.
+    pub(crate) text_hash: [u64; 2],
 }
 
 /// Checks a file with the run's config, context and policies (`with`), or takes what the last
@@ -64,6 +67,7 @@ pub(crate) fn check_file(
         objects: 0,
         skipped: false,
         settings,
+        text_hash: [0; 2],
     };
     // A chart's template (a file, or an editor's buffer of one) is Go template text, not YAML:
     // what its chart renders is checked.
@@ -92,7 +96,10 @@ pub(crate) fn check_file(
     if let Some(kept) = cache.zip(key.as_ref()).and_then(|(c, k)| c.get(k)) {
         return kept;
     }
-    let (result, alone) = check_text(source, text, (context, policies), result, keep_source);
+    let (mut result, alone) = check_text(source, text, (context, policies), result, keep_source);
+    if let Some(key) = &key {
+        result.text_hash = key.text();
+    }
     if let Some((cache, key)) = cache.zip(key).filter(|_| alone) {
         cache.put(key, source, &result);
     }
@@ -370,6 +377,7 @@ fn object_diagnostics(
                     object: i,
                     kind: kind.clone(),
                     value: value(),
+                    text: [0; 2], // set by the caller, from its file's
                 });
             (out, stream)
         })

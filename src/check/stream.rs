@@ -22,6 +22,9 @@ pub(crate) struct StreamObject {
     pub(crate) object: usize,
     pub(crate) kind: String,
     pub(crate) value: regorus::Value,
+    /// The hash of its file's text when a cache keeps results (zero otherwise): a rule whose
+    /// objects are all unchanged is not evaluated again.
+    pub(crate) text: [u64; 2],
 }
 
 /// A result's message with where its related object is (`file:line`): in place of `{related}`
@@ -44,6 +47,7 @@ pub(crate) fn stream_policy_diagnostics(
     sources: &[Source],
     settings: &[HashMap<String, Setting>],
     whereabouts: impl Fn(usize, usize) -> Option<(String, Span)> + Sync,
+    cache: Option<&super::cache::CheckCache>,
 ) -> Result<Vec<Diagnostic>, Error> {
     /// A finding on an object of a file, before it is placed.
     struct Hit<'a> {
@@ -70,14 +74,25 @@ pub(crate) fn stream_policy_diagnostics(
             };
             let values = members.iter().map(|o| o.value.clone()).collect();
             let mut numbers: HashMap<&std::path::Path, usize> = HashMap::new();
-            let folders = members
+            let folders: Vec<usize> = members
                 .iter()
                 .map(|o| {
                     let next = numbers.len();
                     *numbers.entry(&sources[o.file].folder).or_insert(next)
                 })
                 .collect();
-            match policies.evaluate_stream(rule, values, folders) {
+            let key = cache
+                .filter(|_| members.iter().all(|m| m.text != [0; 2]))
+                .map(|_| stream_key(&rule.id, &members, &folders, sources));
+            let kept = cache.zip(key).and_then(|(c, k)| c.stream_get(k));
+            let evaluated = match kept {
+                Some(results) => Ok(results),
+                None => policies.evaluate_stream(rule, values, folders),
+            };
+            if let (Some(cache), Some(key), Ok(results)) = (cache, key, &evaluated) {
+                cache.stream_put(key, results);
+            }
+            match evaluated {
                 Ok(results) => results
                     .into_iter()
                     .map(|result| {
@@ -144,6 +159,21 @@ pub(crate) fn stream_policy_diagnostics(
         })
         .collect::<Result<_, Error>>()?;
     Ok(placed.into_iter().flatten().collect())
+}
+
+/// What a whole-stream rule's results depend on: the rule, and for each of its objects (in
+/// order) its file's name and text, its place in the file and its folder's number.
+fn stream_key(
+    rule: &str,
+    members: &[&StreamObject],
+    folders: &[usize],
+    sources: &[Source],
+) -> [u64; 2] {
+    let each = members.iter().zip(folders).map(|(member, folder)| {
+        let name = &sources[member.file].name;
+        (name, member.text, member.object, folder)
+    });
+    super::cache::hash128((rule, each.collect::<Vec<_>>()))
 }
 
 pub(crate) fn run_stream_rules(
