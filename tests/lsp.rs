@@ -801,3 +801,43 @@ fn a_custom_resources_field_is_documented_by_its_crd_in_the_workspace() {
     assert!(hover(&mut client, 3, 3).starts_with("**`name`** `string`\n\nName must be unique"));
     assert_eq!(client.shut_down(), 0);
 }
+
+/// The `baseline` setting hides what `kvet check --write-baseline` recorded, in the open
+/// document and in the workspace, as `--baseline` does; new findings show.
+#[test]
+fn the_baseline_setting_hides_recorded_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deploy.yaml");
+    std::fs::write(&file, DEPLOYMENT).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_kvet"))
+        .current_dir(dir.path())
+        .args(["check", "--write-baseline", "baseline.json", "deploy.yaml"])
+        .status()
+        .unwrap();
+    assert!(status.code().is_some_and(|c| c <= 1), "{status}");
+    let uri = uri_of(&file);
+    let mut client = Client::start(dir.path());
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kvet": {"baseline": "baseline.json"}}}),
+    );
+    // (Notifications are handled in order: the document is checked with the baseline.)
+    let published = client.open(&uri, DEPLOYMENT);
+    assert_eq!(findings(&published), Vec::<String>::new());
+    // A new finding: it shows, the recorded ones stay hidden.
+    let latest = DEPLOYMENT.replace("nginx:1.27", "nginx:latest");
+    client.change(&uri, 2, &latest);
+    let published =
+        client.diagnostics_where(&uri, |p| p["version"] == 2 && has(p, "image-tag-latest"));
+    assert_eq!(findings(&published).len(), 1, "{published}");
+    // A baseline that is not there: said, and nothing is hidden.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"kvet": {"baseline": "gone.json"}}}),
+    );
+    let shown = client.wait_for(|m| m["method"] == "window/showMessage");
+    let message = shown["params"]["message"].as_str().unwrap();
+    assert!(message.starts_with("there is no baseline"), "{message}");
+    client.diagnostics_where(&uri, |p| has(p, "run-as-root"));
+    assert_eq!(client.shut_down(), 0);
+}

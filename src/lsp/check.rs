@@ -58,17 +58,20 @@ pub fn run(job: Job) -> Outcome {
     let lines = Lines::new(&job.text);
     let mut others = Texts::default();
     let diagnostics = match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
-        Ok(Ok(report)) => report
-            .diagnostics
-            .iter()
-            .filter(|d| d.file == name)
-            .map(|d| {
-                let mut lsp = to_lsp(d, &lines);
-                lsp.related_information =
-                    related(d, (&job.uri, &lines), folder.as_path(), &mut others);
-                lsp
-            })
-            .collect(),
+        Ok(Ok(mut report)) => {
+            without_baselined(&mut report, &job.settings, &mut problems);
+            report
+                .diagnostics
+                .iter()
+                .filter(|d| d.file == name)
+                .map(|d| {
+                    let mut lsp = to_lsp(d, &lines);
+                    lsp.related_information =
+                        related(d, (&job.uri, &lines), folder.as_path(), &mut others);
+                    lsp
+                })
+                .collect()
+        }
         Ok(Err(e)) => {
             let message = format!("kvet could not check {name}: {e}");
             problems.push(message.clone());
@@ -210,7 +213,8 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
     // .gitignore or --exclude, nor any when it could not run).
     let mut versions = HashMap::new();
     match catch_unwind(AssertUnwindSafe(|| lint(&opts, &config))) {
-        Ok(Ok(report)) => {
+        Ok(Ok(mut report)) => {
+            without_baselined(&mut report, &job.settings, &mut problems);
             files = report.files.len();
             // Which open documents it read: only names of open files are looked up.
             let open_names: HashSet<&std::ffi::OsStr> =
@@ -272,6 +276,24 @@ pub fn run_workspace(job: WorkspaceJob) -> WorkspaceOutcome {
         problems,
         config_file,
         policy,
+    }
+}
+
+/// The report without the findings the `baseline` setting records, as `kvet check --baseline`
+/// reports; a baseline that cannot be read is a problem to show, and hides nothing.
+fn without_baselined(
+    report: &mut crate::diag::Report,
+    settings: &Settings,
+    problems: &mut Vec<String>,
+) {
+    let Some(path) = &settings.baseline else {
+        return;
+    };
+    match crate::diag::baseline::Baseline::load(Path::new(path)) {
+        Ok(baseline) => {
+            baseline.apply(&mut report.diagnostics);
+        }
+        Err(e) => problems.push(format!("{e} (no finding is hidden)")),
     }
 }
 

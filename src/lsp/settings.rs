@@ -19,13 +19,21 @@ pub struct Settings {
     pub kubernetes_version: Option<String>,
     /// `--schema-location`.
     pub schema_locations: Vec<String>,
+    /// `--baseline`: findings recorded there are not shown.
+    pub baseline: Option<String>,
 }
 
 impl Settings {
     /// The settings in `value`: `{"kvet": {...}}` as editors nest them, or `{...}`; `None`
     /// when they are not settings of kvet's.
     pub fn from_value(value: &serde_json::Value, root: Option<&Path>) -> Option<Settings> {
-        const FIELDS: [&str; 4] = ["crds", "policy", "kubernetesVersion", "schemaLocations"];
+        const FIELDS: [&str; 5] = [
+            "crds",
+            "policy",
+            "kubernetesVersion",
+            "schemaLocations",
+            "baseline",
+        ];
         // Another server's settings (`{"yaml": ...}`) or none: not a change of kvet's.
         let value = match value.get("kvet") {
             Some(ours) => ours,
@@ -35,7 +43,8 @@ impl Settings {
         let mut settings: Settings = serde_json::from_value(value.clone()).ok()?;
         if let Some(root) = root {
             // Relative paths are the workspace's, whatever folder the server started in.
-            for path in settings.crds.iter_mut().chain(&mut settings.policy) {
+            let paths = settings.crds.iter_mut().chain(&mut settings.policy);
+            for path in paths.chain(&mut settings.baseline) {
                 if Path::new(path).is_relative() && !path.contains("://") {
                     *path = root.join(&*path).display().to_string();
                 }
@@ -64,10 +73,10 @@ mod tests {
 
     #[test]
     fn settings_nested_or_not_and_relative_to_the_workspace() {
-        let value =
-            serde_json::json!({"kvet": {"crds": ["crds", "/abs"], "kubernetesVersion": "1.30"}});
+        let value = serde_json::json!({"kvet": {"crds": ["crds", "/abs"], "kubernetesVersion": "1.30", "baseline": "b.json"}});
         let settings = Settings::from_value(&value, Some(Path::new("/ws"))).unwrap();
         assert_eq!(settings.crds, ["/ws/crds", "/abs"]);
+        assert_eq!(settings.baseline.as_deref(), Some("/ws/b.json"));
         assert_eq!(settings.kubernetes_version.as_deref(), Some("1.30"));
         let flat = serde_json::json!({"policy": ["p"]});
         assert_eq!(Settings::from_value(&flat, None).unwrap().policy, ["p"]);
