@@ -128,9 +128,7 @@ impl CheckCache {
     }
 
     pub(crate) fn get(&self, key: &Key) -> Option<FileResult> {
-        let mut inner = self.lock();
-        let run = inner.run;
-        inner.files.get(key, run)
+        self.get_in(|inner| &mut inner.files, key)
     }
 
     /// Keeps what checking a file found; its text only when it cannot be read again (stdin,
@@ -140,33 +138,45 @@ impl CheckCache {
         if source.in_memory.is_none() {
             result.text = None;
         }
-        let mut inner = self.lock();
-        let run = inner.run;
-        inner.files.put(key, result, run);
+        self.put_in(|inner| &mut inner.files, key, result);
     }
 
     pub(crate) fn stream_get(&self, key: [u64; 2]) -> Option<Vec<PolicyResult>> {
-        let mut inner = self.lock();
-        let run = inner.run;
-        inner.streams.get(&key, run)
+        self.get_in(|inner| &mut inner.streams, &key)
     }
 
     pub(crate) fn stream_put(&self, key: [u64; 2], results: &[PolicyResult]) {
-        let mut inner = self.lock();
-        let run = inner.run;
-        inner.streams.put(key, results.to_vec(), run);
+        self.put_in(|inner| &mut inner.streams, key, results.to_vec());
     }
 
     pub(crate) fn pending_get(&self, key: [u64; 2]) -> Option<Vec<Diagnostic>> {
-        let mut inner = self.lock();
-        let run = inner.run;
-        inner.pending.get(&key, run)
+        self.get_in(|inner| &mut inner.pending, &key)
     }
 
     pub(crate) fn pending_put(&self, key: [u64; 2], found: &[Diagnostic]) {
+        self.put_in(|inner| &mut inner.pending, key, found.to_vec());
+    }
+
+    /// A kept value of one kind (`part`), marked used by this run.
+    fn get_in<K: Eq + Hash, V: Clone>(
+        &self,
+        part: impl FnOnce(&mut Inner) -> &mut Kept<K, V>,
+        key: &K,
+    ) -> Option<V> {
         let mut inner = self.lock();
         let run = inner.run;
-        inner.pending.put(key, found.to_vec(), run);
+        part(&mut inner).get(key, run)
+    }
+
+    fn put_in<K: Eq + Hash, V: Clone>(
+        &self,
+        part: impl FnOnce(&mut Inner) -> &mut Kept<K, V>,
+        key: K,
+        value: V,
+    ) {
+        let mut inner = self.lock();
+        let run = inner.run;
+        part(&mut inner).put(key, value, run);
     }
 
     /// How many files' results are kept.
