@@ -102,7 +102,8 @@ struct CheckArgs {
     #[arg(long)]
     statistics: bool,
     /// Also print, on stderr, how many CEL validation rules of the CRD schemas the run met were
-    /// evaluated, and how many were skipped and why.
+    /// evaluated, and how many were skipped and why, and the Kyverno policies and rules kvet
+    /// does not evaluate (mutate, generate, verifyImages).
     #[arg(long, short = 'v')]
     verbose: bool,
     /// The path stdin stands for: shown in diagnostics and used to pick config overrides.
@@ -141,6 +142,10 @@ struct CheckArgs {
     /// `exception`); `*_test.rego` files are left out. Repeatable.
     #[arg(long, short = 'p', value_name = "PATH")]
     policy: Vec<PathBuf>,
+    /// Folder or file of Kyverno policies (ClusterPolicy, Policy, ValidatingPolicy) to apply
+    /// to the input, besides the policies in the input itself. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    kyverno: Vec<PathBuf>,
     /// Package of the --policy rules to run (default: main). Repeatable.
     #[arg(long, short = 'n', value_name = "NAMESPACE")]
     namespace: Vec<String>,
@@ -390,6 +395,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         no_render: args.no_render,
         no_catalog: args.no_catalog,
         tool_path: None,
+        kyverno: args.kyverno,
     };
     // A baseline that cannot be read stops the run before any file is.
     let baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
@@ -416,6 +422,7 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
         .chain(opts.crds.iter().map(PathBuf::from))
         .chain(opts.policy.policy_paths.iter().cloned())
         .chain(opts.policy.data_paths.iter().cloned())
+        .chain(opts.kyverno.iter().cloned())
         .chain(config.path.clone())
         .chain(args.baseline.clone());
     refuse_overwriting(&outputs, read)?;
@@ -447,6 +454,9 @@ fn check(args: CheckArgs) -> miette::Result<u8> {
     }
     if args.verbose {
         eprint!("{}", cel_usage(&crate::schema::cel::usage()));
+        for note in &report.notes {
+            eprintln!("info: {note}");
+        }
     }
     for target in &targets {
         write_report(&report, target)?;
@@ -644,25 +654,64 @@ fn test(args: TestArgs) -> miette::Result<u8> {
     } else {
         args.paths
     };
-    let report = crate::policy::test::run(&paths, &args.data, args.coverage)?;
-    if report.outcomes.is_empty() {
-        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        miette::bail!(
-            help = "tests are rules named test_* in files named *_test.rego",
-            "no tests in {}",
-            shown.join(", ")
-        );
-    }
+    let kyverno_files = crate::kyverno::test::test_files(&paths);
+    let mut tally = Tally::default();
     let mut out = String::new();
+    // Rego tests run when there are Rego files, or when there is nothing else to run (and
+    // then say what is missing).
+    if kyverno_files.is_empty() || crate::policy::test::has_rego_files(&paths) {
+        let report = crate::policy::test::run(&paths, &args.data, args.coverage)?;
+        if report.outcomes.is_empty() && kyverno_files.is_empty() {
+            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            miette::bail!(
+                help = "tests are rules named test_* in files named *_test.rego, or Kyverno CLI tests in kyverno-test.yaml",
+                "no tests in {}",
+                shown.join(", ")
+            );
+        }
+        rego_test_lines(&report, &mut out, &mut tally);
+    }
+    for file in &kyverno_files {
+        let outcomes = crate::kyverno::test::run(file)?;
+        kyverno_test_lines(&outcomes, &mut out, &mut tally);
+    }
+    out.push_str(&format!("{} passed, {} failed", tally.passed, tally.failed));
+    if tally.skipped > 0 {
+        out.push_str(&format!(", {} skipped", tally.skipped));
+    }
+    out.push('\n');
+    print_out(&out)?;
+    Ok(if tally.failed > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// How many tests passed, failed, and were not evaluated.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+fn rego_test_lines(report: &crate::policy::test::TestReport, out: &mut String, tally: &mut Tally) {
     for outcome in &report.outcomes {
         match &outcome.failure {
-            None => out.push_str(&format!("PASS {}: {}\n", outcome.file, outcome.test)),
-            Some(why) => out.push_str(&format!(
-                "FAIL {}: {}\n     {}\n",
-                outcome.file,
-                outcome.test,
-                why.replace('\n', "\n     ")
-            )),
+            None => {
+                tally.passed += 1;
+                out.push_str(&format!("PASS {}: {}\n", outcome.file, outcome.test));
+            }
+            Some(why) => {
+                tally.failed += 1;
+                out.push_str(&format!(
+                    "FAIL {}: {}\n     {}\n",
+                    outcome.file,
+                    outcome.test,
+                    why.replace('\n', "\n     ")
+                ));
+            }
         }
     }
     for file in report.coverage.iter().filter(|f| !f.reached) {
@@ -688,17 +737,40 @@ fn test(args: TestArgs) -> miette::Result<u8> {
         }
         out.push('\n');
     }
-    let failed = report
-        .outcomes
-        .iter()
-        .filter(|o| o.failure.is_some())
-        .count();
-    out.push_str(&format!(
-        "{} passed, {failed} failed\n",
-        report.outcomes.len() - failed
-    ));
-    print_out(&out)?;
-    Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// `PASS file: policy/rule Kind name: result (feature)`, a FAIL with what kvet found, or a
+/// SKIP for what kvet does not evaluate.
+fn kyverno_test_lines(
+    outcomes: &[crate::kyverno::test::Outcome],
+    out: &mut String,
+    tally: &mut Tally,
+) {
+    for o in outcomes {
+        let rule = if o.rule.is_empty() {
+            o.policy.clone()
+        } else {
+            format!("{}/{}", o.policy, o.rule)
+        };
+        let what = format!("{}: {rule} {} {}", o.file, o.kind, o.resource);
+        if let Some(why) = &o.not_evaluated {
+            tally.skipped += 1;
+            out.push_str(&format!("SKIP {what}: {why} is not evaluated\n"));
+        } else if o.agrees() {
+            tally.passed += 1;
+            out.push_str(&format!("PASS {what}: {} ({})\n", o.expected, o.feature));
+        } else {
+            tally.failed += 1;
+            let actual = o.actual.map_or("not applied", |r| r.as_str());
+            out.push_str(&format!(
+                "FAIL {what}: expected {}, kvet found {actual} ({})\n",
+                o.expected, o.feature
+            ));
+            if !o.message.is_empty() {
+                out.push_str(&format!("     {}\n", o.message.replace('\n', "\n     ")));
+            }
+        }
+    }
 }
 
 fn print_out(text: &str) -> miette::Result<u8> {

@@ -746,10 +746,10 @@ impl ConfigParser<'_> {
         Ok(globs)
     }
 
-    /// A rule id kvet knows, or a `namespace.rule` of the user's policies (known only once
-    /// they load).
+    /// A rule id kvet knows, a `namespace.rule` of the user's policies or a
+    /// `kyverno:<policy>/<rule>` of Kyverno policies (known only once they load).
     fn known_rule(&self, id: &str, span: Span) -> Result<(), ConfigError> {
-        if rules::meta(id).is_some() || id.contains('.') {
+        if rules::meta(id).is_some() || id.contains('.') || id.starts_with("kyverno:") {
             return Ok(());
         }
         let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();

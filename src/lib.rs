@@ -10,6 +10,7 @@ mod check;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod kyverno;
 pub mod load;
 pub mod lsp;
 pub mod policy;
@@ -83,6 +84,9 @@ pub struct LintOptions {
     /// Leave custom resources that no CRD of the run defines to `--schema-location` (or
     /// unvalidated) instead of the embedded CRD catalog.
     pub no_catalog: bool,
+    /// Files and folders of Kyverno policies applied to the input, besides those in it
+    /// (`--kyverno`).
+    pub kyverno: Vec<PathBuf>,
 }
 
 /// Why kvet could not do its job (exit code 2).
@@ -105,6 +109,8 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Render(#[from] load::render::RenderError),
+    #[error("cannot read --kyverno {path}: {message}")]
+    Kyverno { path: String, message: String },
     #[error("internal error while checking {file}: {message}")]
     #[diagnostic(help("this is a bug in kvet; please report it with the file that triggers it"))]
     Internal { file: String, message: String },
@@ -146,6 +152,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         rule_options: config.options.clone().into_iter().collect(),
         ..opts.policy.clone()
     })?;
+    let mut kyverno_documents = check::kyverno::read_policies(&opts.kyverno)?;
     let (mut crds, crd_problems) = collect_crds(&opts.crds, &include)?;
     let discovered = discover(&opts.paths, &include, &exclude);
     let stdin = match &opts.stdin_bytes {
@@ -371,6 +378,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
         input_crds.extend(result.crds);
         suppressions.extend(result.suppressions);
+        kyverno_documents.extend(result.kyverno);
         stream_objects.extend(result.stream_inputs.into_iter().map(|o| StreamObject {
             file: i,
             text,
@@ -452,6 +460,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         cache,
     );
     report.diagnostics.extend(stream?);
+    apply_kyverno(&kyverno_documents, &sources, &settings, &mut report)?;
     if let Some(cache) = cache {
         cache.end();
     }
@@ -530,7 +539,7 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         &mut report.diagnostics,
         &suppressions,
         config,
-        &policies,
+        (&policies, &report.run_rules),
         &config_path,
         &file_path,
         (&checked, covers_folder(&opts.paths, &config.root)),
@@ -572,20 +581,29 @@ fn apply_suppressions(
     diagnostics: &mut Vec<Diagnostic>,
     suppressions: &[Suppression],
     config: &Config,
-    policies: &policy::Policies,
+    (policies, run_rules): (
+        &policy::Policies,
+        &std::collections::BTreeMap<String, diag::RunRule>,
+    ),
     config_path: &dyn Fn(&Diagnostic) -> PathBuf,
     file_path: &dyn Fn(&str) -> PathBuf,
     // Every file of the run, and whether the run covers the config's whole folder.
     (checked, whole_repository): (&[PathBuf], bool),
 ) -> usize {
     let policy_rule = |id: &str| policies.rules().iter().find(|r| r.id == id);
-    let known = |id: &str| rules::find(id).is_some() || policy_rule(id).is_some();
+    let known = |id: &str| {
+        rules::find(id).is_some() || policy_rule(id).is_some() || run_rules.contains_key(id)
+    };
     let level = |id: &str, file: &str| {
         let settings = config.settings_for(&file_path(file));
-        match (rules::find(id), policy_rule(id)) {
-            (Some(rule), _) => level_of(rule, &settings),
-            (None, Some(rule)) => policy_level(rule, None, &settings),
-            (None, None) => None,
+        match (rules::find(id), policy_rule(id), run_rules.get(id)) {
+            (Some(rule), _, _) => level_of(rule, &settings),
+            (None, Some(rule), _) => policy_level(rule, None, &settings),
+            (None, None, Some(rule)) => match settings.get(id) {
+                Some(setting) => *setting,
+                None => Some(rule.default_level),
+            },
+            (None, None, None) => None,
         }
     };
     let looks_across_files = |id: &str| {
@@ -602,6 +620,30 @@ fn apply_suppressions(
         checked,
     };
     suppress::apply(diagnostics, suppressions, &context)
+}
+
+/// The Kyverno stage: when the input or `--kyverno` has Kyverno policies, applies them to the
+/// input's objects, adds what failed to the diagnostics and every verdict to the report.
+fn apply_kyverno(
+    documents: &[serde_json::Value],
+    sources: &[Source],
+    settings: &[HashMap<String, config::Setting>],
+    report: &mut Report,
+) -> Result<(), Error> {
+    let policies = check::kyverno::policies(documents);
+    if policies.is_empty() {
+        return Ok(());
+    }
+    let applied = check::kyverno::apply(&policies, documents, sources, settings)?;
+    report.diagnostics.extend(applied.diagnostics);
+    let mut verdicts = applied.verdicts;
+    verdicts.sort_by(|a, b| {
+        (&a.file, &a.object, &a.policy, &a.rule).cmp(&(&b.file, &b.object, &b.policy, &b.rule))
+    });
+    report.kyverno = Some(verdicts);
+    report.run_rules = applied.rules;
+    report.notes.extend(applied.notes);
+    Ok(())
 }
 
 /// Whether one of the paths is `folder` or a folder above it.

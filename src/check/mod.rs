@@ -16,6 +16,7 @@ use crate::source::{Role, Source, read_text};
 use crate::{load, policy, schema};
 
 pub mod cache;
+pub(crate) mod kyverno;
 mod repository;
 mod stream;
 
@@ -35,6 +36,9 @@ pub(crate) struct FileResult {
     pub(crate) stream_inputs: Vec<StreamObject>,
     /// The annotations and comments that suppress findings in the file.
     pub(crate) suppressions: Vec<Suppression>,
+    /// The file's Kyverno policies and Namespaces, as JSON: the policies are applied to every
+    /// object of the input, the Namespaces' labels select objects.
+    pub(crate) kyverno: Vec<serde_json::Value>,
     pub(crate) summaries: Vec<ObjectSummary>,
     /// The text, kept when there are diagnostics to show snippets of.
     pub(crate) text: Option<Arc<str>>,
@@ -61,6 +65,7 @@ pub(crate) fn check_file(
         crds: Vec::new(),
         pending: Vec::new(),
         stream_inputs: Vec::new(),
+        kyverno: Vec::new(),
         suppressions: Vec::new(),
         summaries: Vec::new(),
         text: None,
@@ -180,6 +185,9 @@ fn check_objects(
         }
     }
 
+    if !rendered {
+        result.kyverno = kyverno::policies_and_namespaces(&loaded.objects);
+    }
     let shared_file: Arc<str> = Arc::from(file.as_str());
     result.summaries = loaded
         .objects

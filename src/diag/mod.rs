@@ -247,6 +247,37 @@ pub struct Report {
     /// What the user should know about the run itself, not about a file (a chosen policy
     /// namespace without rules): printed on stderr, apart from every report.
     pub warnings: Vec<String>,
+    /// The verdict of every Kyverno rule on every object it applies to, when Kyverno policies
+    /// were applied (`kyverno` in the JSON output).
+    pub kyverno: Option<Vec<KyvernoVerdict>>,
+    /// Rules known only to this run (Kyverno policies' rules): their docs, for SARIF.
+    pub run_rules: BTreeMap<String, RunRule>,
+    /// What `--verbose` says about the run: Kyverno policies and rules kvet does not evaluate.
+    pub notes: Vec<String>,
+}
+
+/// One Kyverno rule's verdict on one object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KyvernoVerdict {
+    pub policy: String,
+    pub rule: String,
+    pub object: ObjectRef,
+    pub file: String,
+    /// `pass`, `fail`, `skip` or `error`.
+    pub result: &'static str,
+    /// Why it failed, was skipped or could not be evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A rule that exists only in a run (a Kyverno policy's rule): what the registry says of
+/// built-in rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRule {
+    pub summary: String,
+    pub docs: String,
+    pub category: String,
+    pub default_level: Level,
 }
 
 impl Report {

@@ -39,6 +39,11 @@ pub struct TestReport {
     pub coverage: Vec<FileCoverage>,
 }
 
+/// Whether there are Rego files under `paths`.
+pub fn has_rego_files(paths: &[PathBuf]) -> bool {
+    rego_files(paths, true).is_ok_and(|files| !files.is_empty())
+}
+
 /// Runs every test found under `paths` (files or folders) with `data` files merged in.
 pub fn run(paths: &[PathBuf], data: &[PathBuf], coverage: bool) -> Result<TestReport, PolicyError> {
     let mut engine = new_engine();

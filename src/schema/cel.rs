@@ -27,7 +27,7 @@ const MAX_CACHED_RULES: usize = 16_384;
 /// optional values (`self.?spec.x.orValue(1)`), `duration`/`timestamp`, the strings, lists
 /// and math extensions, `cel.bind`, and Kubernetes' libraries. Built once: a context per
 /// evaluation shares it.
-pub(super) fn env() -> &'static Arc<Env> {
+pub(crate) fn env() -> &'static Arc<Env> {
     static ENV: OnceLock<Arc<Env>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Env::stdlib().with_optional_support(true);
@@ -209,6 +209,12 @@ fn qualified_name(expr: &IdedExpr) -> Option<(&str, String)> {
 fn declared(name: &str) -> bool {
     let mut context = Context::with_env(Arc::clone(env()));
     context.add_function(name, |x: i64| x).is_err()
+}
+
+/// An expression of another kind of CEL rule (a Kyverno policy's), compiled once in the
+/// environment CRD rules run in; `Err` says why it is not run.
+pub fn program(source: &str) -> Result<Arc<Program>, Skip> {
+    compiled(source).program.clone()
 }
 
 /// Why a rule is not run: `None` for one kvet runs.

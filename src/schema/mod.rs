@@ -5,7 +5,7 @@ pub mod catalog;
 pub mod cel;
 mod cel_bind;
 mod cel_cost;
-mod cel_k8s;
+pub mod cel_k8s;
 pub mod crd;
 pub mod crd_files;
 pub mod defs;

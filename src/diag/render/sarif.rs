@@ -25,6 +25,22 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             "properties": {"category": meta.category},
         }));
     }
+    // Rules of this run's Kyverno policies, with their policies' docs.
+    for d in &report.diagnostics {
+        if let Some(rule) = report.run_rules.get(&d.rule)
+            && !index.contains_key(&d.rule)
+        {
+            index.insert(d.rule.clone(), descriptors.len());
+            descriptors.push(json!({
+                "id": d.rule,
+                "shortDescription": {"text": rule.summary},
+                "fullDescription": {"text": rule.docs.trim()},
+                "help": {"text": rule.docs.trim(), "markdown": rule.docs.trim()},
+                "defaultConfiguration": {"level": level(rule.default_level)},
+                "properties": {"category": rule.category},
+            }));
+        }
+    }
     // The user's policy rules are known by the results they gave.
     for d in &report.diagnostics {
         if !index.contains_key(&d.rule) {

@@ -6,7 +6,7 @@
 mod format;
 mod ip;
 mod lists;
-mod quantity;
+pub mod quantity;
 mod regex;
 mod semver;
 mod sets;

@@ -126,6 +126,11 @@ impl Quantity {
         self.mantissa.abs().to_string().len() as i64 + self.scale
     }
 
+    /// Compares by value: `1Gi` equals `1024Mi`.
+    pub fn compare(&self, other: &Quantity) -> Ordering {
+        self.cmp(other)
+    }
+
     fn cmp(&self, other: &Quantity) -> Ordering {
         let (a, b) = (self.sign(), other.sign());
         if a != b || a == 0 {

@@ -1,0 +1,346 @@
+//! The Kyverno stage: the Kyverno policies of the input and of `--kyverno` applied to every
+//! other object of the input, once every file is read (a policy may come after the objects
+//! it governs, and Namespaces' labels select objects). A failed rule is a diagnostic at the
+//! field that breaks it, with the rule's id `kyverno:<policy>/<rule>` and its level from the
+//! policy's action (Enforce → error, Audit → warning) unless the config says otherwise; a
+//! rule kvet cannot evaluate offline is one info; every verdict goes to the JSON output.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::place;
+use crate::config::Setting;
+use crate::diag::{Diagnostic, Finding, KyvernoVerdict, Level, RunRule};
+use crate::kyverno::engine::{self, Request, Result_, Verdict};
+use crate::kyverno::matching::labels_of;
+use crate::kyverno::policy::{Action, Policy, PolicyKind, RuleKind, is_policy};
+use crate::source::{Role, Source, guarded, read_text};
+use crate::{Error, load};
+
+/// The Kyverno policies and Namespaces among a file's objects, as JSON.
+pub(crate) fn policies_and_namespaces(objects: &[load::object::Object]) -> Vec<Value> {
+    objects
+        .iter()
+        .filter(|o| {
+            is_policy(&o.id.api_version, &o.id.kind)
+                || (o.id.kind == "Namespace" && o.id.api_version == "v1")
+        })
+        .map(|o| o.root.to_json())
+        .collect()
+}
+
+/// Reads the policies of `--kyverno` files and folders: every `*.yaml`/`*.yml`/`*.json` file,
+/// each document that is a Kyverno policy. A path that holds none is an error.
+pub(crate) fn read_policies(paths: &[PathBuf]) -> Result<Vec<Value>, Error> {
+    let mut out = Vec::new();
+    for path in paths {
+        let error = |message: String| Error::Kyverno {
+            path: load::shown(path),
+            message,
+        };
+        let files = if path.is_dir() {
+            let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(path)
+                .build()
+                .flatten()
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                .map(|e| e.into_path())
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+                })
+                .collect();
+            files.sort();
+            files
+        } else if path.exists() {
+            vec![path.clone()]
+        } else {
+            return Err(error("no such file or folder".into()));
+        };
+        let before = out.len();
+        for file in files {
+            let text = load::read_file_text(&file).map_err(|e| Error::Kyverno {
+                path: load::shown(&file),
+                message: load::discover::io_message(&e),
+            })?;
+            let loaded = load::load_text(&text);
+            out.extend(
+                policies_and_namespaces(&loaded.objects)
+                    .into_iter()
+                    .filter(|v| v.get("kind").and_then(Value::as_str) != Some("Namespace")),
+            );
+        }
+        if out.len() == before {
+            return Err(error("no Kyverno policy in it".into()));
+        }
+    }
+    Ok(out)
+}
+
+/// The policies of the run, each once (a policy in the input and in `--kyverno` counts
+/// once, the input's first).
+pub(crate) fn policies(documents: &[Value]) -> Vec<Policy> {
+    let mut seen = std::collections::HashSet::new();
+    documents
+        .iter()
+        .filter_map(Policy::from_json)
+        .filter(|p| seen.insert((p.kind.clone(), p.namespace.clone(), p.name.clone())))
+        .collect()
+}
+
+/// What the stage found.
+#[derive(Default)]
+pub(crate) struct Applied {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) verdicts: Vec<KyvernoVerdict>,
+    pub(crate) rules: BTreeMap<String, RunRule>,
+    /// One line per policy or rule kvet does not evaluate.
+    pub(crate) notes: Vec<String>,
+}
+
+/// The default level of a rule: its action's.
+fn default_level(action: Action) -> Level {
+    match action {
+        Action::Enforce => Level::Error,
+        Action::Audit => Level::Warning,
+    }
+}
+
+/// The rules of the run, by id, with the policy's annotations as their docs.
+pub(crate) fn run_rules(policies: &[Policy]) -> BTreeMap<String, RunRule> {
+    let mut out = BTreeMap::new();
+    for policy in policies {
+        for rule in &policy.rules {
+            let id = policy.rule_id(&rule.name);
+            let summary = policy
+                .docs
+                .title
+                .clone()
+                .unwrap_or_else(|| format!("Kyverno {} {}", policy.kind, policy.name));
+            let mut docs = format!(
+                "## What it checks\nKyverno {} `{}`",
+                policy.kind, policy.name
+            );
+            if policy.policy_kind != PolicyKind::Validating {
+                docs.push_str(&format!(", rule `{}` ({})", rule.name, rule.kind.label()));
+            }
+            docs.push_str(".\n");
+            if let Some(description) = &policy.docs.description {
+                docs.push_str(&format!("\n{}\n", description.trim()));
+            }
+            if let Some(message) = rule.message() {
+                docs.push_str(&format!("\nMessage: {}\n", message.trim()));
+            }
+            if let Some(severity) = &policy.docs.severity {
+                docs.push_str(&format!("\nSeverity: {severity}\n"));
+            }
+            out.entry(id).or_insert_with(|| RunRule {
+                summary,
+                docs,
+                category: policy
+                    .docs
+                    .category
+                    .clone()
+                    .unwrap_or_else(|| "kyverno".into()),
+                default_level: default_level(rule.action),
+            });
+        }
+    }
+    out
+}
+
+/// A rule's level in a file: the config's, else its action's; `None` when it is off.
+fn level(id: &str, action: Action, settings: &HashMap<String, Setting>) -> Option<Level> {
+    match settings.get(id) {
+        Some(setting) => *setting,
+        None => Some(default_level(action)),
+    }
+}
+
+/// Applies the policies to the objects of every source (not to the policies themselves).
+pub(crate) fn apply(
+    policies: &[Policy],
+    documents: &[Value],
+    sources: &[Source],
+    settings: &[HashMap<String, Setting>],
+) -> Result<Applied, Error> {
+    let mut applied = Applied {
+        rules: run_rules(policies),
+        notes: not_evaluated(policies),
+        ..Applied::default()
+    };
+    let namespaces: HashMap<&str, &Value> = documents
+        .iter()
+        .filter(|d| d.get("kind").and_then(Value::as_str) == Some("Namespace"))
+        .filter_map(|d| Some((d.pointer("/metadata/name")?.as_str()?, d)))
+        .collect();
+    let per_file: Vec<FileFound> = sources
+        .par_iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.role, Role::Manifest { rendered: false } | Role::Rendered))
+        .map(|(i, source)| {
+            guarded(source, || {
+                apply_to_file(policies, &namespaces, source, &settings[i])
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    // A rule kvet could not evaluate is said once, where it first met it.
+    let mut told = std::collections::HashSet::new();
+    for (diagnostics, verdicts, infos) in per_file {
+        applied.diagnostics.extend(diagnostics);
+        applied.verdicts.extend(verdicts);
+        for (id, info) in infos {
+            if told.insert(id) {
+                applied.diagnostics.push(info);
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// The policies and rules kvet does not evaluate (mutate, generate, verifyImages, …).
+fn not_evaluated(policies: &[Policy]) -> Vec<String> {
+    let mut out = Vec::new();
+    for policy in policies {
+        if policy.policy_kind == PolicyKind::NotEvaluated {
+            out.push(format!(
+                "Kyverno {} {} is not evaluated offline",
+                policy.kind, policy.name
+            ));
+            continue;
+        }
+        let mut kinds: Vec<&str> = policy
+            .rules
+            .iter()
+            .filter_map(|r| match r.kind {
+                RuleKind::NotEvaluated(what) => Some(what),
+                RuleKind::PodSecurity => Some("podSecurity"),
+                _ => None,
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        if !kinds.is_empty() {
+            out.push(format!(
+                "Kyverno {} {}: its {} rules are not evaluated offline",
+                policy.kind,
+                policy.name,
+                kinds.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+type FileFound = (
+    Vec<Diagnostic>,
+    Vec<KyvernoVerdict>,
+    Vec<(String, Diagnostic)>,
+);
+
+fn apply_to_file(
+    policies: &[Policy],
+    namespaces: &HashMap<&str, &Value>,
+    source: &Source,
+    settings: &HashMap<String, Setting>,
+) -> FileFound {
+    let mut found: FileFound = Default::default();
+    let Ok(text) = read_text(source) else {
+        return found;
+    };
+    let loaded = load::load_text(&text);
+    let file = source.name.as_str();
+    for object in &loaded.objects {
+        if is_policy(&object.id.api_version, &object.id.kind) {
+            continue;
+        }
+        let value = object.root.to_json();
+        let namespace = object.id.namespace.as_deref().unwrap_or_default();
+        let namespace_object = namespaces.get(namespace).copied();
+        let labels = namespace_object
+            .map(|ns| labels_of(ns.pointer("/metadata/labels").and_then(Value::as_object)));
+        let request = Request::new(&value, namespace_object, labels, serde_json::Map::new());
+        for policy in policies {
+            for verdict in engine::apply(policy, &request) {
+                let id = policy.rule_id(&verdict.rule);
+                record(
+                    &mut found,
+                    policy,
+                    &id,
+                    verdict,
+                    (file, &text),
+                    object,
+                    &value,
+                    settings,
+                );
+            }
+        }
+    }
+    found
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    found: &mut FileFound,
+    policy: &Policy,
+    id: &str,
+    verdict: Verdict,
+    at: (&str, &str),
+    object: &load::object::Object,
+    value: &Value,
+    settings: &HashMap<String, Setting>,
+) {
+    let level = level(id, verdict.action, settings);
+    found.1.push(KyvernoVerdict {
+        policy: policy.name.clone(),
+        rule: verdict.rule.clone(),
+        object: object.id.clone(),
+        file: at.0.to_owned(),
+        result: verdict.result.as_str(),
+        message: (!verdict.message.is_empty() && verdict.result != Result_::Pass)
+            .then(|| verdict.message.clone()),
+    });
+    let Some(level) = level else {
+        return;
+    };
+    match verdict.result {
+        Result_::Pass => {}
+        Result_::Fail => {
+            // A missing field is reported at the key of the mapping that lacks it.
+            let mut pointer = verdict.pointer.as_str();
+            let missing = value.pointer(pointer).is_none();
+            while value.pointer(pointer).is_none() {
+                pointer = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
+            }
+            let mut finding = Finding::new(pointer, verdict.message);
+            finding.at_key = missing;
+            finding.help = Some(help(policy));
+            found.0.push(place(id, level, at, object, finding));
+        }
+        Result_::Skip if !verdict.offline => {}
+        Result_::Skip | Result_::Error => {
+            let what = if verdict.result == Result_::Error {
+                "could not be evaluated"
+            } else {
+                "was skipped"
+            };
+            let finding = Finding::new(String::new(), format!("{id} {what}: {}", verdict.message));
+            let mut d = place(id, Level::Info, at, object, finding);
+            d.help = Some(
+                "kvet evaluates Kyverno rules offline: what needs the cluster (API calls, ConfigMaps, image registries) cannot be read".into(),
+            );
+            found.2.push((id.to_owned(), d));
+        }
+    }
+}
+
+fn help(policy: &Policy) -> String {
+    let mut help = format!("Kyverno {} `{}`", policy.kind, policy.name);
+    if let Some(title) = &policy.docs.title {
+        help.push_str(&format!(": {title}"));
+    }
+    help
+}
