@@ -42,8 +42,11 @@ enum Command {
     Rules,
     /// Print the documentation of a rule.
     Explain {
-        /// Rule id, e.g. duplicate-volume.
+        /// Rule id, e.g. duplicate-volume, or kyverno:<policy>/<rule> with --kyverno.
         id: String,
+        /// Kyverno policy files or folders whose rules `kyverno:` ids name. Repeatable.
+        #[arg(long, value_name = "PATH")]
+        kyverno: Vec<PathBuf>,
     },
     /// Run the `test_*` rules of `*_test.rego` files with the policies beside them, like
     /// `conftest verify`.
@@ -298,7 +301,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check(*args),
         Command::Rules => list_rules(),
-        Command::Explain { id } => explain(&id),
+        Command::Explain { id, kyverno } => explain(&id, &kyverno),
         Command::Test(args) => test(args),
         Command::Schemas(args) => schemas(args),
         Command::Lsp => crate::lsp::run().map_err(miette::Report::new),
@@ -637,7 +640,23 @@ fn list_rules() -> miette::Result<u8> {
     print_out(&out)
 }
 
-fn explain(id: &str) -> miette::Result<u8> {
+fn explain(id: &str, kyverno: &[PathBuf]) -> miette::Result<u8> {
+    if id.starts_with("kyverno:") {
+        let documents = crate::check::kyverno::read_policies(kyverno)?;
+        let rules = crate::check::kyverno::run_rules(&crate::check::kyverno::policies(&documents));
+        let Some(rule) = rules.get(id) else {
+            let ids: Vec<&str> = rules.keys().map(String::as_str).collect();
+            miette::bail!(
+                help = if ids.is_empty() {
+                    "give the policy's file or folder with --kyverno PATH".to_owned()
+                } else {
+                    format!("the rules of those policies: {}", ids.join(", "))
+                },
+                "unknown rule \"{id}\""
+            );
+        };
+        return print_out(&crate::diag::explain::run_rule_explanation(id, rule));
+    }
     let Some(text) = crate::diag::explain::explanation(id) else {
         let ids: Vec<_> = rules::registry().iter().map(|m| m.id).collect();
         miette::bail!(

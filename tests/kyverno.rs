@@ -301,3 +301,28 @@ fn a_kyverno_path_without_policies_stops_the_run() {
         assert!(words.join(" ").contains(says), "{stderr}");
     }
 }
+
+#[test]
+fn kvet_explain_prints_a_kyverno_rules_policy_docs() {
+    let output = kvet()
+        .args([
+            "explain",
+            "kyverno:kargo-credentials-labelled/cred-type-label",
+            "--kyverno",
+            "testdata/kyverno/kargo-credential-label",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("# kyverno:kargo-credentials-labelled/cred-type-label\n\nKargo credentials carry their type\n\nDefault level: error · Category: Kargo\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Severity: high"), "{stdout}");
+    let unknown = kvet()
+        .args(["explain", "kyverno:nope/nope", "--kyverno", "testdata/kyverno/kargo-credential-label"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -24,6 +24,18 @@ pub fn explanation(id: &str) -> Option<String> {
     Some(out)
 }
 
+/// The documentation of a rule only a run knows (a Kyverno policy's), as [`explanation`]
+/// prints a built-in one.
+pub fn run_rule_explanation(id: &str, rule: &super::RunRule) -> String {
+    format!(
+        "# {id}\n\n{}\n\nDefault level: {} · Category: {}\n\n{}\n",
+        rule.summary,
+        rule.default_level,
+        rule.category,
+        rule.docs.trim()
+    )
+}
+
 /// What `kvet explain schema` says of the CEL rules of the CRD catalog: how many, and which
 /// are skipped and why.
 fn catalog_rules() -> String {
