@@ -321,7 +321,12 @@ fn kvet_explain_prints_a_kyverno_rules_policy_docs() {
     );
     assert!(stdout.contains("Severity: high"), "{stdout}");
     let unknown = kvet()
-        .args(["explain", "kyverno:nope/nope", "--kyverno", "testdata/kyverno/kargo-credential-label"])
+        .args([
+            "explain",
+            "kyverno:nope/nope",
+            "--kyverno",
+            "testdata/kyverno/kargo-credential-label",
+        ])
         .output()
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
