@@ -217,7 +217,6 @@ fn not_evaluated(policies: &[Policy]) -> Vec<String> {
             .iter()
             .filter_map(|r| match r.kind {
                 RuleKind::NotEvaluated(what) => Some(what),
-                RuleKind::PodSecurity => Some("podSecurity"),
                 _ => None,
             })
             .collect();

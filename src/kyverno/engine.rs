@@ -132,7 +132,7 @@ pub fn apply(policy: &Policy, request: &Request) -> Vec<Verdict> {
     let target = Target::new(request.object, request.namespace_labels.as_ref(), operation);
     let mut out = Vec::new();
     for rule in &policy.rules {
-        if matches!(rule.kind, RuleKind::NotEvaluated(_) | RuleKind::PodSecurity) {
+        if matches!(rule.kind, RuleKind::NotEvaluated(_)) {
             continue;
         }
         let verdict = if rule.kind == RuleKind::ValidatingPolicy {
@@ -328,9 +328,11 @@ fn evaluate_rule(rule: &Rule, request: &Request) -> Verdict {
             }
             Err(reason) => Outcome::error(reason),
         },
-        RuleKind::PodSecurity | RuleKind::ValidatingPolicy | RuleKind::NotEvaluated(_) => {
-            Outcome::pass()
-        }
+        RuleKind::PodSecurity => pod_security(
+            validate.get("podSecurity").unwrap_or(&Value::Null),
+            request.object,
+        ),
+        RuleKind::ValidatingPolicy | RuleKind::NotEvaluated(_) => Outcome::pass(),
     };
     let outcome = match outcome.result {
         Result_::Fail if !outcome.explained => Outcome {
@@ -484,6 +486,39 @@ fn patterns(block: &Value, resource: &Value, data: &Value, base: &str) -> Outcom
             Outcome::new(Result_::Fail, detail.to_owned(), format!("{base}{path}"))
         }
         pattern::Outcome::Skip { detail, .. } => Outcome::skip(detail),
+    }
+}
+
+/// `podSecurity`: the Pod Security Standards' level (and version), less the rule's exclusions;
+/// at the first field that breaks them, naming every control broken.
+fn pod_security(block: &Value, object: &Value) -> Outcome {
+    match super::pod_security::evaluate(block, object) {
+        Ok(violations) => match violations.first() {
+            None => Outcome::pass(),
+            Some(first) => {
+                let level = block
+                    .get("level")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let version = block
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .unwrap_or("latest");
+                let broken: Vec<String> = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.control, v.message))
+                    .collect();
+                Outcome::new(
+                    Result_::Fail,
+                    format!(
+                        "violates PodSecurity \"{level}:{version}\": {}",
+                        broken.join("; ")
+                    ),
+                    first.pointer.clone(),
+                )
+            }
+        },
+        Err(reason) => Outcome::error(format!("podSecurity: {reason}")),
     }
 }
 

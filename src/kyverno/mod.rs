@@ -5,7 +5,7 @@
 //! `policy` reads a policy (and generates its `autogen` rules for pod controllers), `matching`
 //! decides which objects a rule applies to, `engine` gives each rule's verdict on one object
 //! from `pattern`, `conditions`, `variables` (`{{ }}` with `jmes`, JMESPath with Kyverno's
-//! functions) and `cel`; `test` runs Kyverno CLI test files.
+//! functions), `cel` and `pod_security` (the Pod Security Standards with Kyverno's exclusions); `test` runs Kyverno CLI test files.
 
 pub mod autogen;
 pub mod cel;
@@ -15,6 +15,7 @@ pub mod images;
 pub mod jmes;
 pub mod matching;
 pub mod pattern;
+pub mod pod_security;
 pub mod policy;
 pub mod scalar;
 pub mod test;
