@@ -642,8 +642,12 @@ fn list_rules() -> miette::Result<u8> {
 
 fn explain(id: &str, kyverno: &[PathBuf]) -> miette::Result<u8> {
     if id.starts_with("kyverno:") {
-        let documents = crate::check::kyverno::read_policies(kyverno)?;
-        let rules = crate::check::kyverno::run_rules(&crate::check::kyverno::policies(&documents));
+        let documents: Vec<_> = crate::check::kyverno::read_policies(kyverno)?
+            .into_iter()
+            .map(|d| (None, d))
+            .collect();
+        let policies = crate::check::kyverno::policies(&documents);
+        let rules = crate::check::kyverno::run_rules(policies.iter().map(|(_, p)| p));
         let Some(rule) = rules.get(id) else {
             let ids: Vec<&str> = rules.keys().map(String::as_str).collect();
             miette::bail!(
@@ -778,6 +782,9 @@ fn kyverno_test_lines(
         } else if o.agrees() {
             tally.passed += 1;
             out.push_str(&format!("PASS {what}: {} ({})\n", o.expected, o.feature));
+        } else if let Some(missing) = &o.missing {
+            tally.failed += 1;
+            out.push_str(&format!("FAIL {what}: {missing} ({})\n", o.feature));
         } else {
             tally.failed += 1;
             let actual = o.actual.map_or("not applied", |r| r.as_str());

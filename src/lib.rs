@@ -152,7 +152,11 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         rule_options: config.options.clone().into_iter().collect(),
         ..opts.policy.clone()
     })?;
-    let mut kyverno_documents = check::kyverno::read_policies(&opts.kyverno)?;
+    let mut kyverno_documents: Vec<check::kyverno::Scoped<serde_json::Value>> =
+        check::kyverno::read_policies(&opts.kyverno)?
+            .into_iter()
+            .map(|d| (None, d))
+            .collect();
     let (mut crds, crd_problems) = collect_crds(&opts.crds, &include)?;
     let discovered = discover(&opts.paths, &include, &exclude);
     let stdin = match &opts.stdin_bytes {
@@ -378,7 +382,9 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
         input_crds.extend(result.crds);
         suppressions.extend(result.suppressions);
-        kyverno_documents.extend(result.kyverno);
+        // A render's policies govern that render's objects.
+        let scope = matches!(sources[i].role, source::Role::Rendered).then_some(i);
+        kyverno_documents.extend(result.kyverno.into_iter().map(|d| (scope, d)));
         stream_objects.extend(result.stream_inputs.into_iter().map(|o| StreamObject {
             file: i,
             text,
@@ -625,7 +631,7 @@ fn apply_suppressions(
 /// The Kyverno stage: when the input or `--kyverno` has Kyverno policies, applies them to the
 /// input's objects, adds what failed to the diagnostics and every verdict to the report.
 fn apply_kyverno(
-    documents: &[serde_json::Value],
+    documents: &[check::kyverno::Scoped<serde_json::Value>],
     sources: &[Source],
     settings: &[HashMap<String, config::Setting>],
     report: &mut Report,

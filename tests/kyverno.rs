@@ -331,3 +331,66 @@ fn kvet_explain_prints_a_kyverno_rules_policy_docs() {
         .unwrap();
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn each_render_applies_its_own_policies() {
+    if !common::tool_available("kubectl", &["--client"]) {
+        return;
+    }
+    // overlays/prod patches the base's Audit policy to Enforce; overlays/dev keeps it.
+    let report = json_report(&["testdata/kyverno/repository"]);
+    let found: Vec<(String, u64, u64, String)> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"].as_str().unwrap().starts_with("kyverno:"))
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_owned(),
+                d["line"].as_u64().unwrap(),
+                d["column"].as_u64().unwrap(),
+                d["level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            "testdata/kyverno/repository/base/deploy.yaml".to_owned(),
+            10,
+            7,
+            "error".to_owned(),
+        )]
+    );
+    let namespaces: Vec<&str> = report["kyverno"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["object"]["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(namespaces, ["dev", "prod"]);
+}
+
+#[test]
+fn kvet_test_fails_what_a_test_names_and_the_files_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/kyverno");
+    let test = format!(
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {{name: t}}\npolicies: [{policy}]\nresources: [{pods}]\nresults:\n  - {{policy: restrict-image-regitsries, rule: validate-registries, kind: Pod, resources: [web], result: skip}}\n  - {{policy: restrict-image-registries, rule: validate-registries, kind: Pod, resources: [nope], result: skip}}\n  - {{policy: restrict-image-registries, rule: validate-registries, resources: [web], result: fail}}\n",
+        policy = suite.join("image-registry/policy.yaml").display(),
+        pods = suite.join("image-registry/fail.yaml").display(),
+    );
+    std::fs::write(dir.path().join("kyverno-test.yaml"), test).unwrap();
+    let output = kvet().arg("test").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.ends_with("1 passed, 2 failed\n"), "{stdout}");
+    assert!(
+        stdout.contains("no policy named restrict-image-regitsries in the test's policies"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no Pod named nope in the test's resources"),
+        "{stdout}"
+    );
+}

@@ -80,14 +80,21 @@ pub(crate) fn read_policies(paths: &[PathBuf]) -> Result<Vec<Value>, Error> {
     Ok(out)
 }
 
-/// The policies of the run, each once (a policy in the input and in `--kyverno` counts
-/// once, the input's first).
-pub(crate) fn policies(documents: &[Value]) -> Vec<Policy> {
+/// A policy or Namespace and where it applies: to the objects of one render (the index of its
+/// source: an overlay's policies govern what that overlay deploys) or, `None`, to every
+/// object of the input.
+pub(crate) type Scoped<T> = (Option<usize>, T);
+
+/// The policies of the run, each once in its scope (a policy in the input and in `--kyverno`
+/// counts once, the input's first).
+pub(crate) fn policies(documents: &[Scoped<Value>]) -> Vec<Scoped<Policy>> {
     let mut seen = std::collections::HashSet::new();
     documents
         .iter()
-        .filter_map(Policy::from_json)
-        .filter(|p| seen.insert((p.kind.clone(), p.namespace.clone(), p.name.clone())))
+        .filter_map(|(scope, d)| Some((*scope, Policy::from_json(d)?)))
+        .filter(|(scope, p)| {
+            seen.insert((*scope, p.kind.clone(), p.namespace.clone(), p.name.clone()))
+        })
         .collect()
 }
 
@@ -110,7 +117,9 @@ fn default_level(action: Action) -> Level {
 }
 
 /// The rules of the run, by id, with the policy's annotations as their docs.
-pub(crate) fn run_rules(policies: &[Policy]) -> BTreeMap<String, RunRule> {
+pub(crate) fn run_rules<'p>(
+    policies: impl IntoIterator<Item = &'p Policy>,
+) -> BTreeMap<String, RunRule> {
     let mut out = BTreeMap::new();
     for policy in policies {
         for rule in &policy.rules {
@@ -162,18 +171,20 @@ fn level(id: &str, action: Action, settings: &HashMap<String, Setting>) -> Optio
 
 /// Applies the policies to the objects of every source (not to the policies themselves).
 pub(crate) fn apply(
-    policies: &[Policy],
-    documents: &[Value],
+    policies: &[Scoped<Policy>],
+    documents: &[Scoped<Value>],
     sources: &[Source],
     settings: &[HashMap<String, Setting>],
 ) -> Result<Applied, Error> {
+    let all = || policies.iter().map(|(_, p)| p);
     let mut applied = Applied {
-        rules: run_rules(policies),
-        notes: not_evaluated(policies),
+        rules: run_rules(all()),
+        notes: not_evaluated(all()),
         ..Applied::default()
     };
     let namespaces: HashMap<&str, &Value> = documents
         .iter()
+        .map(|(_, d)| d)
         .filter(|d| d.get("kind").and_then(Value::as_str) == Some("Namespace"))
         .filter_map(|d| Some((d.pointer("/metadata/name")?.as_str()?, d)))
         .collect();
@@ -182,8 +193,13 @@ pub(crate) fn apply(
         .enumerate()
         .filter(|(_, s)| matches!(s.role, Role::Manifest { rendered: false } | Role::Rendered))
         .map(|(i, source)| {
+            let governing: Vec<&Policy> = policies
+                .iter()
+                .filter(|(scope, _)| scope.is_none_or(|s| s == i))
+                .map(|(_, p)| p)
+                .collect();
             guarded(source, || {
-                apply_to_file(policies, &namespaces, source, &settings[i])
+                apply_to_file(&governing, &namespaces, source, &settings[i])
             })
         })
         .collect::<Result<_, Error>>()?;
@@ -202,7 +218,7 @@ pub(crate) fn apply(
 }
 
 /// The policies and rules kvet does not evaluate (mutate, generate, verifyImages, …).
-fn not_evaluated(policies: &[Policy]) -> Vec<String> {
+fn not_evaluated<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> Vec<String> {
     let mut out = Vec::new();
     for policy in policies {
         if policy.policy_kind == PolicyKind::NotEvaluated {
@@ -241,7 +257,7 @@ type FileFound = (
 );
 
 fn apply_to_file(
-    policies: &[Policy],
+    policies: &[&Policy],
     namespaces: &HashMap<&str, &Value>,
     source: &Source,
     settings: &HashMap<String, Setting>,

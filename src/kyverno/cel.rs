@@ -27,6 +27,9 @@ pub struct Prepared {
     object: CelValue,
     request: CelValue,
     namespace_object: CelValue,
+    /// Whether the input has the object's Namespace: without it, `namespaceObject` is unknown
+    /// (not null, as for a cluster-scoped object in the cluster).
+    namespace_known: bool,
 }
 
 /// Converts the bindings to CEL values.
@@ -41,6 +44,7 @@ pub fn prepare(bindings: &Bindings) -> Result<Prepared, String> {
             "namespaceObject",
             bindings.namespace_object.unwrap_or(&Value::Null),
         )?,
+        namespace_known: bindings.namespace_object.is_some(),
     })
 }
 
@@ -105,6 +109,16 @@ fn expression(item: &Value) -> &str {
 
 /// Evaluates the rule on one object.
 pub fn evaluate(rule: &CelRule, bound: &Prepared) -> Outcome {
+    let reads_namespace = [rule.match_conditions, rule.variables, rule.validations]
+        .iter()
+        .flat_map(|items| items.iter())
+        .any(|item| expression(item).contains("namespaceObject"));
+    if reads_namespace && !bound.namespace_known {
+        return Outcome::Error {
+            reason: "it reads namespaceObject, and the object's Namespace is not in the input"
+                .into(),
+        };
+    }
     let mut context = Context::with_env(Arc::clone(schema_cel::env()));
     context.add_variable_from_value("object", bound.object.clone());
     context.add_variable_from_value("oldObject", CelValue::Null);
@@ -168,6 +182,11 @@ pub fn evaluate(rule: &CelRule, bound: &Prepared) -> Outcome {
                     message: format!("`{}` gave {other:?}, not a bool", source.trim()),
                     pointer: read_pointer(source),
                 };
+            }
+            // A field the object lacks may be one the API server defaults before admission
+            // (a Service's `type`): offline that is not a verdict.
+            Err(reason) if reason.contains("No such key") => {
+                return Outcome::Error { reason };
             }
             Err(reason) => {
                 return Outcome::Fail {
@@ -344,10 +363,20 @@ mod tests {
 
     #[test]
     fn evaluation_errors_reject_the_object() {
+        let spec = json!({"validations": [{"expression": "object.spec.name.startsWith(1)"}]});
+        let named = json!({"spec": {"name": "a"}});
+        assert!(matches!(outcome(spec, named), Outcome::Fail { .. }));
+        // A missing field may be one the API server defaults: no verdict offline.
         let spec = json!({"validations": [{"expression": "object.spec.missing == 1"}]});
         assert!(matches!(
             outcome(spec, json!({"spec": {}})),
-            Outcome::Fail { .. }
+            Outcome::Error { .. }
+        ));
+        let spec =
+            json!({"validations": [{"expression": "namespaceObject.metadata.name != 'default'"}]});
+        assert!(matches!(
+            outcome(spec, json!({"spec": {}})),
+            Outcome::Error { .. }
         ));
         let lacking = json!({"validations": [{"expression": "resource.Get('v1', 'configmaps', 'a', 'b') == null"}]});
         assert!(matches!(outcome(lacking, json!({})), Outcome::Error { .. }));

@@ -121,11 +121,7 @@ pub fn apply(policy: &Policy, request: &Request) -> Vec<Verdict> {
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if policy
-        .namespace
-        .as_deref()
-        .is_some_and(|ns| ns != namespace)
-    {
+    if !policy.scope_includes(namespace, kind_of(request.object)) {
         return Vec::new();
     }
     let operation = request.operation();
@@ -150,6 +146,13 @@ pub fn apply(policy: &Policy, request: &Request) -> Vec<Verdict> {
         out.push(verdict);
     }
     out
+}
+
+fn kind_of(object: &Value) -> &str {
+    object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 /// The verdict of a rule, before its name and kind are added.
@@ -315,6 +318,7 @@ fn evaluate_rule(rule: &Rule, request: &Request) -> Verdict {
                 rule,
                 resource: request.object,
                 values: &request.values,
+                elements_left: std::cell::Cell::new(MAX_FOREACH_ELEMENTS),
             };
             foreach_all(&scope, validate.get("foreach"), data.to_mut(), 0)
         }
@@ -588,7 +592,14 @@ struct Scope<'a> {
     rule: &'a Rule,
     resource: &'a Value,
     values: &'a Map<String, Value>,
+    /// How many more elements the rule's loops may validate: each one reads the whole
+    /// context, so loops over huge lists (or nested loops) would take quadratic time.
+    elements_left: std::cell::Cell<usize>,
 }
+
+/// Elements a rule's foreach loops validate at most, nested loops together (a Pod has a
+/// handful of containers; a rule that loops over pairs of them, a few hundred).
+const MAX_FOREACH_ELEMENTS: usize = 1024;
 
 fn foreach_all(
     scope: &Scope,
@@ -654,6 +665,13 @@ fn foreach(scope: &Scope, declaration: &Value, data: &mut Value, depth: usize) -
     let mut offline = None;
     let mut result = None;
     for (index, element) in elements.iter().enumerate() {
+        let Some(left) = scope.elements_left.get().checked_sub(1) else {
+            result = Some(Outcome::error(format!(
+                "foreach validates more than {MAX_FOREACH_ELEMENTS} elements: not evaluated"
+            )));
+            break;
+        };
+        scope.elements_left.set(left);
         let element_base = base.as_ref().map(|b| format!("{b}/{index}"));
         set_path(data, "element", element.clone());
         set_path(data, "elementIndex", json!(index));

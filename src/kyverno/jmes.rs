@@ -57,9 +57,39 @@ const CACHE_LIMIT: usize = 4096;
 
 type Cache = Mutex<HashMap<String, Arc<Expression<'static>>>>;
 
+/// Bounds on an expression: Kyverno's policies write a few hundred bytes, nested a few levels.
+const MAX_EXPRESSION_BYTES: usize = 16 * 1024;
+const MAX_NESTING: usize = 64;
+
+/// How deeply brackets nest in an expression, and how many binary operators chain (the
+/// parser recurses on both).
+fn nesting(expression: &str) -> usize {
+    let (mut depth, mut deepest, mut operators) = (0usize, 0usize, 0usize);
+    for c in expression.bytes() {
+        match c {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'|' | b'&' => operators += 1,
+            _ => {}
+        }
+    }
+    deepest.max(operators / 2)
+}
+
 /// Evaluates a JMESPath expression on `data` with Kyverno's functions.
 /// Compiled expressions are cached; safe to call from many threads.
 pub fn search(expression: &str, data: &Value) -> Result<Value, JmesError> {
+    // The parser recurses: an expression (from a policy, or from an object through `{{ }}`)
+    // that nests deeper than any real one is refused before it can exhaust the stack.
+    if expression.len() > MAX_EXPRESSION_BYTES || nesting(expression) > MAX_NESTING {
+        return Err(JmesError {
+            expression: expression.chars().take(80).collect(),
+            reason: "the expression is too long or nested too deeply".to_owned(),
+        });
+    }
     let compiled = compile(expression)?;
     let result = compiled
         .search(data)

@@ -77,14 +77,16 @@ pub fn rule_applies(rule: &Value, target: &Target) -> bool {
     let Some(matched) = rule.get("match") else {
         return false;
     };
-    block_matches(matched, target)
+    block_matches(matched, target, false)
         && !rule
             .get("exclude")
-            .is_some_and(|e| block_matches(e, target))
+            .is_some_and(|e| block_matches(e, target, true))
 }
 
 /// A match or exclude block: `any` (one filter), `all` (every filter) or the legacy form.
-fn block_matches(block: &Value, target: &Target) -> bool {
+/// `exclude`: whether a namespaceSelector matches a namespace whose labels kvet does not know
+/// (an exclude that might hold excludes: a finding kvet cannot be sure of is not reported).
+fn block_matches(block: &Value, target: &Target, exclude: bool) -> bool {
     let filters = |key: &str| -> Option<Vec<&Value>> {
         block
             .get(key)
@@ -93,10 +95,10 @@ fn block_matches(block: &Value, target: &Target) -> bool {
             .map(|a| a.iter().collect())
     };
     if let Some(any) = filters("any") {
-        return any.iter().any(|f| filter_matches(f, target));
+        return any.iter().any(|f| filter_matches(f, target, exclude));
     }
     if let Some(all) = filters("all") {
-        return all.iter().all(|f| filter_matches(f, target));
+        return all.iter().all(|f| filter_matches(f, target, exclude));
     }
     let legacy = ["resources", "subjects", "roles", "clusterRoles"]
         .iter()
@@ -105,7 +107,7 @@ fn block_matches(block: &Value, target: &Target) -> bool {
         // An empty exclude excludes nothing; an empty match matches nothing.
         return false;
     }
-    filter_matches(block, target)
+    filter_matches(block, target, exclude)
 }
 
 fn is_empty(value: &Value) -> bool {
@@ -119,7 +121,7 @@ fn is_empty(value: &Value) -> bool {
 
 /// One resource filter: its user filters (which never match offline) and its resource
 /// description, every part of which must hold.
-fn filter_matches(filter: &Value, target: &Target) -> bool {
+fn filter_matches(filter: &Value, target: &Target, exclude: bool) -> bool {
     let user = ["subjects", "roles", "clusterRoles"]
         .iter()
         .any(|k| filter.get(*k).is_some_and(|v| !is_empty(v)));
@@ -127,7 +129,9 @@ fn filter_matches(filter: &Value, target: &Target) -> bool {
         return false;
     }
     match filter.get("resources") {
-        Some(description) if !is_empty(description) => description_matches(description, target),
+        Some(description) if !is_empty(description) => {
+            description_matches(description, target, exclude)
+        }
         _ => false,
     }
 }
@@ -141,7 +145,7 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
         .collect()
 }
 
-fn description_matches(description: &Value, target: &Target) -> bool {
+fn description_matches(description: &Value, target: &Target, exclude: bool) -> bool {
     let kinds = strings(description.get("kinds"));
     if !kinds.is_empty() && !kinds.iter().any(|k| kind_matches(k, target)) {
         return false;
@@ -182,10 +186,10 @@ fn description_matches(description: &Value, target: &Target) -> bool {
         .get("namespaceSelector")
         .filter(|s| !s.is_null())
     {
-        // Kyverno reads the namespace's labels from the cluster; without them, it does not
-        // match (a cluster-scoped object has none).
+        // Kyverno reads the namespace's labels from the cluster; without them a match does
+        // not hold and an exclude does (a cluster-scoped object has none).
         let Some(labels) = target.namespace_labels else {
-            return false;
+            return exclude && !cluster_scoped(target.kind);
         };
         if !selector_matches(selector, labels, false) {
             return false;
@@ -284,6 +288,30 @@ pub fn selector_matches(
         }
     }
     true
+}
+
+/// Whether objects of a kind are cluster-scoped: Kubernetes' own cluster-scoped kinds, and
+/// the `Cluster…` kinds of the GitOps stack (ClusterPolicy, ClusterIssuer, ClusterSecretStore).
+pub fn cluster_scoped(kind: &str) -> bool {
+    const KINDS: [&str; 16] = [
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "StorageClass",
+        "CSIDriver",
+        "CSINode",
+        "VolumeAttachment",
+        "PriorityClass",
+        "RuntimeClass",
+        "IngressClass",
+        "CustomResourceDefinition",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "CertificateSigningRequest",
+    ];
+    KINDS.contains(&kind) || kind.starts_with("Cluster")
 }
 
 /// The resource (plural, lowercase) of a kind, as a ValidatingPolicy's `resourceRules` name it.
@@ -398,6 +426,26 @@ mod tests {
             "exclude": {"any": [{"resources": {"namespaces": ["prod"]}}]}
         });
         assert!(!applies(excluded, &pod));
+    }
+
+    #[test]
+    fn unknown_namespace_labels_neither_match_nor_fail_to_exclude() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "shop"}});
+        let selector = json!({"matchLabels": {"tier": "system"}});
+        let matched = json!({"match": {"any": [{"resources": {"kinds": ["Pod"], "namespaceSelector": selector}}]}});
+        assert!(!applies(matched, &pod));
+        let excluded = json!({
+            "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+            "exclude": {"any": [{"resources": {"namespaceSelector": selector}}]}
+        });
+        assert!(!applies(excluded.clone(), &pod));
+        let labels: BTreeMap<String, String> = [("tier".to_owned(), "apps".to_owned())]
+            .into_iter()
+            .collect();
+        assert!(rule_applies(
+            &excluded,
+            &Target::new(&pod, Some(&labels), "CREATE")
+        ));
     }
 
     #[test]

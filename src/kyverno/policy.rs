@@ -182,6 +182,20 @@ impl Policy {
         })
     }
 
+    /// Whether the policy governs an object of that namespace (empty: none) and kind: a
+    /// cluster policy every object; a namespaced one (`Policy`,
+    /// `NamespacedValidatingPolicy`) the objects of its namespace, or, when it names none
+    /// (kustomize or `kubectl -n` sets it), the namespaced objects that name none either —
+    /// never a cluster-scoped one.
+    pub fn scope_includes(&self, namespace: &str, kind: &str) -> bool {
+        let namespaced = matches!(self.kind.as_str(), "Policy" | "NamespacedValidatingPolicy");
+        match &self.namespace {
+            _ if !namespaced => true,
+            Some(own) => own == namespace,
+            None => namespace.is_empty() && !super::matching::cluster_scoped(kind),
+        }
+    }
+
     /// `kyverno:<policy>/<rule>`, or `kyverno:<policy>` for a ValidatingPolicy.
     pub fn rule_id(&self, rule: &str) -> String {
         if self.policy_kind == PolicyKind::Validating {
@@ -317,6 +331,28 @@ mod tests {
             policy.rule_id("check-team"),
             "kyverno:require-labels/check-team"
         );
+    }
+
+    #[test]
+    fn a_namespaced_policy_governs_its_namespace_and_never_cluster_scoped_objects() {
+        let policy = |namespace: Option<&str>| {
+            let mut metadata = json!({"name": "p"});
+            if let Some(ns) = namespace {
+                metadata["namespace"] = json!(ns);
+            }
+            Policy::from_json(&json!({"apiVersion": "kyverno.io/v1", "kind": "Policy", "metadata": metadata, "spec": {"rules": []}}))
+                .unwrap()
+        };
+        let shop = policy(Some("shop"));
+        assert!(shop.scope_includes("shop", "Deployment"));
+        assert!(!shop.scope_includes("other", "Deployment"));
+        assert!(!shop.scope_includes("", "ClusterRole"));
+        // Without a namespace (kustomize or `kubectl -n` sets it): the objects without one.
+        let unset = policy(None);
+        assert!(unset.scope_includes("", "ConfigMap"));
+        assert!(!unset.scope_includes("other", "ConfigMap"));
+        assert!(!unset.scope_includes("", "Namespace"));
+        assert!(!unset.scope_includes("", "ClusterRole"));
     }
 
     #[test]

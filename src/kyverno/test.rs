@@ -35,6 +35,8 @@ pub struct Outcome {
     pub not_evaluated: Option<String>,
     /// kvet's message for a failure, skip or error.
     pub message: String,
+    /// What the test names that is not there (its policy, rule or resource): a failure.
+    pub missing: Option<String>,
 }
 
 impl Outcome {
@@ -42,7 +44,7 @@ impl Outcome {
     /// resource is what Kyverno's CLI reports as skipped.
     pub fn agrees(&self) -> bool {
         let actual = self.actual.map_or("skip", Result_::as_str);
-        actual == self.expected
+        self.missing.is_none() && actual == self.expected
     }
 }
 
@@ -353,22 +355,34 @@ fn check_result(
     names
         .into_iter()
         .map(|name| {
-            let (verdict, message) = match (policy, &not_evaluated) {
+            let (verdict, message, missing) = match (policy, &not_evaluated) {
+                (Some(_), None) if rule.is_none() && !rule_name.is_empty() => (
+                    None,
+                    String::new(),
+                    Some(format!("policy {policy_name} has no rule {rule_name}")),
+                ),
                 (Some(policy), None) => {
-                    let found = verdict_for(
+                    match verdict_for(
                         policy, &rule_name, &kind, &name, resources, values, namespaces,
-                    );
-                    let message = found
-                        .as_ref()
-                        .map(|v| v.message.clone())
-                        .unwrap_or_default();
-                    (found.map(|v| v.result), message)
+                    ) {
+                        Ok(found) => {
+                            let message = found
+                                .as_ref()
+                                .map(|v| v.message.clone())
+                                .unwrap_or_default();
+                            (found.map(|v| v.result), message, None)
+                        }
+                        Err(missing) => (None, String::new(), Some(missing)),
+                    }
                 }
                 (None, None) => (
                     None,
-                    format!("no policy named {policy_name} in the test's policies"),
+                    String::new(),
+                    Some(format!(
+                        "no policy named {policy_name} in the test's policies"
+                    )),
                 ),
-                _ => (None, String::new()),
+                _ => (None, String::new(), None),
             };
             Outcome {
                 file: file.to_owned(),
@@ -381,6 +395,7 @@ fn check_result(
                 feature: feature.clone(),
                 not_evaluated: not_evaluated.clone(),
                 message,
+                missing,
             }
         })
         .collect()
@@ -396,7 +411,7 @@ fn verdict_for(
     resources: &[Value],
     values: &Values,
     namespaces: &Namespaces,
-) -> Option<Verdict> {
+) -> Result<Option<Verdict>, String> {
     let (namespace, name) = match name.split_once('/') {
         Some((ns, n)) => (Some(ns), n),
         None => (None, name),
@@ -408,8 +423,9 @@ fn verdict_for(
             .to_owned()
     };
     let mut found = None;
+    let mut any = false;
     for resource in resources.iter().filter(|r| {
-        field(r, "/kind") == kind
+        (kind.is_empty() || field(r, "/kind") == kind)
             && field(r, "/metadata/name") == name
             && namespace.is_none_or(|ns| {
                 // The CLI puts a namespaced resource without a namespace in `default`.
@@ -417,6 +433,7 @@ fn verdict_for(
                 own == ns || (own.is_empty() && ns == "default")
             })
     }) {
+        any = true;
         let ns = field(resource, "/metadata/namespace");
         let request = Request::new(
             resource,
@@ -442,5 +459,9 @@ fn verdict_for(
             found = Some(v);
         }
     }
-    found
+    if !any {
+        let kind = if kind.is_empty() { "resource" } else { kind };
+        return Err(format!("no {kind} named {name} in the test's resources"));
+    }
+    Ok(found)
 }

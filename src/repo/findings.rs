@@ -225,7 +225,12 @@ pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
                         && m.roots.is_empty() != d.roots.is_empty())
         };
         match merged.last_mut() {
-            Some(last) if same(last) => last.roots.extend(d.roots),
+            // The same finding at different levels (a policy each root patches its own way)
+            // counts at the highest.
+            Some(last) if same(last) => {
+                last.level = last.level.max(d.level);
+                last.roots.extend(d.roots);
+            }
             _ => merged.push(d),
         }
     }

@@ -17,6 +17,10 @@ use super::super::{arg_str, generic_error};
 const UNBOUNDED_MAX: u32 = 10;
 const REPEAT_LIMIT: u32 = 1000;
 const PRINTABLE: std::ops::RangeInclusive<u8> = 0x20..=0x7e;
+/// Bounds on what a pattern may ask for (they come from policies and, through variables, from
+/// the objects checked): nested groups and classes, and the length of the generated text.
+const MAX_NESTING: usize = 32;
+const MAX_OUTPUT: usize = 64 * 1024;
 
 pub(super) fn random(args: &[Value]) -> Result<Value, String> {
     let pattern = arg_str("random", args, 0)?;
@@ -24,6 +28,9 @@ pub(super) fn random(args: &[Value]) -> Result<Value, String> {
         return Err("no pattern provided".to_owned());
     }
     let chars: Vec<char> = pattern.chars().collect();
+    if nesting(&chars) > MAX_NESTING {
+        return Err(generic_error("random", "pattern nested too deeply"));
+    }
     let mut parser = Parser {
         chars: &chars,
         pos: 0,
@@ -34,7 +41,29 @@ pub(super) fn random(args: &[Value]) -> Result<Value, String> {
     }
     let mut out = String::new();
     node.generate(&mut Rng::new(), &mut out);
+    if out.len() > MAX_OUTPUT {
+        return Err(generic_error(
+            "random",
+            "pattern generates more than 64 KiB of text",
+        ));
+    }
     Ok(Value::String(out))
+}
+
+/// How deeply groups and classes nest in a pattern.
+fn nesting(chars: &[char]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in chars {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 enum Node {
@@ -54,6 +83,8 @@ impl Node {
                     out.push(*c);
                 }
             }
+            // Past the limit nothing more is generated: the caller refuses the result.
+            _ if out.len() > MAX_OUTPUT => {}
             Node::Concat(nodes) => nodes.iter().for_each(|n| n.generate(rng, out)),
             Node::Alternate(nodes) => {
                 if let Some(n) = nodes.get(rng.below(nodes.len())) {
