@@ -119,6 +119,22 @@ pub fn evaluate(rule: &CelRule, bound: &Prepared) -> Outcome {
                 .into(),
         };
     }
+    let reads_cluster = [rule.match_conditions, rule.variables, rule.validations]
+        .iter()
+        .flat_map(|items| items.iter())
+        .flat_map(|item| {
+            super::cluster::FUNCTIONS
+                .into_iter()
+                .filter(|f| expression(item).contains(f))
+        })
+        .next();
+    if let Some(function) = reads_cluster
+        && !super::cluster::available()
+    {
+        return Outcome::Error {
+            reason: format!("it calls {function}, which reads the cluster: kvet cannot offline"),
+        };
+    }
     let mut context = Context::with_env(Arc::clone(schema_cel::env()));
     context.add_variable_from_value("object", bound.object.clone());
     context.add_variable_from_value("oldObject", CelValue::Null);
@@ -362,6 +378,30 @@ mod tests {
     }
 
     #[test]
+    fn cluster_functions_read_a_tests_context() {
+        use super::super::cluster::{Cluster, with_cluster};
+        let spec = json!({
+            "variables": [{"name": "cm", "expression": "resource.Get('v1', 'configmaps', 'shop', 'allowed')"}],
+            "validations": [{"expression": "object.spec.priorityClassName in variables.cm.data.classes.split(', ')"}]
+        });
+        let cluster = Arc::new(Cluster {
+            resources: vec![json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "allowed", "namespace": "shop"}, "data": {"classes": "high, low"}})],
+            images: Vec::new(),
+        });
+        let pod = |class: &str| json!({"spec": {"priorityClassName": class}});
+        with_cluster(Some(cluster), || {
+            assert_eq!(outcome(spec.clone(), pod("high")), Outcome::Pass);
+            assert!(matches!(
+                outcome(spec.clone(), pod("mid")),
+                Outcome::Fail { .. }
+            ));
+        });
+        // Without a test's context (as in `kvet check`), the rule is not evaluated.
+        assert!(matches!(outcome(spec, pod("high")), Outcome::Error { .. }));
+    }
+
+    #[test]
     fn evaluation_errors_reject_the_object() {
         let spec = json!({"validations": [{"expression": "object.spec.name.startsWith(1)"}]});
         let named = json!({"spec": {"name": "a"}});
@@ -379,6 +419,7 @@ mod tests {
             Outcome::Error { .. }
         ));
         let lacking = json!({"validations": [{"expression": "resource.Get('v1', 'configmaps', 'a', 'b') == null"}]});
+        // Without a test's context, the cluster functions are not answered.
         assert!(matches!(outcome(lacking, json!({})), Outcome::Error { .. }));
         let message = json!({"validations": [{"expression": "false", "message": "no"}]});
         assert_eq!(

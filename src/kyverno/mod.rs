@@ -9,6 +9,7 @@
 
 pub mod autogen;
 pub mod cel;
+pub mod cluster;
 pub mod conditions;
 pub mod engine;
 pub mod images;

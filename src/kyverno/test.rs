@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::cluster::{Cluster, with_cluster};
 use super::engine::{self, Request, Result_, Verdict};
 use super::matching::labels_of;
 use super::policy::{Policy, RuleKind};
@@ -128,6 +129,14 @@ pub fn run(file: &Path) -> Result<Vec<Outcome>, TestError> {
         None => Values::default(),
     };
     let namespaces = Namespaces::new(&resources, &values);
+    // The cluster that `resource.Get` and `image.GetMetadata` read.
+    let cluster = match files("context").first() {
+        Some(path) => {
+            let document = read_documents(path).map_err(&error)?.into_iter().next();
+            document.map(|d| std::sync::Arc::new(Cluster::from_context(&d)))
+        }
+        None => None,
+    };
     let mut out = Vec::new();
     for expected in test
         .get("results")
@@ -135,14 +144,16 @@ pub fn run(file: &Path) -> Result<Vec<Outcome>, TestError> {
         .into_iter()
         .flatten()
     {
-        out.extend(check_result(
-            &shown,
-            expected,
-            &policies,
-            &resources,
-            &values,
-            &namespaces,
-        ));
+        out.extend(with_cluster(cluster.clone(), || {
+            check_result(
+                &shown,
+                expected,
+                &policies,
+                &resources,
+                &values,
+                &namespaces,
+            )
+        }));
     }
     Ok(out)
 }
@@ -434,10 +445,26 @@ fn verdict_for(
             })
     }) {
         any = true;
-        let ns = field(resource, "/metadata/namespace");
+        // As Kyverno's CLI, a namespaced resource is in `default` when it names no namespace,
+        // and its Namespace is there even when the test does not give it: named, with the
+        // labels the values give.
+        let mut ns = field(resource, "/metadata/namespace");
+        if ns.is_empty() && !super::matching::cluster_scoped(&field(resource, "/kind")) {
+            ns = "default".to_owned();
+        }
+        let made;
+        let namespace_object = match namespaces.objects.get(&ns) {
+            Some(object) => Some(object),
+            None if !ns.is_empty() => {
+                let labels = namespaces.labels.get(&ns).cloned().unwrap_or_default();
+                made = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}});
+                Some(&made)
+            }
+            None => None,
+        };
         let request = Request::new(
             resource,
-            namespaces.objects.get(&ns),
+            namespace_object,
             namespaces.labels.get(&ns).cloned(),
             values.for_rule(&policy.name, rule, name),
         );

@@ -37,6 +37,9 @@ pub(crate) fn env() -> &'static Arc<Env> {
             cel::extensions::math,
             super::cel_bind::extension,
             super::cel_k8s::extension,
+            // Kyverno's cluster functions: declared everywhere, answered only where a Kyverno
+            // CLI test gives the cluster's objects.
+            crate::kyverno::cluster::extension,
         ] {
             // An extension that cannot be added leaves its rules skipped (and counted as
             // calling a missing function), not kvet stopped.
