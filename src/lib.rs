@@ -382,8 +382,10 @@ pub fn lint(opts: &LintOptions, config: &Config) -> Result<Report, Error> {
         }
         input_crds.extend(result.crds);
         suppressions.extend(result.suppressions);
-        // A render's policies govern that render's objects.
-        let scope = matches!(sources[i].role, source::Role::Rendered).then_some(i);
+        // A render's policies may govern that render's objects only.
+        let render =
+            matches!(sources[i].role, source::Role::Rendered) || sources[i].in_memory.is_some();
+        let scope = render.then_some(i);
         kyverno_documents.extend(result.kyverno.into_iter().map(|d| (scope, d)));
         stream_objects.extend(result.stream_inputs.into_iter().map(|o| StreamObject {
             file: i,

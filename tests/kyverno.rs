@@ -353,14 +353,28 @@ fn each_render_applies_its_own_policies() {
             )
         })
         .collect();
+    let file = "testdata/kyverno/repository/base/deploy.yaml".to_owned();
     assert_eq!(
         found,
-        [(
-            "testdata/kyverno/repository/base/deploy.yaml".to_owned(),
-            10,
-            7,
-            "error".to_owned(),
-        )]
+        [
+            (file.clone(), 10, 7, "warning".to_owned()),
+            (file, 10, 7, "error".to_owned())
+        ]
+    );
+    let messages: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"].as_str().unwrap().starts_with("kyverno:"))
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].ends_with("(in testdata/kyverno/repository/overlays/dev)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].ends_with("(in testdata/kyverno/repository/overlays/prod)"),
+        "{messages:?}"
     );
     let namespaces: Vec<&str> = report["kyverno"]
         .as_array()
@@ -392,5 +406,21 @@ fn kvet_test_fails_what_a_test_names_and_the_files_lack() {
     assert!(
         stdout.contains("no Pod named nope in the test's resources"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn a_policy_rendered_by_its_own_kustomization_governs_the_other_renders() {
+    if !common::tool_available("kubectl", &["--client"]) {
+        return;
+    }
+    // policies/ and apps/ are two kustomizations, as a GitOps repository has one per folder.
+    let report = json_report(&["testdata/kyverno/separate-roots"]);
+    let found = kyverno_findings(&report, "testdata/kyverno/separate-roots/apps/deploy.yaml");
+    assert_eq!(
+        found,
+        [(10, 7, "kyverno:require-team/autogen-check-team".to_owned())]
+            .into_iter()
+            .collect()
     );
 }

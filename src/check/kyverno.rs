@@ -80,21 +80,64 @@ pub(crate) fn read_policies(paths: &[PathBuf]) -> Result<Vec<Value>, Error> {
     Ok(out)
 }
 
-/// A policy or Namespace and where it applies: to the objects of one render (the index of its
-/// source: an overlay's policies govern what that overlay deploys) or, `None`, to every
-/// object of the input.
+/// A policy or Namespace and where it came from: the index of the render (a kustomization's,
+/// a chart's) whose output holds it, or `None` for a file of the input or `--kyverno`.
 pub(crate) type Scoped<T> = (Option<usize>, T);
 
-/// The policies of the run, each once in its scope (a policy in the input and in `--kyverno`
-/// counts once, the input's first).
+/// The policies of the run, and what each governs (`None`: every object; `Some(render)`: the
+/// objects of that render). A policy is one policy however many renders and files hold it —
+/// the first copy, as a cluster holds one object of a name — and governs every object; a
+/// render whose copy differs (an overlay patches it to Enforce) is governed by its own copy.
 pub(crate) fn policies(documents: &[Scoped<Value>]) -> Vec<Scoped<Policy>> {
-    let mut seen = std::collections::HashSet::new();
-    documents
+    type Identity = (String, Option<String>, String);
+    let mut order: Vec<Identity> = Vec::new();
+    let mut copies: HashMap<Identity, Vec<(Option<usize>, &Value)>> = HashMap::new();
+    for (scope, document) in documents {
+        let Some(policy) = Policy::from_json(document) else {
+            continue;
+        };
+        let identity = (policy.kind, policy.namespace, policy.name);
+        if !copies.contains_key(&identity) {
+            order.push(identity.clone());
+        }
+        copies.entry(identity).or_default().push((*scope, document));
+    }
+    let mut out = Vec::new();
+    for identity in &order {
+        let Some((&(_, first), others)) = copies[identity].split_first() else {
+            continue;
+        };
+        let mut kept: Vec<(Option<usize>, &Value)> = vec![(None, first)];
+        for &(scope, document) in others {
+            let own = scope.is_some() && document != first;
+            if own && !kept.contains(&(scope, document)) {
+                kept.push((scope, document));
+            }
+        }
+        out.extend(
+            kept.into_iter()
+                .filter_map(|(scope, d)| Some((scope, Policy::from_json(d)?))),
+        );
+    }
+    out
+}
+
+/// The policies that govern the objects of source `i`: its render's own copies, and the
+/// others of which it has no copy.
+fn governing(policies: &[Scoped<Policy>], i: usize) -> Vec<&Policy> {
+    let identity = |p: &Policy| (p.kind.clone(), p.namespace.clone(), p.name.clone());
+    let own: std::collections::HashSet<_> = policies
         .iter()
-        .filter_map(|(scope, d)| Some((*scope, Policy::from_json(d)?)))
-        .filter(|(scope, p)| {
-            seen.insert((*scope, p.kind.clone(), p.namespace.clone(), p.name.clone()))
+        .filter(|(scope, _)| *scope == Some(i))
+        .map(|(_, p)| identity(p))
+        .collect();
+    policies
+        .iter()
+        .filter(|(scope, p)| match scope {
+            Some(s) => *s == i,
+            None => !own.contains(&identity(p)),
         })
+        .map(|(_, p)| p)
         .collect()
 }
 
@@ -193,11 +236,7 @@ pub(crate) fn apply(
         .enumerate()
         .filter(|(_, s)| matches!(s.role, Role::Manifest { rendered: false } | Role::Rendered))
         .map(|(i, source)| {
-            let governing: Vec<&Policy> = policies
-                .iter()
-                .filter(|(scope, _)| scope.is_none_or(|s| s == i))
-                .map(|(_, p)| p)
-                .collect();
+            let governing = governing(policies, i);
             guarded(source, || {
                 apply_to_file(&governing, &namespaces, source, &settings[i])
             })
@@ -358,4 +397,61 @@ fn help(policy: &Policy) -> String {
         help.push_str(&format!(": {title}"));
     }
     help
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(action: &str) -> Value {
+        json!({"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "p"},
+               "spec": {"validationFailureAction": action, "rules": []}})
+    }
+
+    fn scopes(documents: &[Scoped<Value>]) -> Vec<(Option<usize>, String)> {
+        policies(documents)
+            .into_iter()
+            .map(|(scope, p)| {
+                (
+                    scope,
+                    p.spec["validationFailureAction"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_policy_is_one_policy_unless_a_render_changes_it() {
+        // Two renders of one base: one policy for every object.
+        let same = [(Some(1), policy("Audit")), (Some(2), policy("Audit"))];
+        assert_eq!(scopes(&same), [(None, "Audit".to_owned())]);
+        // An overlay patches it: that render's objects get its copy.
+        let patched = [(Some(1), policy("Audit")), (Some(2), policy("Enforce"))];
+        assert_eq!(
+            scopes(&patched),
+            [(None, "Audit".to_owned()), (Some(2), "Enforce".to_owned())]
+        );
+        let scoped = policies(&patched);
+        let governs = |i| -> Vec<String> {
+            governing(&scoped, i)
+                .iter()
+                .map(|p| {
+                    p.spec["validationFailureAction"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(governs(1), ["Audit"]);
+        assert_eq!(governs(2), ["Enforce"]);
+        assert_eq!(governs(3), ["Audit"]);
+        // Two files of the input with one name: the first, as a cluster keeps one.
+        let files = [(None, policy("Audit")), (None, policy("Enforce"))];
+        assert_eq!(scopes(&files), [(None, "Audit".to_owned())]);
+    }
 }

@@ -44,7 +44,15 @@ pub fn prepare(bindings: &Bindings) -> Result<Prepared, String> {
             "namespaceObject",
             bindings.namespace_object.unwrap_or(&Value::Null),
         )?,
-        namespace_known: bindings.namespace_object.is_some(),
+        // A cluster-scoped object's namespaceObject is null, in the cluster as here.
+        namespace_known: bindings.namespace_object.is_some()
+            || super::matching::cluster_scoped(
+                bindings
+                    .object
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            ),
     })
 }
 
@@ -178,10 +186,13 @@ pub fn evaluate(rule: &CelRule, bound: &Prepared) -> Outcome {
             Err(reason) => return Outcome::Error { reason },
         }
     }
+    // Every validation runs: a failure decides, else the first that kvet could not evaluate.
+    let mut undecided = None;
     for validation in rule.validations {
         let source = expression(validation);
         if let Err(reason) = program(source) {
-            return Outcome::Error { reason };
+            undecided.get_or_insert(Outcome::Error { reason });
+            continue;
         }
         match run(source, &context) {
             Ok(CelValue::Bool(true)) => {}
@@ -199,10 +210,10 @@ pub fn evaluate(rule: &CelRule, bound: &Prepared) -> Outcome {
                     pointer: read_pointer(source),
                 };
             }
-            // A field the object lacks may be one the API server defaults before admission
-            // (a Service's `type`): offline that is not a verdict.
-            Err(reason) if reason.contains("No such key") => {
-                return Outcome::Error { reason };
+            // A field the API server defaults before admission (a Service's `type`) may be
+            // missing offline: then there is no verdict.
+            Err(reason) if reads_a_defaulted_field(&reason) => {
+                undecided.get_or_insert(Outcome::Error { reason });
             }
             Err(reason) => {
                 return Outcome::Fail {
@@ -212,7 +223,55 @@ pub fn evaluate(rule: &CelRule, bound: &Prepared) -> Outcome {
             }
         }
     }
-    Outcome::Pass
+    undecided.unwrap_or(Outcome::Pass)
+}
+
+/// Fields the API server fills in when a manifest leaves them out (defaults, and what
+/// admission sets: a namespace, a service account, a cluster IP).
+const DEFAULTED_FIELDS: [&str; 36] = [
+    "namespace",
+    "type",
+    "imagePullPolicy",
+    "restartPolicy",
+    "dnsPolicy",
+    "schedulerName",
+    "terminationGracePeriodSeconds",
+    "securityContext",
+    "protocol",
+    "sessionAffinity",
+    "replicas",
+    "revisionHistoryLimit",
+    "progressDeadlineSeconds",
+    "strategy",
+    "terminationMessagePath",
+    "terminationMessagePolicy",
+    "serviceAccountName",
+    "serviceAccount",
+    "enableServiceLinks",
+    "clusterIP",
+    "clusterIPs",
+    "ipFamilies",
+    "ipFamilyPolicy",
+    "internalTrafficPolicy",
+    "concurrencyPolicy",
+    "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit",
+    "suspend",
+    "backoffLimit",
+    "completions",
+    "parallelism",
+    "completionMode",
+    "podManagementPolicy",
+    "updateStrategy",
+    "volumeMode",
+    "preemptionPolicy",
+];
+
+/// Whether an evaluation error is a missing key that the API server would have defaulted.
+fn reads_a_defaulted_field(reason: &str) -> bool {
+    reason
+        .rsplit_once("No such key: ")
+        .is_some_and(|(_, key)| DEFAULTED_FIELDS.contains(&key.trim()))
 }
 
 /// The compiled program of an expression, or why it cannot run.
@@ -406,12 +465,24 @@ mod tests {
         let spec = json!({"validations": [{"expression": "object.spec.name.startsWith(1)"}]});
         let named = json!({"spec": {"name": "a"}});
         assert!(matches!(outcome(spec, named), Outcome::Fail { .. }));
-        // A missing field may be one the API server defaults: no verdict offline.
-        let spec = json!({"validations": [{"expression": "object.spec.missing == 1"}]});
+        // A missing field the API server defaults: no verdict offline; any other fails.
+        let spec = json!({"validations": [{"expression": "object.spec.type != 'LoadBalancer'"}]});
         assert!(matches!(
             outcome(spec, json!({"spec": {}})),
             Outcome::Error { .. }
         ));
+        let spec = json!({"validations": [
+            {"expression": "object.spec.type != 'LoadBalancer'"},
+            {"expression": "object.spec.ports.size() < 3"}
+        ]});
+        let many = json!({"spec": {"ports": [1, 2, 3]}});
+        assert!(matches!(outcome(spec, many), Outcome::Fail { .. }));
+        let spec = json!({"validations": [{"expression": "object.metadata.labels.team != ''"}]});
+        let unlabelled = json!({"metadata": {"labels": {}}});
+        assert!(matches!(outcome(spec, unlabelled), Outcome::Fail { .. }));
+        // A cluster-scoped object's namespaceObject is null.
+        let spec = json!({"validations": [{"expression": "namespaceObject == null"}]});
+        assert_eq!(outcome(spec, json!({"kind": "ClusterRole"})), Outcome::Pass);
         let spec =
             json!({"validations": [{"expression": "namespaceObject.metadata.name != 'default'"}]});
         assert!(matches!(

@@ -139,6 +139,13 @@ pub fn apply(policy: &Policy, request: &Request) -> Vec<Verdict> {
             validating_policy(rule, request)
         } else {
             if !matching::rule_applies(&rule.body, &target) {
+                if matching::excluded_for_unknown_namespace(&rule.body, &target) {
+                    let mut skipped = Outcome::skip(
+                        "its exclude block selects namespaces by label, and the labels of this object's namespace are not in the input",
+                    );
+                    skipped.offline = true;
+                    out.push(skipped.verdict(rule));
+                }
                 continue;
             }
             evaluate_rule(rule, request)

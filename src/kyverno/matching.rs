@@ -74,13 +74,25 @@ impl<'a> Target<'a> {
 
 /// Whether a rule with this `match` and `exclude` applies to the target.
 pub fn rule_applies(rule: &Value, target: &Target) -> bool {
+    applies(rule, target, true)
+}
+
+/// Whether the rule was left out only because its exclude block might hold: it selects
+/// namespaces by labels, and kvet does not know those of the object's namespace.
+pub fn excluded_for_unknown_namespace(rule: &Value, target: &Target) -> bool {
+    !applies(rule, target, true) && applies(rule, target, false)
+}
+
+/// `unknown_excludes`: whether an exclude's namespaceSelector holds on a namespace of unknown
+/// labels.
+fn applies(rule: &Value, target: &Target, unknown_excludes: bool) -> bool {
     let Some(matched) = rule.get("match") else {
         return false;
     };
     block_matches(matched, target, false)
         && !rule
             .get("exclude")
-            .is_some_and(|e| block_matches(e, target, true))
+            .is_some_and(|e| block_matches(e, target, unknown_excludes))
 }
 
 /// A match or exclude block: `any` (one filter), `all` (every filter) or the legacy form.
@@ -186,10 +198,14 @@ fn description_matches(description: &Value, target: &Target, exclude: bool) -> b
         .get("namespaceSelector")
         .filter(|s| !s.is_null())
     {
-        // Kyverno reads the namespace's labels from the cluster; without them a match does
-        // not hold and an exclude does (a cluster-scoped object has none).
-        let Some(labels) = target.namespace_labels else {
-            return exclude && !cluster_scoped(target.kind);
+        // Kyverno reads the namespace's labels from the cluster (a cluster-scoped object's
+        // are none); without them a match does not hold, and an exclude is said to hold when
+        // `exclude` says so.
+        let none = BTreeMap::new();
+        let labels = match target.namespace_labels {
+            Some(labels) => labels,
+            None if cluster_scoped(target.kind) => &none,
+            None => return exclude,
         };
         if !selector_matches(selector, labels, false) {
             return false;
@@ -292,8 +308,9 @@ pub fn selector_matches(
 
 /// Whether objects of a kind are cluster-scoped: Kubernetes' own cluster-scoped kinds, and
 /// the `Cluster…` kinds of the GitOps stack (ClusterPolicy, ClusterIssuer, ClusterSecretStore).
+/// The scope that CRDs of the input declare is not read.
 pub fn cluster_scoped(kind: &str) -> bool {
-    const KINDS: [&str; 16] = [
+    const KINDS: [&str; 32] = [
         "Namespace",
         "Node",
         "PersistentVolume",
@@ -301,15 +318,32 @@ pub fn cluster_scoped(kind: &str) -> bool {
         "CSIDriver",
         "CSINode",
         "VolumeAttachment",
+        "VolumeAttributesClass",
+        "VolumeSnapshotClass",
+        "VolumeSnapshotContent",
         "PriorityClass",
         "RuntimeClass",
         "IngressClass",
+        "GatewayClass",
+        "IPAddress",
+        "ServiceCIDR",
+        "DeviceClass",
         "CustomResourceDefinition",
         "APIService",
         "MutatingWebhookConfiguration",
         "ValidatingWebhookConfiguration",
         "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "PodSecurityPolicy",
         "CertificateSigningRequest",
+        // Kyverno's cluster-wide CEL policies.
+        "ValidatingPolicy",
+        "MutatingPolicy",
+        "GeneratingPolicy",
     ];
     KINDS.contains(&kind) || kind.starts_with("Cluster")
 }

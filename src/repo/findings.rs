@@ -203,6 +203,7 @@ pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
                 d.line,
                 d.column,
                 d.rule.clone(),
+                d.level,
                 d.message.clone(),
                 d.end_line,
                 d.end_column,
@@ -218,6 +219,9 @@ pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
             (m.file.as_str(), m.line, m.column, m.end_line, m.end_column)
                 == (d.file.as_str(), d.line, d.column, d.end_line, d.end_column)
                 && m.rule == d.rule
+                // At different levels (a policy each root patches its own way), the roots'
+                // findings stay apart: each says at which level it holds where.
+                && m.level == d.level
                 && (m.message == d.message
                     // The file's own schema finding and the render's, whose field path may
                     // count list items differently (`containers[0]`, `containers[1]`).
@@ -225,12 +229,7 @@ pub fn merge_across_roots(diagnostics: &mut Vec<Diagnostic>) {
                         && m.roots.is_empty() != d.roots.is_empty())
         };
         match merged.last_mut() {
-            // The same finding at different levels (a policy each root patches its own way)
-            // counts at the highest.
-            Some(last) if same(last) => {
-                last.level = last.level.max(d.level);
-                last.roots.extend(d.roots);
-            }
+            Some(last) if same(last) => last.roots.extend(d.roots),
             _ => merged.push(d),
         }
     }
