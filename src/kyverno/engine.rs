@@ -138,8 +138,11 @@ pub fn apply(policy: &Policy, request: &Request) -> Vec<Verdict> {
             }
             validating_policy(rule, request)
         } else {
-            if !matching::rule_applies(&rule.body, &target) {
-                if matching::excluded_for_unknown_namespace(&rule.body, &target) {
+            if !matching::matches(&rule.body, &target) {
+                continue;
+            }
+            if matching::excluded(&rule.body, &target, true) {
+                if !matching::excluded(&rule.body, &target, false) {
                     let mut skipped = Outcome::skip(
                         "its exclude block selects namespaces by label, and the labels of this object's namespace are not in the input",
                     );

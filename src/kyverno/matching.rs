@@ -74,25 +74,21 @@ impl<'a> Target<'a> {
 
 /// Whether a rule with this `match` and `exclude` applies to the target.
 pub fn rule_applies(rule: &Value, target: &Target) -> bool {
-    applies(rule, target, true)
+    matches(rule, target) && !excluded(rule, target, true)
 }
 
-/// Whether the rule was left out only because its exclude block might hold: it selects
-/// namespaces by labels, and kvet does not know those of the object's namespace.
-pub fn excluded_for_unknown_namespace(rule: &Value, target: &Target) -> bool {
-    !applies(rule, target, true) && applies(rule, target, false)
+/// Whether the rule's `match` block selects the target.
+pub fn matches(rule: &Value, target: &Target) -> bool {
+    rule.get("match")
+        .is_some_and(|matched| block_matches(matched, target, false))
 }
 
-/// `unknown_excludes`: whether an exclude's namespaceSelector holds on a namespace of unknown
-/// labels.
-fn applies(rule: &Value, target: &Target, unknown_excludes: bool) -> bool {
-    let Some(matched) = rule.get("match") else {
-        return false;
-    };
-    block_matches(matched, target, false)
-        && !rule
-            .get("exclude")
-            .is_some_and(|e| block_matches(e, target, unknown_excludes))
+/// Whether the rule's `exclude` block leaves the target out; `unknown_excludes`: whether a
+/// namespaceSelector holds on a namespace whose labels kvet does not know (the exclude might
+/// hold: `excluded(…, true) && !excluded(…, false)` is a rule kvet cannot decide).
+pub fn excluded(rule: &Value, target: &Target, unknown_excludes: bool) -> bool {
+    rule.get("exclude")
+        .is_some_and(|e| block_matches(e, target, unknown_excludes))
 }
 
 /// A match or exclude block: `any` (one filter), `all` (every filter) or the legacy form.
