@@ -229,7 +229,9 @@ fn admission_request(object: &Value, operation: &str) -> Value {
     json!({
         "operation": operation,
         "object": object,
-        "oldObject": null,
+        // Kyverno's CLI has no previous state: an UPDATE it is told of compares the object
+        // with itself.
+        "oldObject": if operation == "UPDATE" { object.clone() } else { Value::Null },
         "name": field("name"),
         "namespace": field("namespace"),
         "kind": {"group": group, "version": version, "kind": object.get("kind").cloned().unwrap_or(json!(""))},
