@@ -181,7 +181,7 @@ fn read_documents(path: &Path) -> Result<Vec<Value>, String> {
 }
 
 /// A test's values file (`kind: Values`): global values, per-policy rule and resource values,
-/// and namespace labels.
+/// namespace labels, and Namespace objects.
 #[derive(Debug, Default)]
 struct Values {
     global: Map<String, Value>,
@@ -191,6 +191,8 @@ struct Values {
     resources: BTreeMap<String, BTreeMap<String, Map<String, Value>>>,
     /// namespace → labels.
     namespace_labels: BTreeMap<String, BTreeMap<String, String>>,
+    /// Namespace objects the values give (`namespaces:`).
+    namespaces: Vec<Value>,
 }
 
 impl Values {
@@ -201,6 +203,11 @@ impl Values {
             .unwrap_or(Value::Null);
         let mut values = Values {
             global: object(document.get("globalValues")),
+            namespaces: document
+                .get("namespaces")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
             ..Values::default()
         };
         for policy in document
@@ -280,7 +287,7 @@ impl Namespaces {
     fn new(resources: &[Value], values: &Values) -> Namespaces {
         let mut objects = BTreeMap::new();
         let mut labels = values.namespace_labels.clone();
-        for resource in resources {
+        for resource in resources.iter().chain(&values.namespaces) {
             if resource.get("kind").and_then(Value::as_str) == Some("Namespace")
                 && let Some(name) = resource.pointer("/metadata/name").and_then(Value::as_str)
             {
