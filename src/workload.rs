@@ -55,6 +55,14 @@ const fn workload(
     }
 }
 
+/// Where a kind keeps its pod template (empty for a Pod), by kind name.
+pub fn template_path(kind: &str) -> Option<&'static [&'static str]> {
+    WORKLOAD_KINDS
+        .iter()
+        .find(|w| w.kind == kind)
+        .map(|w| w.template)
+}
+
 /// The kinds of [`WORKLOAD_KINDS`], for rules' `kinds` (and `kinds: [workloads]` in a policy's
 /// METADATA).
 pub const KINDS: [&str; WORKLOAD_KINDS.len()] = {

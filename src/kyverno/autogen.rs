@@ -22,18 +22,21 @@ const DEFAULT_CONTROLLERS: [&str; 7] = [
     "CronJob",
 ];
 
-/// Where a controller keeps its pod template, as a path of fields.
-pub fn template_path(kind: &str) -> Option<&'static [&'static str]> {
-    match kind {
-        "CronJob" => Some(&["spec", "jobTemplate", "spec", "template"]),
-        "DaemonSet"
-        | "Deployment"
-        | "Job"
-        | "StatefulSet"
-        | "ReplicaSet"
-        | "ReplicationController" => Some(&["spec", "template"]),
-        _ => None,
+/// Whether Kyverno treats objects of a kind as pods: a Pod, or a controller autogen knows.
+pub fn runs_pods(kind: &str) -> bool {
+    kind == "Pod" || DEFAULT_CONTROLLERS.contains(&kind)
+}
+
+/// The pod template of an object Kyverno treats as pods (a Pod is its own), with the path of
+/// fields to it, from kvet's workload table.
+pub fn pod_template(object: &Value) -> Option<(&'static [&'static str], &Value)> {
+    let kind = object.get("kind")?.as_str()?;
+    if !runs_pods(kind) {
+        return None;
     }
+    let path = crate::workload::template_path(kind)?;
+    let template = path.iter().try_fold(object, |v, key| v.get(*key))?;
+    Some((path, template))
 }
 
 /// The autogen rules of a policy's rules: none when the annotation says `none`, or when a rule

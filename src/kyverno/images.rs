@@ -28,20 +28,10 @@ static DIGEST: LazyLock<Regex> = LazyLock::new(|| {
 /// resources with an unparsable image (Kyverno then fails to add the
 /// variable) give `{}`, so every `images.*` path stays missing as in Kyverno.
 pub fn images(object: &Value) -> Value {
-    let spec_path: &[&str] = match object.get("kind").and_then(Value::as_str) {
-        Some("Pod") => &["spec"],
-        Some(
-            "DaemonSet"
-            | "Deployment"
-            | "ReplicaSet"
-            | "ReplicationController"
-            | "StatefulSet"
-            | "Job",
-        ) => &["spec", "template", "spec"],
-        Some("CronJob") => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => return Value::Object(Map::new()),
+    let Some((_, template)) = super::autogen::pod_template(object) else {
+        return Value::Object(Map::new());
     };
-    let spec = spec_path.iter().try_fold(object, |v, key| v.get(*key));
+    let spec = template.get("spec");
     let mut out = Map::new();
     for kind in ["initContainers", "containers", "ephemeralContainers"] {
         let Some(containers) = spec.and_then(|s| s.get(kind)).and_then(Value::as_array) else {

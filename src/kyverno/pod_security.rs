@@ -45,6 +45,7 @@ pub fn evaluate(block: &Value, object: &Value) -> Result<Vec<Violation>, String>
     for exclude in excludes(block) {
         apply_exclusion(level, version, &exclude, &pod, &mut results);
     }
+    let prefix = prefix.as_str();
     Ok(results
         .into_iter()
         .flat_map(|(check, errs)| {
@@ -95,21 +96,9 @@ fn show(value: Option<&Value>) -> String {
 }
 
 /// The pointer prefix, metadata and spec of the pod an object runs.
-fn pod_of(object: &Value) -> Option<(&'static str, &Value, &Value)> {
-    let (prefix, template) = match object.get("kind").and_then(Value::as_str)? {
-        "Pod" => ("", object),
-        "Deployment"
-        | "DaemonSet"
-        | "StatefulSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => ("/spec/template", at(object, &["spec", "template"])?),
-        "CronJob" => (
-            "/spec/jobTemplate/spec/template",
-            at(object, &["spec", "jobTemplate", "spec", "template"])?,
-        ),
-        _ => return None,
-    };
+fn pod_of(object: &Value) -> Option<(String, &Value, &Value)> {
+    let (path, template) = super::autogen::pod_template(object)?;
+    let prefix: String = path.iter().map(|key| format!("/{key}")).collect();
     let spec = template.get("spec").filter(|s| s.is_object())?;
     Some((
         prefix,
