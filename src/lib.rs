@@ -651,6 +651,7 @@ fn apply_kyverno(
     report.kyverno = Some(verdicts);
     report.run_rules = applied.rules;
     report.notes.extend(applied.notes);
+    report.warnings.extend(applied.warnings);
     Ok(())
 }
 

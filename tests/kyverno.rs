@@ -424,3 +424,31 @@ fn a_policy_rendered_by_its_own_kustomization_governs_the_other_renders() {
             .collect()
     );
 }
+
+#[test]
+fn a_rule_that_matches_only_by_user_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: admins}\nspec:\n  rules:\n    - name: by-admins\n      match:\n        any:\n          - clusterRoles: [cluster-admin]\n      validate:\n        deny: {}\n",
+    )
+    .unwrap();
+    let output = kvet()
+        .args([
+            "check",
+            "testdata/kyverno/replicas-cel/pass.yaml",
+            "--kyverno",
+        ])
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr
+            .matches("kyverno:admins/by-admins matches only requests by given users")
+            .count(),
+        1,
+        "{stderr}"
+    );
+}

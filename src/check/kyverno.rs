@@ -149,6 +149,8 @@ pub(crate) struct Applied {
     pub(crate) rules: BTreeMap<String, RunRule>,
     /// One line per policy or rule kvet does not evaluate.
     pub(crate) notes: Vec<String>,
+    /// One line per rule that can apply only to a request by given users: offline, to nothing.
+    pub(crate) warnings: Vec<String>,
 }
 
 /// The default level of a rule: its action's.
@@ -220,9 +222,12 @@ pub(crate) fn apply(
     settings: &[HashMap<String, Setting>],
 ) -> Result<Applied, Error> {
     let all = || policies.iter().map(|(_, p)| p);
+    let (warnings, mut notes) = by_user(all());
+    notes.extend(not_evaluated(all()));
     let mut applied = Applied {
         rules: run_rules(all()),
-        notes: not_evaluated(all()),
+        notes,
+        warnings,
         ..Applied::default()
     };
     let namespaces: HashMap<&str, &Value> = documents
@@ -254,6 +259,37 @@ pub(crate) fn apply(
         }
     }
     Ok(applied)
+}
+
+/// The rules whose match (warnings) or exclude (notes) holds only for requests by given
+/// users, groups or roles, which offline requests do not have: said once per rule (not again
+/// for its autogen rules).
+fn by_user<'p>(policies: impl IntoIterator<Item = &'p Policy>) -> (Vec<String>, Vec<String>) {
+    let (mut warnings, mut notes) = (Vec::new(), Vec::new());
+    for policy in policies {
+        for rule in policy
+            .rules
+            .iter()
+            .filter(|r| !r.name.starts_with("autogen-"))
+        {
+            let id = policy.rule_id(&rule.name);
+            let needs = |block: &str| {
+                rule.body
+                    .get(block)
+                    .is_some_and(crate::kyverno::matching::needs_a_user)
+            };
+            if needs("match") {
+                warnings.push(format!(
+                    "{id} matches only requests by given users, groups or roles (subjects, roles, clusterRoles): kvet's offline requests have none, so it checks nothing"
+                ));
+            } else if needs("exclude") {
+                notes.push(format!(
+                    "{id} excludes requests by given users, groups or roles: kvet's offline requests have none, so it excludes none of them"
+                ));
+            }
+        }
+    }
+    (warnings, notes)
 }
 
 /// The policies and rules kvet does not evaluate (mutate, generate, verifyImages, …).

@@ -91,6 +91,30 @@ pub fn excluded(rule: &Value, target: &Target, unknown_excludes: bool) -> bool {
         .is_some_and(|e| block_matches(e, target, unknown_excludes))
 }
 
+/// Whether a match or exclude block can hold only for a request by given users, groups or
+/// roles (`subjects`, `roles`, `clusterRoles` in each filter of `any`, in one of `all`, or
+/// in the legacy form): offline, no request has a user, so it never holds.
+pub fn needs_a_user(block: &Value) -> bool {
+    let names_users = |filter: &Value| {
+        ["subjects", "roles", "clusterRoles"]
+            .iter()
+            .any(|k| filter.get(*k).is_some_and(|v| !is_empty(v)))
+    };
+    let filters = |key: &str| {
+        block
+            .get(key)
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+    };
+    if let Some(any) = filters("any") {
+        return any.iter().all(names_users);
+    }
+    if let Some(all) = filters("all") {
+        return all.iter().any(names_users);
+    }
+    names_users(block)
+}
+
 /// A match or exclude block: `any` (one filter), `all` (every filter) or the legacy form.
 /// `exclude`: whether a namespaceSelector matches a namespace whose labels kvet does not know
 /// (an exclude that might hold excludes: a finding kvet cannot be sure of is not reported).
@@ -476,6 +500,19 @@ mod tests {
             &excluded,
             &Target::new(&pod, Some(&labels), "CREATE")
         ));
+    }
+
+    #[test]
+    fn blocks_that_need_a_user_are_found() {
+        let role = json!({"clusterRoles": ["admin"]});
+        let kinds = json!({"resources": {"kinds": ["Pod"]}});
+        assert!(needs_a_user(&json!({"any": [role]})));
+        assert!(!needs_a_user(&json!({"any": [role, kinds]})));
+        assert!(needs_a_user(&json!({"all": [kinds, role]})));
+        assert!(needs_a_user(
+            &json!({"resources": {"kinds": ["Pod"]}, "subjects": [{"kind": "User", "name": "x"}]})
+        ));
+        assert!(!needs_a_user(&json!({"any": [kinds]})));
     }
 
     #[test]
